@@ -1,0 +1,63 @@
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import type { Clock, CounterValue, Counters } from '../core/ports.js';
+import { guardStore } from './errors.js';
+import { KeyvStore } from './keyv-store.js';
+import type { Store } from './types.js';
+
+/** The part of the node-redis client we use. */
+interface RedisCommands {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  del(key: string): Promise<number>;
+  ping(): Promise<string>;
+}
+
+// INCR and the first PEXPIRE run as one script, so a count can never be left without its window.
+const INCREMENT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+/** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
+export async function openRedisStore(url: string, clock: Clock): Promise<Store> {
+  const adapter = new KeyvRedis(url, { namespace: 'state', throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 });
+  const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
+  const client = (await guardStore('read', () => adapter.getClient())) as unknown as RedisCommands;
+  return {
+    kv: new KeyvStore(keyv),
+    counters: new RedisCounters(client, clock, 'state:counters:'),
+    async ping() {
+      await guardStore('read', () => client.ping());
+    },
+    async purgeExpired() {
+      return 0; // Redis expires keys itself.
+    },
+    async close() {
+      await adapter.disconnect();
+    },
+  };
+}
+
+export class RedisCounters implements Counters {
+  constructor(
+    private readonly client: RedisCommands,
+    private readonly clock: Clock,
+    private readonly prefix: string,
+  ) {}
+
+  async increment(key: string, windowMs: number): Promise<CounterValue> {
+    const reply = await guardStore('write', () => this.client.eval(INCREMENT, { keys: [this.prefix + key], arguments: [String(windowMs)] }));
+    const [count, ttl] = reply as [number, number];
+    return { count: Number(count), resetsAt: this.clock.now() + Math.max(Number(ttl), 0) };
+  }
+
+  async peek(key: string): Promise<number> {
+    const value = await guardStore('read', () => this.client.get(this.prefix + key));
+    return value === null ? 0 : Number(value);
+  }
+
+  async reset(key: string): Promise<void> {
+    await guardStore('write', () => this.client.del(this.prefix + key));
+  }
+}

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import type { Clock, CounterValue, Counters } from '../core/ports.js';
+import { guardStore, toStoreError } from './errors.js';
+import { KeyvStore } from './keyv-store.js';
+import type { Store } from './types.js';
+
+type Query = (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/**
+ * Embedded SQLite (the default): keyv's table for state, plus a `counters` table for the atomic
+ * primitives. One SQL statement is atomic, also across processes on the same host.
+ */
+export async function openSqliteStore(url: string, clock: Clock): Promise<Store> {
+  const file = url.slice('sqlite://'.length);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000 });
+  const query = adapter.query as Query;
+  try {
+    await query('PRAGMA journal_mode=WAL');
+    await query('CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)');
+  } catch (error) {
+    throw toStoreError('write', error);
+  }
+  const keyv = new Keyv({ store: adapter, namespace: 'state', throwOnErrors: true });
+
+  return {
+    kv: new KeyvStore(keyv),
+    counters: new SqliteCounters(query, clock),
+    async ping() {
+      await guardStore('read', () => query('SELECT 1'));
+    },
+    // @keyv/sqlite never deletes expired rows; keyv drops them only when read.
+    async purgeExpired() {
+      const now = clock.now();
+      const rows = await guardStore('write', async () => [
+        ...(await query(`DELETE FROM keyv WHERE json_extract(value, '$.expires') < ? RETURNING key`, now)),
+        ...(await query('DELETE FROM counters WHERE expires <= ? RETURNING key', now)),
+      ]);
+      return rows.length;
+    },
+    async close() {
+      await adapter.close();
+    },
+  };
+}
+
+export class SqliteCounters implements Counters {
+  constructor(
+    private readonly query: Query,
+    private readonly clock: Clock,
+  ) {}
+
+  async increment(key: string, windowMs: number): Promise<CounterValue> {
+    const now = this.clock.now();
+    // One statement: concurrent callers each get their own count (a read-then-write would lose updates).
+    const [row] = await guardStore('write', () =>
+      this.query(
+        `INSERT INTO counters (key, count, expires) VALUES (?, 1, ?)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN counters.expires > ? THEN counters.count + 1 ELSE 1 END,
+           expires = CASE WHEN counters.expires > ? THEN counters.expires ELSE excluded.expires END
+         RETURNING count, expires`,
+        key,
+        now + windowMs,
+        now,
+        now,
+      ),
+    );
+    return { count: Number(row!.count), resetsAt: Number(row!.expires) };
+  }
+
+  async peek(key: string): Promise<number> {
+    const [row] = await guardStore('read', () => this.query('SELECT count FROM counters WHERE key = ? AND expires > ?', key, this.clock.now()));
+    return row ? Number(row.count) : 0;
+  }
+
+  async reset(key: string): Promise<void> {
+    await guardStore('write', () => this.query('DELETE FROM counters WHERE key = ?', key));
+  }
+}
