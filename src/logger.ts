@@ -1,0 +1,93 @@
+import type { Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel } from '@slack/bolt';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Structured JSON lines on stdout. Three layers keep secrets out:
+ *  1. We never put a code, phone number or token in a log call (phones are masked before logging).
+ *  2. `redact` censors the field names that would hold one, should one slip in.
+ *  3. The `err` serializer keeps only an error's type, status and scrubbed message: a raw AxiosError
+ *     carries credentials and request bodies, and message text is not covered by `redact`.
+ */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: 'phonegate' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'code', '*.code', 'phone', '*.phone', 'to', '*.to', 'from', '*.from',
+          'token', '*.token', 'password', '*.password', 'secret', '*.secret',
+          'authorization', '*.authorization', 'headers', '*.headers', 'config', '*.config',
+        ],
+        censor: '[redacted]',
+      },
+      serializers: { err: serializeError, error: serializeError },
+    },
+    options.destination,
+  );
+}
+
+/** Masks anything in free text that looks like a phone number, a code, a Slack token or an auth header. */
+export function scrub(text: string): string {
+  return text
+    .replace(/\b(xox[a-z]|xapp)-[\w-]+/gi, '$1-[redacted]')
+    .replace(/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, '$1 [redacted]')
+    .replace(/\+\d[\d ().-]{6,}\d/g, '[number]') // +1 555 123 4567, +15551234567
+    .replace(/\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b/g, '[number]') // (555) 123-4567
+    .replace(/\b\d{6,}\b/g, '[number]'); // codes and bare numbers
+}
+
+interface SafeError {
+  type: string;
+  message: string;
+  code?: string;
+  status?: number;
+  failure?: string;
+  requestId?: string;
+  stack?: string;
+  cause?: SafeError;
+}
+
+export function serializeError(error: unknown, depth = 0): SafeError {
+  if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)) };
+  const e = error as Error & { code?: unknown; status?: unknown; failure?: unknown; requestId?: unknown };
+  const safe: SafeError = { type: e.name, message: scrub(e.message) };
+  if (typeof e.code === 'string') safe.code = e.code;
+  if (typeof e.status === 'number') safe.status = e.status;
+  if (typeof e.failure === 'string') safe.failure = e.failure;
+  if (typeof e.requestId === 'string') safe.requestId = e.requestId;
+  if (e.stack) safe.stack = scrub(e.stack);
+  if (e.cause !== undefined && depth < 2) safe.cause = serializeError(e.cause, depth + 1);
+  return safe;
+}
+
+const boltLevels: Record<LogLevel, string> = {
+  [LogLevel.DEBUG]: 'debug',
+  [LogLevel.INFO]: 'info',
+  [LogLevel.WARN]: 'warn',
+  [LogLevel.ERROR]: 'error',
+};
+
+/** Bolt's Logger interface over pino; Bolt's messages are scrubbed like any other text. */
+export function boltLogger(logger: Logger): BoltLogger {
+  const child = logger.child({ component: 'bolt' });
+  let level: LogLevel = LogLevel.INFO;
+  const line = (args: unknown[]) => scrub(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  return {
+    debug: (...args) => child.debug(line(args)),
+    info: (...args) => child.info(line(args)),
+    warn: (...args) => child.warn(line(args)),
+    error: (...args) => child.error(line(args)),
+    setLevel: (next) => {
+      level = next;
+      child.level = boltLevels[next];
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

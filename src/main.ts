@@ -1,0 +1,65 @@
+import { createBandwidthProvider } from './bandwidth/mfa-provider.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { systemClock } from './core/ports.js';
+import { createLogger } from './logger.js';
+import { createApp } from './slack/app.js';
+import { openStore } from './store/index.js';
+
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/** Entry point: the only place that reads the environment or starts a server. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`config: ${problem}\n`);
+    process.exitCode = 1;
+    return;
+  }
+
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  const clock = systemClock;
+  const store = await openStore(config.store.url, clock).catch((error: unknown) => {
+    logger.fatal({ err: error, store: config.store.url.split('://')[0] }, 'cannot open the store');
+    process.exit(1);
+  });
+  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock);
+  const bot = createApp(config, { store, provider, clock, logger });
+
+  const purge = () =>
+    store.purgeExpired().then(
+      (purged) => purged > 0 && logger.info({ purged }, 'purged expired state'),
+      (error: unknown) => logger.warn({ err: error }, 'purging expired state failed'),
+    );
+  await purge();
+  const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
+
+  try {
+    await bot.start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start: check [slack] bot_token, app_token and api_url');
+    await store.close();
+    process.exit(1);
+  }
+  logger.info(
+    { mode: config.slack.app_token ? 'socket' : 'http', port: config.slack.app_token ? undefined : config.slack.port, auth: config.bandwidth.auth.kind },
+    'ready',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    clearInterval(purgeTimer);
+    await bot.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the app failed'));
+    await store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the store failed'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

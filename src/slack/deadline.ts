@@ -1,0 +1,20 @@
+/**
+ * Slack drops an interaction that is not acknowledged within 3 seconds. Work that may take longer
+ * (a Bandwidth call) races this deadline; if it loses, the listener acknowledges with a "working"
+ * view and shows the result later with views.update.
+ */
+export const SLACK_DEADLINE_MS = 2500;
+
+export type Raced<T> = { done: true; value: T } | { done: false };
+
+export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<Raced<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Raced<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms);
+  });
+  try {
+    return await Promise.race([work.then((value): Raced<T> => ({ done: true, value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

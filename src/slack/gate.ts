@@ -1,0 +1,32 @@
+import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Scope } from '../core/ports.js';
+import type { Services } from '../services.js';
+import { ephemeral } from './reply.js';
+import { loginRequired, unavailable } from './views/text.js';
+
+/**
+ * Listener middleware for a command that needs a live `scope`:
+ *   app.command('/whoami', gate('login', services), whoami(services));
+ * One store read. On refusal the reply goes in the acknowledgement itself and the command never runs;
+ * if the store cannot be read, the command is refused too (fail closed).
+ */
+export function gate(scope: Scope, services: Services): Middleware<SlackCommandMiddlewareArgs> {
+  return async ({ ack, command, next }) => {
+    let live: boolean;
+    try {
+      live = await services.sessions.isLive(command.user_id, scope);
+    } catch (error) {
+      services.logger.error({ err: error, userId: command.user_id, command: command.command }, 'gate could not read the session');
+      await ack(ephemeral(unavailable));
+      return;
+    }
+    if (live) {
+      await next();
+      return;
+    }
+    await ack(ephemeral(loginRequired(command.command)));
+    await services.audit
+      .record({ event: 'authz_fail', userId: command.user_id, scope, outcome: 'refused', detail: { command: command.command } })
+      .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
+  };
+}

@@ -1,0 +1,9 @@
+import type { App, BlockAction } from '@slack/bolt';
+import type { Services } from '../../../services.js';
+import { ACTION } from '../../ids.js';
+import { resendCode, switchDelivery } from './resend-code.js';
+
+export function registerActions(app: App, s: Services): void {
+  app.action<BlockAction>(ACTION.resendCode, resendCode(s));
+  app.action<BlockAction>(ACTION.switchDelivery, switchDelivery(s));
+}

@@ -1,0 +1,13 @@
+import type { App } from '@slack/bolt';
+import type { Services } from '../../../services.js';
+import { gate } from '../../gate.js';
+import { login } from './login.js';
+import { logout } from './logout.js';
+import { whoami } from './whoami.js';
+
+export function registerCommands(app: App, s: Services): void {
+  app.command('/login', login(s));
+  app.command('/logout', logout(s));
+  // An ordinary command: one gate in front of it, nothing else to do.
+  app.command('/whoami', gate('login', s), whoami(s));
+}

@@ -1,0 +1,28 @@
+import type { Delivery, Scope } from '../../core/ports.js';
+
+/** "11 h 20 min", "4 min", "30 s": rounded up, so "1 min" never means "already over". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** A time that Slack shows in the reader's own time zone. */
+export function slackTime(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `<!date^${seconds}^{time}|${new Date(ms).toISOString()}>`;
+}
+
+export const deliveryName: Record<Delivery, string> = { sms: 'text message', voice: 'voice call' };
+
+export const scopeTitle: Record<Scope, string> = { login: 'Log in', admin: 'Admin step-up' };
+
+export const scopeName: Record<Scope, string> = { login: 'login', admin: 'admin' };
+
+export function mentionList(userIds: readonly string[]): string {
+  return userIds.map((id) => `<@${id}>`).join(', ');
+}

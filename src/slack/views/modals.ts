@@ -1,0 +1,118 @@
+import type { types } from '@slack/bolt';
+import type { FlowView } from '../../core/challenges.js';
+import type { Delivery } from '../../core/ports.js';
+import { ACTION, BLOCK, CALLBACK } from '../ids.js';
+import { scopeTitle } from './format.js';
+import { codeSent, sending } from './text.js';
+
+type ModalView = types.ModalView;
+
+/**
+ * Modal views: pure functions of data. private_metadata carries only the request id, which can make a
+ * submission fail as "replaced" but never decides what a code grants (that is server-side state).
+ */
+
+const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
+const section = (text: string): types.SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const notice = (text: string): types.ContextBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+
+export const flowMetadata = (flowId: string) => JSON.stringify({ flowId });
+
+/** The request id a view was opened for ('' if the view carries none). */
+export function flowIdOf(privateMetadata: string | undefined): string {
+  try {
+    const parsed: unknown = JSON.parse(privateMetadata ?? '');
+    const flowId = (parsed as { flowId?: unknown } | null)?.flowId;
+    return typeof flowId === 'string' ? flowId : '';
+  } catch {
+    return '';
+  }
+}
+
+export function deliveryChoiceModal(flow: FlowView): ModalView {
+  const option = (delivery: Delivery, description: string) => ({ text: plain(delivery === 'sms' ? 'Text message (SMS)' : 'Voice call'), value: delivery, description: plain(description) });
+  const sms = option('sms', 'A text with the code');
+  return {
+    type: 'modal',
+    callback_id: CALLBACK.deliveryChoice,
+    private_metadata: flowMetadata(flow.flowId),
+    title: plain(scopeTitle[flow.scope]),
+    submit: plain('Send code'),
+    close: plain('Cancel'),
+    blocks: [
+      section(`I'll send a one-time code to your phone *${flow.maskedPhone}*. How should it arrive?`),
+      {
+        type: 'input',
+        block_id: BLOCK.delivery,
+        label: plain('Send the code by'),
+        element: {
+          type: 'radio_buttons',
+          action_id: ACTION.delivery,
+          initial_option: sms,
+          options: [sms, option('voice', 'A call that reads the code aloud')],
+        },
+      },
+    ],
+  };
+}
+
+export function sendingModal(flow: FlowView, delivery: Delivery): ModalView {
+  return {
+    type: 'modal',
+    title: plain(scopeTitle[flow.scope]),
+    close: plain('Cancel'),
+    blocks: [section(sending(delivery, flow.maskedPhone))],
+  };
+}
+
+/** The code-entry window. `flow.sent` must be set. `note` is shown above the input (a resend, a wait). */
+export function codeEntryModal(flow: FlowView, now: number, note?: string): ModalView {
+  const sent = flow.sent!;
+  const other: Delivery = sent.delivery === 'sms' ? 'voice' : 'sms';
+  return {
+    type: 'modal',
+    callback_id: CALLBACK.codeEntry,
+    private_metadata: flowMetadata(flow.flowId),
+    title: plain(scopeTitle[flow.scope]),
+    submit: plain('Verify'),
+    close: plain('Cancel'),
+    blocks: [
+      section(codeSent(sent.delivery, flow.maskedPhone, flow.digits, sent.codeExpiresAt, now)),
+      ...(note ? [notice(note)] : []),
+      {
+        type: 'input',
+        block_id: BLOCK.code,
+        label: plain(`${flow.digits}-digit code`),
+        element: {
+          type: 'plain_text_input',
+          action_id: ACTION.code,
+          max_length: 16,
+          placeholder: plain('123456'.padEnd(flow.digits, '7').slice(0, flow.digits)),
+        },
+      },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') },
+          { type: 'button', action_id: ACTION.switchDelivery, text: plain(other === 'voice' ? 'Call me instead' : 'Text me instead') },
+        ],
+      },
+    ],
+  };
+}
+
+/** No code can be entered right now (none is out, or it stopped working): say why, offer a new one. */
+export function retryModal(flow: FlowView, text: string): ModalView {
+  return {
+    type: 'modal',
+    private_metadata: flowMetadata(flow.flowId),
+    title: plain(scopeTitle[flow.scope]),
+    close: plain('Cancel'),
+    blocks: [section(text), { type: 'actions', elements: [{ type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') }] }],
+  };
+}
+
+/** A closing window with one message: a success, or why the request cannot go on. */
+export function messageModal(title: string, text: string): ModalView {
+  return { type: 'modal', title: plain(title), close: plain('Done'), blocks: [section(text)] };
+}

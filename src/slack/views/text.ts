@@ -1,0 +1,97 @@
+import type { Refusal } from '../../core/challenges.js';
+import type { LiveScope } from '../../core/sessions.js';
+import type { Delivery, Scope } from '../../core/ports.js';
+import { deliveryName, formatDuration, mentionList, slackTime } from './format.js';
+
+/** Every sentence a user reads: plain, and each says what to do next. */
+
+export const unavailable =
+  "I can't reach my database right now, so I can't check your session. Nothing was changed. Please try again in a minute.";
+
+export function loginRequired(command: string): string {
+  return `\`${command}\` needs you to log in first. Run \`/login\` and I'll send a code to your phone.`;
+}
+
+export function alreadyLoggedIn(expiresAt: number, now: number): string {
+  return `You're already logged in, for another ${formatDuration(expiresAt - now)}. Run \`/logout\` to end your session.`;
+}
+
+export function loggedOut(hadSession: boolean): string {
+  return hadSession
+    ? "You're logged out. Next time you run `/login`, I'll ask again whether codes should come by text or by voice call."
+    : "You weren't logged in. I've forgotten your delivery preference, so `/login` will ask again how codes should arrive.";
+}
+
+export function granted(scope: Scope, expiresAt: number, now: number): string {
+  return scope === 'login'
+    ? `:white_check_mark: You're logged in for ${formatDuration(expiresAt - now)}. Your commands work now.`
+    : `:white_check_mark: Admin commands are unlocked for ${formatDuration(expiresAt - now)}.`;
+}
+
+export function codeSent(delivery: Delivery, maskedPhone: string, digits: number, codeExpiresAt: number, now: number): string {
+  const how = delivery === 'sms' ? `by text message to *${maskedPhone}*` : `by voice call to *${maskedPhone}*`;
+  return `I sent a ${digits}-digit code ${how}. Enter it below. It expires at ${slackTime(codeExpiresAt)} (in ${formatDuration(codeExpiresAt - now)}).`;
+}
+
+export function sending(delivery: Delivery, maskedPhone: string): string {
+  return `:hourglass_flowing_sand: Sending a code by ${deliveryName[delivery]} to *${maskedPhone}*…`;
+}
+
+export const checking = ':hourglass_flowing_sand: Checking your code…';
+
+export function refusal(r: Refusal, now: number, admins: readonly string[]): string {
+  switch (r.reason) {
+    case 'no_phone':
+      return admins.length > 0
+        ? `No phone is linked to your Slack account, so I can't send you a code. Ask an admin (${mentionList(admins)}) to link one.`
+        : "No phone is linked to your Slack account, so I can't send you a code. Ask whoever runs this bot to add your phone to its configuration.";
+    case 'locked':
+      return `Too many wrong codes. For your safety, codes are blocked until ${slackTime(r.until)} (${formatDuration(r.until - now)} from now).`;
+    case 'stale':
+      return 'A newer request replaced this one. Use the newest window, or run the command again.';
+    case 'expired':
+      return 'This code has expired or is no longer valid. Use *Resend code* to get a new one, or run the command again.';
+    case 'cooldown':
+      return `A code was sent moments ago. You can ask for another in ${formatDuration(r.retryAt - now)}.`;
+    case 'send_limit':
+      return `You've asked for the most codes allowed in an hour. You can ask again in ${formatDuration(r.retryAt - now)}.`;
+    case 'dead':
+      return 'Too many wrong codes for this code, so it no longer works. Use *Resend code* to get a new one.';
+    case 'provider':
+      switch (r.failure) {
+        case 'rate_limited':
+          return 'The code service is asking us to slow down. Please wait a couple of minutes, then try again. Nothing was changed.';
+        case 'unavailable':
+          return "The code service didn't answer in time. Nothing was changed. Please try again in a minute.";
+        case 'misconfigured':
+          return 'The code service refused our credentials. Nothing was changed. Please tell an admin.';
+        case 'rejected':
+          return 'The code service refused the request. Nothing was changed. Please tell an admin.';
+      }
+      break;
+    case 'malformed':
+      return `Enter the ${r.digits}-digit code from your phone, digits only.`;
+    case 'wrong_code':
+      return `That code isn't right. ${r.attemptsLeft} ${r.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.`;
+    case 'already_used':
+      return 'That code has already been used. Use *Resend code* to get a new one.';
+  }
+  return 'Something went wrong. Nothing was changed. Please try again.';
+}
+
+export interface Status {
+  userId: string;
+  maskedPhone?: string | undefined;
+  delivery?: Delivery | undefined;
+  scopes: LiveScope[];
+}
+
+export function status({ userId, maskedPhone, delivery, scopes }: Status, now: number): string {
+  const scopeLines = scopes.length === 0 ? 'none' : scopes.map((s) => `\`${s.scope}\` (${formatDuration(s.expiresAt - now)} left)`).join(', ');
+  return [
+    `*You:* <@${userId}>`,
+    `*Phone:* ${maskedPhone ?? 'none linked'}`,
+    `*Codes arrive by:* ${delivery ? deliveryName[delivery] : 'not chosen yet (you choose at your next /login)'}`,
+    `*Scopes:* ${scopeLines}`,
+  ].join('\n');
+}
