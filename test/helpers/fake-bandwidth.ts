@@ -1,0 +1,193 @@
+import { randomInt } from 'node:crypto';
+import nock from 'nock';
+import type { Clock } from '../../src/core/ports.js';
+
+/**
+ * A stateful stand-in for Bandwidth's MFA API, mounted with nock at the real URLs
+ * (https://mfa.bandwidth.com/api/v1/accounts/{accountId}/code/{messaging|voice|verify}) and the
+ * OAuth2 token endpoint. It checks request bodies against research/bandwidth-mfa-openapi.yml and
+ * answers with the documented shapes. Codes follow the documented semantics: partitioned by
+ * (to, scope); verify accepts any code generated within the last `expirationTimeInMinutes`.
+ * Nothing here enforces single use: the real API does not document it, so the bot must.
+ */
+
+export interface SentCode {
+  channel: 'messaging' | 'voice';
+  to: string;
+  from: string;
+  applicationId: string;
+  scope: string;
+  digits: number;
+  message: string;
+  code: string;
+  at: number;
+}
+
+export interface VerifyCall {
+  to: string;
+  scope: string;
+  code: string;
+  expirationTimeInMinutes: number;
+  valid?: boolean;
+}
+
+type Operation = 'messaging' | 'voice' | 'verify' | 'token';
+interface Fault {
+  operation: Operation | 'any';
+  status?: number;
+  body?: unknown;
+  delayMs?: number;
+  /** Fail the network, not the HTTP exchange. */
+  networkError?: string;
+}
+
+export type BandwidthAuth = { kind: 'basic'; username: string; password: string } | { kind: 'oauth'; clientId: string; clientSecret: string };
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const headerOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? '';
+const requestId = () => `req-${randomInt(1e9)}`;
+
+export class FakeBandwidth {
+  readonly sent: SentCode[] = [];
+  readonly verifies: VerifyCall[] = [];
+  readonly authorizations: string[] = [];
+  readonly badRequests: string[] = [];
+  tokenRequests = 0;
+  private readonly faults: Fault[] = [];
+  private issuedToken = '';
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: {
+      accountId: string;
+      auth: BandwidthAuth;
+      mfaOrigin?: string;
+      tokenUrl?: string;
+      tokenLifetimeSeconds?: number;
+    },
+  ) {}
+
+  install(): this {
+    const fake = this;
+    const origin = this.options.mfaOrigin ?? 'https://mfa.bandwidth.com';
+    const base = `/api/v1/accounts/${this.options.accountId}/code`;
+    for (const operation of ['messaging', 'voice', 'verify'] as const) {
+      nock(origin)
+        .persist()
+        .post(`${base}/${operation}`)
+        .reply(function (this: nock.ReplyFnContext, _uri, body) {
+          return fake.answer(operation, body, headerOf(this.req.headers.authorization));
+        });
+    }
+    const tokenUrl = new URL(this.options.tokenUrl ?? 'https://api.bandwidth.com/api/v1/oauth2/token');
+    nock(tokenUrl.origin)
+      .persist()
+      .post(tokenUrl.pathname)
+      .reply(function (this: nock.ReplyFnContext, _uri, body) {
+        return fake.token(headerOf(this.req.headers.authorization), String(body));
+      });
+    return this;
+  }
+
+  /** The next matching call fails (or is delayed) this way. */
+  failNext(operation: Fault['operation'], fault: Omit<Fault, 'operation'>): void {
+    this.faults.push({ operation, ...fault });
+  }
+
+  /** The code most recently sent, as the user would read it on their phone. */
+  lastCode(): string {
+    const last = this.sent.at(-1);
+    if (!last) throw new Error('no code was sent');
+    return last.code;
+  }
+
+  /** A code of the right length that none of the sent codes equals. */
+  wrongCode(): string {
+    const digits = this.sent.at(-1)?.digits ?? 6;
+    for (;;) {
+      const candidate = String(randomInt(10 ** digits)).padStart(digits, '0');
+      if (!this.sent.some((s) => s.code === candidate)) return candidate;
+    }
+  }
+
+  private takeFault(operation: Operation): Fault | undefined {
+    const index = this.faults.findIndex((f) => f.operation === operation || f.operation === 'any');
+    return index === -1 ? undefined : this.faults.splice(index, 1)[0];
+  }
+
+  private async token(authorization: string, body: string): Promise<nock.ReplyFnResult> {
+    this.tokenRequests += 1;
+    const auth = this.options.auth;
+    const expected = auth.kind === 'oauth' ? `Basic ${Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64')}` : '';
+    const fault = this.takeFault('token');
+    const respond = async (status: number, payload: unknown): Promise<nock.ReplyFnResult> => {
+      if (fault?.delayMs) await sleep(fault.delayMs);
+      return [status, payload as nock.Body];
+    };
+    if (fault?.status) return respond(fault.status, fault.body ?? { error: 'server_error' });
+    if (authorization !== expected || body !== 'grant_type=client_credentials') return respond(401, { error: 'invalid_client' });
+    this.issuedToken = `tok-${randomInt(1e9)}`;
+    return respond(200, { access_token: this.issuedToken, token_type: 'Bearer', expires_in: this.options.tokenLifetimeSeconds ?? 3600 });
+  }
+
+  private authorized(authorization: string): boolean {
+    this.authorizations.push(authorization);
+    const auth = this.options.auth;
+    if (auth.kind === 'basic') return authorization === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    return this.issuedToken !== '' && authorization === `Bearer ${this.issuedToken}`;
+  }
+
+  private async answer(operation: 'messaging' | 'voice' | 'verify', rawBody: nock.Body, authorization: string): Promise<nock.ReplyFnResult> {
+    const fault = this.takeFault(operation);
+    const respond = async (status: number, payload: unknown): Promise<nock.ReplyFnResult> => {
+      if (fault?.delayMs) await sleep(fault.delayMs);
+      return [status, payload as nock.Body];
+    };
+    if (fault?.networkError) {
+      if (fault.delayMs) await sleep(fault.delayMs);
+      throw Object.assign(new Error(fault.networkError), { code: fault.networkError });
+    }
+    if (fault?.status) return respond(fault.status, fault.body ?? { error: 'Internal Error', requestId: requestId() });
+    if (!this.authorized(authorization)) return respond(401, { message: 'Unauthorized' });
+
+    const body = (typeof rawBody === 'string' ? JSON.parse(rawBody) : rawBody) as Record<string, unknown>;
+    const problem = operation === 'verify' ? this.checkVerify(body) : this.checkSend(body);
+    if (problem) {
+      this.badRequests.push(problem);
+      return respond(400, { error: problem, requestId: requestId() });
+    }
+    if (operation === 'verify') {
+      const call = body as unknown as VerifyCall;
+      const since = this.clock.now() - call.expirationTimeInMinutes * 60_000;
+      const valid = this.sent.some((s) => s.to === call.to && s.scope === call.scope && s.code === call.code && s.at >= since);
+      this.verifies.push({ ...call, valid });
+      return respond(200, { valid });
+    }
+    const request = body as Omit<SentCode, 'channel' | 'code' | 'at'>;
+    const code = String(randomInt(10 ** request.digits)).padStart(request.digits, '0');
+    this.sent.push({ ...request, channel: operation, code, at: this.clock.now() });
+    return respond(200, operation === 'messaging' ? { messageId: `1589228074636lm4k2je7j7jklbn2` } : { callId: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85' });
+  }
+
+  /** codeRequest in the OpenAPI spec. */
+  private checkSend(b: Record<string, unknown>): string | undefined {
+    if (typeof b.to !== 'string' || !E164.test(b.to)) return 'to number is required';
+    if (typeof b.from !== 'string' || !E164.test(b.from) || b.from.length > 32) return 'from number is required';
+    if (typeof b.applicationId !== 'string' || b.applicationId === '' || b.applicationId.length > 50) return 'applicationId is required';
+    if (b.scope !== undefined && (typeof b.scope !== 'string' || b.scope.length > 25)) return 'scope is invalid';
+    if (typeof b.message !== 'string' || b.message.length > 2048 || !b.message.includes('{CODE}')) return 'message must contain {CODE}';
+    if (typeof b.digits !== 'number' || !Number.isInteger(b.digits) || b.digits < 4 || b.digits > 8) return 'digits must be 4 to 8';
+    return undefined;
+  }
+
+  /** verifyCodeRequest in the OpenAPI spec. */
+  private checkVerify(b: Record<string, unknown>): string | undefined {
+    if (typeof b.to !== 'string' || !E164.test(b.to)) return 'to number is required';
+    if (b.scope !== undefined && typeof b.scope !== 'string') return 'scope is invalid';
+    const minutes = b.expirationTimeInMinutes;
+    if (typeof minutes !== 'number' || minutes < 1 || minutes > 15) return 'expirationTimeInMinutes must be 1 to 15';
+    if (typeof b.code !== 'string' || b.code.length < 4 || b.code.length > 8) return 'code must be 4 to 8 characters';
+    return undefined;
+  }
+}

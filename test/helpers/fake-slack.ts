@@ -1,0 +1,110 @@
+import nock from 'nock';
+
+/**
+ * Slack's Web API at its real URL (https://slack.com/api/<method>), stubbed with nock, plus
+ * response_url posts to https://hooks.slack.com. Records every call with its parsed arguments and
+ * answers in the documented shapes. Import this (or nock) before building the app: Bolt 5's
+ * WebClient keeps the `fetch` it saw at construction.
+ */
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, any>;
+  authorization: string;
+}
+
+export const RESPONSE_URL_ORIGIN = 'https://hooks.slack.com';
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly responses: Array<{ path: string; body: Record<string, any> }> = [];
+  private readonly failures = new Map<string, string>();
+  private viewCount = 0;
+
+  constructor(private readonly origin = 'https://slack.com') {}
+
+  install(): this {
+    const fake = this;
+    nock(this.origin)
+      .persist()
+      .post(/^\/api\/[\w.]+$/)
+      .reply(function (this: nock.ReplyFnContext, uri, body) {
+        const method = uri.replace(/^\/api\//, '');
+        const header = this.req.headers.authorization;
+        const call = { method, args: parseArgs(body), authorization: String(Array.isArray(header) ? header[0] : header ?? '') };
+        fake.calls.push(call);
+        return [200, fake.answer(call)];
+      });
+    nock(RESPONSE_URL_ORIGIN)
+      .persist()
+      .post(/.*/)
+      .reply((uri, body) => {
+        fake.responses.push({ path: uri, body: typeof body === 'string' ? JSON.parse(body) : (body as Record<string, any>) });
+        return [200, 'ok'];
+      });
+    return this;
+  }
+
+  /** The next call of `method` answers `{ok:false, error}`. */
+  failNext(method: string, error: string): void {
+    this.failures.set(method, error);
+  }
+
+  callsOf(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Views shown so far by views.open / views.update, oldest first, with the id Slack gave them. */
+  views(): Array<{ id: string; view: any }> {
+    return this.calls
+      .filter((c) => c.method === 'views.open' || c.method === 'views.update')
+      .map((c) => ({ id: c.method === 'views.open' ? c.args.__id : c.args.view_id, view: c.args.view }));
+  }
+
+  lastView(): { id: string; view: any } {
+    const last = this.views().at(-1);
+    if (!last) throw new Error('no view was opened');
+    return last;
+  }
+
+  /** Waits until `predicate` holds for the recorded calls (work that runs after the ack). */
+  async waitFor(predicate: (calls: SlackCall[]) => boolean, what = 'a Slack call', timeoutMs = 5000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate(this.calls)) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private answer(call: SlackCall): Record<string, unknown> {
+    const failure = this.failures.get(call.method);
+    if (failure) {
+      this.failures.delete(call.method);
+      return { ok: false, error: failure };
+    }
+    switch (call.method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'phonegate', team_id: 'T0001', user_id: 'UBOT0001', bot_id: 'BBOT0001' };
+      case 'views.open':
+        call.args.__id = `V${String(++this.viewCount).padStart(8, '0')}`;
+        return { ok: true, view: { ...call.args.view, id: call.args.__id } };
+      case 'views.update':
+      case 'views.publish':
+        return { ok: true, view: { ...call.args.view, id: call.args.view_id ?? 'VHOME' } };
+      case 'chat.postMessage':
+        return { ok: true, channel: call.args.channel, ts: '1700000000.000100' };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+function parseArgs(body: nock.Body): Record<string, any> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (text.startsWith('{')) return JSON.parse(text);
+  const args: Record<string, any> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+  }
+  return args;
+}
