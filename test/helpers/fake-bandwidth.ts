@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import nock from 'nock';
+import { serveOverHttp } from './serve.js';
 import type { Clock } from '../../src/core/ports.js';
 
 /**
@@ -68,26 +69,42 @@ export class FakeBandwidth {
     },
   ) {}
 
+  /** Mounts the fake with nock at the real URLs (or `mfaOrigin` / `tokenUrl`). */
   install(): this {
     const fake = this;
     const origin = this.options.mfaOrigin ?? 'https://mfa.bandwidth.com';
-    const base = `/api/v1/accounts/${this.options.accountId}/code`;
-    for (const operation of ['messaging', 'voice', 'verify'] as const) {
-      nock(origin)
-        .persist()
-        .post(`${base}/${operation}`)
-        .reply(function (this: nock.ReplyFnContext, _uri, body) {
-          return fake.answer(operation, body, headerOf(this.req.headers.authorization));
-        });
-    }
-    const tokenUrl = new URL(this.options.tokenUrl ?? 'https://api.bandwidth.com/api/v1/oauth2/token');
+    nock(origin)
+      .persist()
+      .post(/^\/api\/v1\/accounts\/[^/]+\/code\/\w+$/)
+      .reply(function (this: nock.ReplyFnContext, uri, body) {
+        return fake.handle(uri, String(typeof body === 'string' ? body : JSON.stringify(body)), headerOf(this.req.headers.authorization));
+      });
+    const tokenUrl = new URL(this.tokenUrl);
     nock(tokenUrl.origin)
       .persist()
       .post(tokenUrl.pathname)
-      .reply(function (this: nock.ReplyFnContext, _uri, body) {
-        return fake.token(headerOf(this.req.headers.authorization), String(body));
+      .reply(function (this: nock.ReplyFnContext, uri, body) {
+        return fake.handle(uri, String(body), headerOf(this.req.headers.authorization));
       });
     return this;
+  }
+
+  /** Serves the fake over real HTTP on 127.0.0.1 (for a bot running in another process). */
+  async listen(): Promise<{ origin: string; close: () => Promise<void> }> {
+    return serveOverHttp((path, body, authorization) => this.handle(path, body, authorization));
+  }
+
+  private get tokenUrl(): string {
+    return this.options.tokenUrl ?? 'https://api.bandwidth.com/api/v1/oauth2/token';
+  }
+
+  /** One request, whatever carried it: the path, the raw body and the Authorization header. */
+  async handle(path: string, body: string, authorization: string): Promise<[number, unknown]> {
+    if (path === new URL(this.tokenUrl).pathname) return this.token(authorization, body);
+    const match = /^\/api\/v1\/accounts\/([^/]+)\/code\/(messaging|voice|verify)$/.exec(path);
+    if (!match) return [404, { message: 'Not Found' }];
+    if (match[1] !== this.options.accountId) return [403, { message: 'User is not authorized to access this resource' }];
+    return this.answer(match[2] as 'messaging' | 'voice' | 'verify', body, authorization);
   }
 
   /** The next matching call fails (or is delayed) this way. */
@@ -116,14 +133,14 @@ export class FakeBandwidth {
     return index === -1 ? undefined : this.faults.splice(index, 1)[0];
   }
 
-  private async token(authorization: string, body: string): Promise<nock.ReplyFnResult> {
+  private async token(authorization: string, body: string): Promise<[number, unknown]> {
     this.tokenRequests += 1;
     const auth = this.options.auth;
     const expected = auth.kind === 'oauth' ? `Basic ${Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64')}` : '';
     const fault = this.takeFault('token');
-    const respond = async (status: number, payload: unknown): Promise<nock.ReplyFnResult> => {
+    const respond = async (status: number, payload: unknown): Promise<[number, unknown]> => {
       if (fault?.delayMs) await sleep(fault.delayMs);
-      return [status, payload as nock.Body];
+      return [status, payload];
     };
     if (fault?.status) return respond(fault.status, fault.body ?? { error: 'server_error' });
     if (authorization !== expected || body !== 'grant_type=client_credentials') return respond(401, { error: 'invalid_client' });
@@ -138,11 +155,11 @@ export class FakeBandwidth {
     return this.issuedToken !== '' && authorization === `Bearer ${this.issuedToken}`;
   }
 
-  private async answer(operation: 'messaging' | 'voice' | 'verify', rawBody: nock.Body, authorization: string): Promise<nock.ReplyFnResult> {
+  private async answer(operation: 'messaging' | 'voice' | 'verify', rawBody: string, authorization: string): Promise<[number, unknown]> {
     const fault = this.takeFault(operation);
-    const respond = async (status: number, payload: unknown): Promise<nock.ReplyFnResult> => {
+    const respond = async (status: number, payload: unknown): Promise<[number, unknown]> => {
       if (fault?.delayMs) await sleep(fault.delayMs);
-      return [status, payload as nock.Body];
+      return [status, payload];
     };
     if (fault?.networkError) {
       if (fault.delayMs) await sleep(fault.delayMs);
@@ -151,7 +168,7 @@ export class FakeBandwidth {
     if (fault?.status) return respond(fault.status, fault.body ?? { error: 'Internal Error', requestId: requestId() });
     if (!this.authorized(authorization)) return respond(401, { message: 'Unauthorized' });
 
-    const body = (typeof rawBody === 'string' ? JSON.parse(rawBody) : rawBody) as Record<string, unknown>;
+    const body = JSON.parse(rawBody) as Record<string, unknown>;
     const problem = operation === 'verify' ? this.checkVerify(body) : this.checkSend(body);
     if (problem) {
       this.badRequests.push(problem);

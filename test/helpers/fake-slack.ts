@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { serveOverHttp } from './serve.js';
 
 /**
  * Slack's Web API at its real URL (https://slack.com/api/<method>), stubbed with nock, plus
@@ -23,26 +24,40 @@ export class FakeSlack {
 
   constructor(private readonly origin = 'https://slack.com') {}
 
+  /** Mounts the fake with nock at https://slack.com/api/ (or `origin`) and https://hooks.slack.com. */
   install(): this {
     const fake = this;
     nock(this.origin)
       .persist()
       .post(/^\/api\/[\w.]+$/)
       .reply(function (this: nock.ReplyFnContext, uri, body) {
-        const method = uri.replace(/^\/api\//, '');
         const header = this.req.headers.authorization;
-        const call = { method, args: parseArgs(body), authorization: String(Array.isArray(header) ? header[0] : header ?? '') };
-        fake.calls.push(call);
-        return [200, fake.answer(call)];
+        return fake.handle(uri, typeof body === 'string' ? body : JSON.stringify(body), String(Array.isArray(header) ? header[0] : header ?? ''));
       });
     nock(RESPONSE_URL_ORIGIN)
       .persist()
       .post(/.*/)
-      .reply((uri, body) => {
-        fake.responses.push({ path: uri, body: typeof body === 'string' ? JSON.parse(body) : (body as Record<string, any>) });
-        return [200, 'ok'];
-      });
+      .reply((uri, body) => fake.handle(uri, typeof body === 'string' ? body : JSON.stringify(body), ''));
     return this;
+  }
+
+  /**
+   * Serves the fake over real HTTP on 127.0.0.1 (for a bot in another process): the Web API under
+   * /api/, and response_url posts under /commands/ (use `${origin}/commands/...` as response_url).
+   */
+  async listen(): Promise<{ origin: string; close: () => Promise<void> }> {
+    return serveOverHttp((path, body, authorization) => this.handle(path, body, authorization));
+  }
+
+  /** One request, whatever carried it: a Web API call (/api/<method>) or a response_url post. */
+  async handle(path: string, body: string, authorization: string): Promise<[number, unknown]> {
+    if (!path.startsWith('/api/')) {
+      this.responses.push({ path, body: JSON.parse(body) });
+      return [200, 'ok'];
+    }
+    const call = { method: path.slice('/api/'.length), args: parseArgs(body), authorization };
+    this.calls.push(call);
+    return [200, this.answer(call)];
   }
 
   /** The next call of `method` answers `{ok:false, error}`. */
@@ -99,8 +114,7 @@ export class FakeSlack {
   }
 }
 
-function parseArgs(body: nock.Body): Record<string, any> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+function parseArgs(text: string): Record<string, any> {
   if (text.startsWith('{')) return JSON.parse(text);
   const args: Record<string, any> = {};
   for (const [key, value] of new URLSearchParams(text)) {
