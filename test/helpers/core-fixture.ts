@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
+import { Challenges, type ChallengePolicy } from '../../src/core/challenges.js';
+import { Lockout, type LockoutPolicy } from '../../src/core/lockout.js';
+import { PhoneDirectory } from '../../src/core/phones.js';
+import type { Notice } from '../../src/core/ports.js';
+import { Sessions } from '../../src/core/sessions.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { TestClock } from './clock.js';
+import { MemoryProvider } from './memory-provider.js';
+
+export const U1 = 'U0000USER1';
+export const U2 = 'U0000USER2';
+export const PHONE1 = '+14155550111';
+export const PHONE2 = '+14155550122';
+export const MINUTE = 60_000;
+
+export const defaultPolicy: ChallengePolicy & LockoutPolicy = {
+  codeDigits: 6,
+  codeTtlMs: 5 * MINUTE,
+  maxAttempts: 5,
+  resendCooldownMs: 30_000,
+  maxSendsPerHour: 5,
+  lockoutFailures: 10,
+  lockoutMs: 15 * MINUTE,
+};
+
+/** The core on a real SQLite file, with an injected clock and an in-memory provider. */
+export async function coreFixture(options: { policy?: Partial<typeof defaultPolicy>; ignoreWindow?: boolean; dbFile?: string } = {}) {
+  const policy = { ...defaultPolicy, ...options.policy };
+  const clock = new TestClock();
+  const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'phonegate-core-')), 'state.sqlite');
+  const store: Store = await openStore(`sqlite://${dbFile}`, clock);
+  const provider = new MemoryProvider(clock, { ignoreWindow: options.ignoreWindow });
+  const audit: AuditRecord[] = [];
+  const notices: Array<{ userId: string; notice: Notice }> = [];
+  const auditLog = new AuditLog(clock, [(record) => void audit.push(record)]);
+  const notifier = { notify: async (userId: string, notice: Notice) => void notices.push({ userId, notice }) };
+  const phones = new PhoneDirectory(store.kv, { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
+  const sessions = new Sessions(store.kv, clock, { login: 720 * MINUTE, admin: 15 * MINUTE });
+  const lockout = new Lockout({ store: store.kv, counters: store.counters, clock, audit: auditLog, notifier, policy });
+  const challenges = new Challenges({ store: store.kv, counters: store.counters, provider, phones, sessions, lockout, audit: auditLog, clock, policy, appName: 'PhoneGate' });
+  return { clock, store, provider, audit, notices, phones, sessions, lockout, challenges, policy, dbFile };
+}
+
+export type CoreFixture = Awaited<ReturnType<typeof coreFixture>>;
+
+/** begin + send: returns the flow id and the code the user received. */
+export async function requestCode(f: CoreFixture, userId = U1, scope: 'login' | 'admin' = 'login', delivery: 'sms' | 'voice' = 'sms') {
+  const begun = await f.challenges.begin(userId, scope);
+  if (!begun.ok) throw new Error(`begin refused: ${begun.reason}`);
+  const sent = await f.challenges.send(userId, begun.flow.flowId, delivery);
+  if (!sent.ok) throw new Error(`send refused: ${sent.reason}`);
+  return { flowId: begun.flow.flowId, code: f.provider.lastCode() };
+}
