@@ -224,10 +224,10 @@ export class Challenges {
     }
     if (!valid) return this.wrongCode(userId, scope, attempt, alreadyUsed);
 
-    // Two right submissions at once: exactly one claims both the code and the challenge.
-    const codeClaim = await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
-    const challengeClaim = await deps.counters.increment(keys.done(challenge.id), KEEP_MS);
-    if (codeClaim.count > 1 || challengeClaim.count > 1) return { ok: false, reason: 'already_used' };
+    // Two right submissions at once: the first to claim the challenge wins; the other stops here,
+    // before touching the code's claim (taking both claims before checking either could refuse both).
+    if ((await deps.counters.increment(keys.done(challenge.id), KEEP_MS)).count > 1) return { ok: false, reason: 'already_used' };
+    if ((await deps.counters.increment(usedKey, deps.policy.codeTtlMs)).count > 1) return { ok: false, reason: 'already_used' };
 
     await deps.store.set(keys.challenge(userId, scope), { ...challenge, done: true }, KEEP_MS);
     await deps.lockout.recordSuccess(userId);
