@@ -14,13 +14,20 @@ const optionalText = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 const required = z.string({ error: 'is required' }).min(1, { error: 'is required' });
+/** Whole numbers only: "0x7", "7.5" or "1e3" are mistakes, not numbers. */
+const wholeNumber = (v: unknown) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v);
 const intInRange = (fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be between ${min} and ${max}` })
-    .max(max, { error: `must be between ${min} and ${max}` })
+  z
+    .preprocess(
+      wholeNumber,
+      z
+        .number({ error: 'must be a whole number' })
+        .int({ error: 'must be a whole number' })
+        .min(min, { error: `must be between ${min} and ${max}` })
+        .max(max, { error: `must be between ${min} and ${max}` }),
+    )
     .default(fallback);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** Run a cross-key rule even when another key of the section failed, so every problem is listed at once. */
 const alsoWhenOtherKeysFail = { when: () => true };
 const slackUserId = /^[UW][A-Z0-9]{2,}$/;
@@ -41,8 +48,8 @@ const schema = z
         client_secret: optionalText,
         voice_application_id: required,
         messaging_application_id: required,
-        mfa_base_url: z.url({ error: 'must be an http(s) URL' }).default('https://mfa.bandwidth.com/api/v1'),
-        oauth_token_url: z.url({ error: 'must be an http(s) URL' }).default('https://api.bandwidth.com/api/v1/oauth2/token'),
+        mfa_base_url: httpUrl.default('https://mfa.bandwidth.com/api/v1'),
+        oauth_token_url: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
         timeout_seconds: intInRange(10, 1, 30),
       })
       .superRefine((b, ctx) => {
@@ -64,11 +71,11 @@ const schema = z
     }),
     slack: z
       .object({
-        bot_token: required.startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' }),
+        bot_token: required.pipe(z.string().startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' })),
         signing_secret: optionalText,
         app_token: optionalText.pipe(z.string().startsWith('xapp-', { error: 'must be an app-level token (starts with xapp-)' }).optional()),
-        port: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' }).default(3000),
-        api_url: z.url({ error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+        port: z.preprocess(wholeNumber, z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' })).default(3000),
+        api_url: httpUrl.default('https://slack.com/api/'),
         app_name: z.string().min(1).max(40).default('PhoneGate'),
       })
       .superRefine((s, ctx) => {
@@ -154,17 +161,22 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
     throw e;
   }
   const merged: Record<string, Record<string, string>> = {};
+  // A blank value means "not set" (config.ini.default leaves keys blank); a blank env var unsets the file's value.
+  const set = (into: Record<string, string>, key: string, value: string | undefined) => {
+    if (value !== undefined && value.trim() !== '') into[key] = value.trim();
+  };
   for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
     const values: Record<string, string> = {};
     for (const key of keys) {
-      const value = env[`${section}_${key}`.toUpperCase()] ?? sections[section]?.[key];
-      if (value !== undefined) values[key] = value;
+      const envName = `${section}_${key}`.toUpperCase();
+      set(values, key, envName in env ? env[envName] : sections[section]?.[key]);
     }
     merged[section] = values;
   }
-  merged.phones = { ...sections.phones };
+  merged.phones = {};
+  for (const [userId, phone] of Object.entries(sections.phones ?? {})) set(merged.phones, userId, phone);
   for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith('PHONES_') && value !== undefined) merged.phones[name.slice('PHONES_'.length)] = value;
+    if (name.startsWith('PHONES_')) set(merged.phones, name.slice('PHONES_'.length), value);
   }
 
   const result = schema.safeParse(merged);
@@ -172,8 +184,10 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
     const problems = result.error.issues.map((issue) => {
       const [section, key] = issue.path.map(String);
       const where = key ? `[${section}] ${key}` : `[${section}]`;
-      const envName = key && section !== 'phones' ? ` (env ${`${section}_${key}`.toUpperCase()})` : '';
-      return `${where}${envName}: ${issue.message}`;
+      const envName = !key ? '' : section === 'phones' ? ` (env PHONES_${key})` : ` (env ${`${section}_${key}`.toUpperCase()})`;
+      // A bad [phones] key is reported by zod as "invalid_key"; its own message is the useful one.
+      const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+      return `${where}${envName}: ${message}`;
     });
     if (fileText === undefined) problems.push(`(no ${fileName} was found: copy config.ini.default to config.ini and fill it in)`);
     throw new ConfigError(problems);

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Logger as BoltLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -22,7 +23,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
         paths: [
           'code', '*.code', 'phone', '*.phone', 'to', '*.to', 'from', '*.from',
           'token', '*.token', 'password', '*.password', 'secret', '*.secret',
-          'authorization', '*.authorization', 'headers', '*.headers', 'config', '*.config',
+          'authorization', '*.authorization', 'Authorization', '*.Authorization', 'headers', '*.headers', 'config', '*.config',
         ],
         censor: '[redacted]',
       },
@@ -36,7 +37,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
 export function scrub(text: string): string {
   return text
     .replace(/\b(xox[a-z]|xapp)-[\w-]+/gi, '$1-[redacted]')
-    .replace(/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, '$1 [redacted]')
+    .replace(/\b(Bearer|Basic)\s+[\w.~+/=-]{8,}/gi, '$1 [redacted]')
     .replace(/\+\d[\d ().-]{6,}\d/g, '[number]') // +1 555 123 4567, +15551234567
     .replace(/\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b/g, '[number]') // (555) 123-4567
     .replace(/\b\d{6,}\b/g, '[number]'); // codes and bare numbers
@@ -45,7 +46,8 @@ export function scrub(text: string): string {
 interface SafeError {
   type: string;
   message: string;
-  code?: string;
+  /** Not `code`: that field name is redacted everywhere, in case a one-time code lands in it. */
+  errorCode?: string;
   status?: number;
   failure?: string;
   requestId?: string;
@@ -57,13 +59,24 @@ export function serializeError(error: unknown, depth = 0): SafeError {
   if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)) };
   const e = error as Error & { code?: unknown; status?: unknown; failure?: unknown; requestId?: unknown };
   const safe: SafeError = { type: e.name, message: scrub(e.message) };
-  if (typeof e.code === 'string') safe.code = e.code;
+  if (typeof e.code === 'string') safe.errorCode = e.code;
   if (typeof e.status === 'number') safe.status = e.status;
   if (typeof e.failure === 'string') safe.failure = e.failure;
   if (typeof e.requestId === 'string') safe.requestId = e.requestId;
   if (e.stack) safe.stack = scrub(e.stack);
   if (e.cause !== undefined && depth < 2) safe.cause = serializeError(e.cause, depth + 1);
   return safe;
+}
+
+/** One log argument as text; never throws (a circular object or a BigInt must not crash a handler). */
+function describe(arg: unknown): string {
+  if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
+  if (typeof arg === 'string') return arg;
+  try {
+    return JSON.stringify(arg) ?? String(arg);
+  } catch {
+    return inspect(arg, { depth: 2, breakLength: Infinity });
+  }
 }
 
 const boltLevels: Record<LogLevel, string> = {
@@ -77,7 +90,7 @@ const boltLevels: Record<LogLevel, string> = {
 export function boltLogger(logger: Logger): BoltLogger {
   const child = logger.child({ component: 'bolt' });
   let level: LogLevel = LogLevel.INFO;
-  const line = (args: unknown[]) => scrub(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  const line = (args: unknown[]) => scrub(args.map(describe).join(' '));
   return {
     debug: (...args) => child.debug(line(args)),
     info: (...args) => child.info(line(args)),

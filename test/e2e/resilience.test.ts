@@ -2,10 +2,9 @@ import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { logIn, openCodeEntry, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
 
-let h: Harness | undefined;
+let h: Harness;
 afterEach(async () => {
-  await h?.stop().catch(() => {});
-  h = undefined;
+  await h.stop().catch(() => {});
 });
 afterAll(() => {
   removeTempDirs();
@@ -119,8 +118,9 @@ describe('the store', () => {
     expect(h.slack.callsOf('views.open')).toHaveLength(1); // only alice's earlier login
     expect((await fetch(`${h.requests.baseUrl}/healthz`)).status).toBe(503);
     expect(h.logs.lines().some((l) => l.level === 'error' && l.err?.type === 'StoreError')).toBe(true);
+    const { bot } = h;
     h.stop = async () => {
-      await h!.bot.stop();
+      await bot.stop();
       nock.cleanAll();
     };
   });

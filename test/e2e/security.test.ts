@@ -62,7 +62,7 @@ describe('nothing secret in logs or messages', () => {
     expect(h.logs.lines().length).toBeGreaterThan(5);
     expect(h.logs.audit().map((a) => a.event)).toEqual(['authn_otp_sent', 'authn_login_fail', 'authn_otp_sent', 'authn_login_successafterfail', 'authn_logout']);
     expect(h.logs.audit('authn_login_fail')[0]).toMatchObject({ userId: USERS.alice, scope: 'login', outcome: 'failure', detail: { attempt: 1, attemptsLeft: 4 } });
-    expect(h.logs.audit('authn_otp_sent')[0].detail.maskedPhone).toBe('•••• 0101');
+    expect(h.logs.audit('authn_otp_sent')[0]?.detail.maskedPhone).toBe('•••• 0101');
   });
 
   test('a Bandwidth error logs status and requestId, not the password or the phone number', async () => {

@@ -1,0 +1,494 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig, parseConfig, type Config } from '../src/config.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const SAMPLE_INI = readFileSync(fixture('sample-config.ini'), 'utf8');
+const DEFAULT_INI = readFileSync(fileURLToPath(new URL('../config.ini.default', import.meta.url)), 'utf8');
+
+type Env = Record<string, string | undefined>;
+
+/** The Slack settings the sample's config.ini lacks (HTTP mode). */
+const SLACK_ENV: Env = { SLACK_BOT_TOKEN: 'xoxb-test-bot-token', SLACK_SIGNING_SECRET: 'test-signing-secret' };
+
+/** A complete, valid configuration from the environment alone (Basic credentials). */
+const ENV_ONLY: Env = {
+  BANDWIDTH_ACCOUNT_ID: '9900000',
+  BANDWIDTH_API_USER: 'env-api-user',
+  BANDWIDTH_API_PASSWORD: 'env-api-password',
+  BANDWIDTH_VOICE_APPLICATION_ID: 'voice-app-0001',
+  BANDWIDTH_MESSAGING_APPLICATION_ID: 'messaging-app-0001',
+  NUMBERS_FROM_NUMBER: '+15553330100',
+  ...SLACK_ENV,
+};
+
+/** ENV_ONLY with some keys changed; a value of undefined removes the key. */
+function envWith(changes: Env): Env {
+  const env: Env = { ...ENV_ONLY, ...changes };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env;
+}
+
+/** Runs fn and returns the ConfigError it throws (fails the test if it throws nothing or something else). */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but the configuration was accepted');
+}
+
+/** The problems parseConfig reports; fileText defaults to an empty config.ini (no "no config.ini" hint). */
+const problemsOf = (env: Env, fileText = '') => configError(() => parseConfig({ fileText, env })).problems;
+
+/** Every object reachable from value, value included. */
+function allObjects(value: unknown, found: object[] = []): object[] {
+  if (value && typeof value === 'object') {
+    found.push(value);
+    for (const inner of Object.values(value)) allObjects(inner, found);
+  }
+  return found;
+}
+
+describe("the sample's config.ini", () => {
+  // Rule: the Python sample's config.ini works as it is (Slack settings from env), password with # and ; intact.
+  test('parses into the typed config', () => {
+    const config = parseConfig({ fileText: SAMPLE_INI, env: SLACK_ENV });
+    expect(config.bandwidth).toEqual({
+      accountId: '9900000',
+      auth: { kind: 'basic', username: 'sample-api-user', password: 'ab#cd;ef' },
+      voiceApplicationId: '11111111-aaaa-4bbb-8ccc-000000000001',
+      messagingApplicationId: '22222222-aaaa-4bbb-8ccc-000000000002',
+      mfaBaseUrl: 'https://mfa.bandwidth.com/api/v1',
+      timeoutMs: 10_000,
+    });
+    expect(config.numbers).toEqual({ from_number: '+15553330100', user_number: '+15553330101' });
+    expect(config.slack.bot_token).toBe('xoxb-test-bot-token');
+    expect(config.slack.signing_secret).toBe('test-signing-secret');
+  });
+
+  // Rule: the shipped template is valid INI; left blank (Slack keys from env), it only yields problems for the blank keys.
+  test('config.ini.default, unfilled, reports the blank required keys and nothing else', () => {
+    const problems = problemsOf(SLACK_ENV, DEFAULT_INI);
+    expect(problems).toEqual([
+      '[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required',
+      '[bandwidth] voice_application_id (env BANDWIDTH_VOICE_APPLICATION_ID): is required',
+      '[bandwidth] messaging_application_id (env BANDWIDTH_MESSAGING_APPLICATION_ID): is required',
+      '[bandwidth] client_id (env BANDWIDTH_CLIENT_ID): is required: set client_id and client_secret (OAuth2), or api_user and api_password (Basic)',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): is required',
+    ]);
+  });
+
+  // Rule: config.ini.default, filled in with the sample's keys, is a working config (its commented-out defaults stay defaults).
+  test('config.ini.default, filled in, parses with the defaults', () => {
+    const filled = DEFAULT_INI.replace(/^account_id =$/m, 'account_id = 9900000')
+      .replace(/^api_user =$/m, 'api_user = u')
+      .replace(/^api_password =$/m, 'api_password = p#1;2')
+      .replace(/^voice_application_id =$/m, 'voice_application_id = v')
+      .replace(/^messaging_application_id =$/m, 'messaging_application_id = m')
+      .replace(/^from_number =$/m, 'from_number = +15553330100')
+      .replace(/^bot_token =$/m, 'bot_token = xoxb-1')
+      .replace(/^app_token =$/m, 'app_token = xapp-1');
+    const config = parseConfig({ fileText: filled, env: {} });
+    expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'u', password: 'p#1;2' });
+    expect(config.slack.app_token).toBe('xapp-1');
+    expect(config.slack.port).toBe(3000);
+    expect(config.policy.code_digits).toBe(6);
+  });
+});
+
+describe('environment overrides', () => {
+  // Rule: env <SECTION>_<KEY> in upper case wins over the file's value.
+  test('env beats the file', () => {
+    const config = parseConfig({
+      fileText: SAMPLE_INI,
+      env: { ...SLACK_ENV, BANDWIDTH_ACCOUNT_ID: '1234567', NUMBERS_FROM_NUMBER: '+15559990000', BANDWIDTH_API_PASSWORD: 'from-env' },
+    });
+    expect(config.bandwidth.accountId).toBe('1234567');
+    expect(config.numbers.from_number).toBe('+15559990000');
+    expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'sample-api-user', password: 'from-env' });
+  });
+
+  // Rule: env overrides reach every section, and numeric values are coerced to numbers.
+  test('env sets [slack], [store] and [policy] keys, typed', () => {
+    const config = parseConfig({
+      fileText: SAMPLE_INI,
+      env: { ...SLACK_ENV, SLACK_PORT: '8080', STORE_URL: 'redis://cache:6379', POLICY_CODE_DIGITS: '8', POLICY_ADMINS: 'U012ABCDEF, W034GHIJKL' },
+    });
+    expect(config.slack.port).toBe(8080);
+    expect(config.store.url).toBe('redis://cache:6379');
+    expect(config.policy.code_digits).toBe(8);
+    expect(config.policy.admins).toEqual(['U012ABCDEF', 'W034GHIJKL']);
+  });
+
+  // Rule: the env name is exactly upper-cased <SECTION>_<KEY>; a lower-case env name is not an override.
+  test('lower-case env names are not read', () => {
+    const config = parseConfig({ fileText: SAMPLE_INI, env: { ...SLACK_ENV, bandwidth_account_id: '1234567' } });
+    expect(config.bandwidth.accountId).toBe('9900000');
+  });
+
+  // Rule: PHONES_<USERID> adds a phone for that user; it joins the file's [phones] and wins for the same user.
+  test('PHONES_<USERID> adds and overrides phones', () => {
+    const fileText = `${SAMPLE_INI}\n[phones]\nU0AAAAAAA1 = +15550000001\nU0BBBBBBB2 = +15550000002\n`;
+    const config = parseConfig({ fileText, env: { ...SLACK_ENV, PHONES_U0BBBBBBB2: '+15550000022', PHONES_W0CCCCCCC3: '+15550000003' } });
+    expect(config.phones).toEqual({ U0AAAAAAA1: '+15550000001', U0BBBBBBB2: '+15550000022', W0CCCCCCC3: '+15550000003' });
+  });
+
+  // Rule: [phones] keys must be Slack user ids; a bad one is reported under [phones] with its name.
+  test('PHONES_ with a non-user-id is rejected', () => {
+    const problems = problemsOf(envWith({ PHONES_alice: '+15550000001' }));
+    expect(problems).toHaveLength(1);
+    // (The env name is optional here: today [phones] lines carry none; see the report on PHONES_ problem lines.)
+    expect(problems[0]).toMatch(/^\[phones\] alice( \(env PHONES_alice\))?: /);
+  });
+});
+
+describe('defaults', () => {
+  // Rule: keys left out take the documented defaults.
+  test('every optional key has its default', () => {
+    const config = parseConfig({ env: ENV_ONLY });
+    expect(config.bandwidth.mfaBaseUrl).toBe('https://mfa.bandwidth.com/api/v1');
+    expect(config.bandwidth.timeoutMs).toBe(10_000);
+    expect(config.slack.api_url).toBe('https://slack.com/api/');
+    expect(config.slack.port).toBe(3000);
+    expect(config.slack.app_name).toBe('PhoneGate');
+    expect(config.slack.app_token).toBeUndefined();
+    expect(config.numbers.user_number).toBe('');
+    expect(config.phones).toEqual({});
+    expect(config.store.url).toBe('sqlite://data/state.sqlite');
+    expect(config.policy).toEqual({
+      login_ttl_minutes: 720,
+      admin_ttl_minutes: 15,
+      code_digits: 6,
+      code_ttl_minutes: 5,
+      max_attempts: 5,
+      resend_cooldown_seconds: 30,
+      max_sends_per_hour: 5,
+      lockout_failures: 10,
+      lockout_minutes: 15,
+      admins: [],
+      allowed_country_codes: ['1'],
+    });
+  });
+
+  // Rule: the OAuth2 token URL defaults to Bandwidth's, and shows up in the OAuth2 auth settings.
+  test('oauth_token_url default', () => {
+    const config = parseConfig({ env: envWith({ BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' }) });
+    expect(config.bandwidth.auth).toEqual({ kind: 'oauth', clientId: 'cid', clientSecret: 'csecret', tokenUrl: 'https://api.bandwidth.com/api/v1/oauth2/token' });
+  });
+
+  // Rule: a trailing slash on mfa_base_url is dropped so paths join cleanly.
+  test('mfa_base_url loses trailing slashes', () => {
+    expect(parseConfig({ env: envWith({ BANDWIDTH_MFA_BASE_URL: 'http://127.0.0.1:9999/api/v1//' }) }).bandwidth.mfaBaseUrl).toBe('http://127.0.0.1:9999/api/v1');
+  });
+
+  // Rule: allowed_country_codes is a comma list; spaces and a leading "+" are dropped.
+  test('allowed_country_codes is parsed as a list', () => {
+    expect(parseConfig({ env: envWith({ POLICY_ALLOWED_COUNTRY_CODES: '+1, 44 ,353' }) }).policy.allowed_country_codes).toEqual(['1', '44', '353']);
+  });
+});
+
+describe('policy ranges', () => {
+  const ranges: Array<[key: string, min: number, max: number]> = [
+    ['code_digits', 6, 8],
+    ['code_ttl_minutes', 1, 10],
+    ['max_attempts', 1, 10],
+    ['resend_cooldown_seconds', 0, 600],
+    ['max_sends_per_hour', 1, 50],
+    ['lockout_failures', 1, 100],
+    ['lockout_minutes', 1, 1440],
+    ['admin_ttl_minutes', 1, 60],
+    ['login_ttl_minutes', 1, 1440],
+  ];
+
+  // Rule: both ends of each range are accepted, as numbers.
+  test.each(ranges)('%s accepts %i and %i', (key, min, max) => {
+    const envName = `POLICY_${key.toUpperCase()}`;
+    const policy = (value: number) => parseConfig({ env: envWith({ [envName]: String(value) }) }).policy as unknown as Record<string, unknown>;
+    expect(policy(min)[key]).toBe(min);
+    expect(policy(max)[key]).toBe(max);
+  });
+
+  // Rule: one below the minimum and one above the maximum are each rejected with a single line naming key, env and range.
+  test.each(ranges)('%s rejects below %i and above %i', (key, min, max) => {
+    const envName = `POLICY_${key.toUpperCase()}`;
+    const expected = `[policy] ${key} (env ${envName}): must be between ${min} and ${max}`;
+    expect(problemsOf(envWith({ [envName]: String(min - 1) }))).toEqual([expected]);
+    expect(problemsOf(envWith({ [envName]: String(max + 1) }))).toEqual([expected]);
+  });
+
+  // Rule: the file's [policy] values are range-checked exactly like env values.
+  test('an out-of-range value in the file is rejected too', () => {
+    expect(problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[policy]\ncode_ttl_minutes = 11\n`)).toEqual([
+      '[policy] code_ttl_minutes (env POLICY_CODE_TTL_MINUTES): must be between 1 and 10',
+    ]);
+  });
+
+  // Rule: policy numbers must be whole numbers; fractions and words are refused.
+  test.each(['6.5', 'seven'])('code_digits %s is not a whole number', (value) => {
+    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual(['[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number']);
+  });
+});
+
+describe('Bandwidth credentials: exactly one pair', () => {
+  const noBasic = { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined };
+
+  // Rule: both the Basic pair and the OAuth2 pair at once is an error.
+  test('both pairs', () => {
+    expect(problemsOf(envWith({ BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' }))).toEqual([
+      '[bandwidth] client_id (env BANDWIDTH_CLIENT_ID): set either client_id/client_secret (OAuth2) or api_user/api_password (Basic), not both',
+    ]);
+  });
+
+  // Rule: no credentials at all is an error that says which keys to set.
+  test('neither pair', () => {
+    const problems = problemsOf(envWith(noBasic));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\[bandwidth\] client_id \(env BANDWIDTH_CLIENT_ID\): is required/);
+    expect(problems[0]).toContain('api_user and api_password');
+  });
+
+  // Rule: half a pair is an error naming the missing half (key and env name).
+  test.each([
+    ['api_user only', { BANDWIDTH_API_PASSWORD: undefined }, 'api_password'],
+    ['api_password only', { BANDWIDTH_API_USER: undefined }, 'api_user'],
+    ['client_id only', { ...noBasic, BANDWIDTH_CLIENT_ID: 'cid' }, 'client_secret'],
+    ['client_secret only', { ...noBasic, BANDWIDTH_CLIENT_SECRET: 'csecret' }, 'client_id'],
+  ])('%s', (_label, changes: Env, missing) => {
+    const problems = problemsOf(envWith(changes));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^\\[bandwidth\\] ${missing} \\(env BANDWIDTH_${missing.toUpperCase()}\\): is required with its pair`));
+  });
+
+  // Rule: an empty value counts as unset, so a blank api_user next to an OAuth2 pair is not "both".
+  test('empty values do not count as set', () => {
+    const config = parseConfig({ env: envWith({ BANDWIDTH_API_USER: '', BANDWIDTH_API_PASSWORD: '', BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' }) });
+    expect(config.bandwidth.auth.kind).toBe('oauth');
+  });
+});
+
+describe('Slack settings', () => {
+  // Rule: without app_token (HTTP mode) the signing secret is required.
+  test('signing_secret is required in HTTP mode', () => {
+    expect(problemsOf(envWith({ SLACK_SIGNING_SECRET: undefined }))).toEqual([
+      '[slack] signing_secret (env SLACK_SIGNING_SECRET): is required in HTTP mode (or set app_token for Socket Mode)',
+    ]);
+  });
+
+  // Rule: with an app-level token (Socket Mode) the signing secret may be left out.
+  test('app_token makes signing_secret optional', () => {
+    const config = parseConfig({ env: envWith({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0-123-abc' }) });
+    expect(config.slack.app_token).toBe('xapp-1-A0-123-abc');
+    expect(config.slack.signing_secret).toBeUndefined();
+  });
+
+  // Rule: token kinds are checked by prefix: bot_token xoxb-, app_token xapp-.
+  test('wrong token kinds are rejected', () => {
+    expect(problemsOf(envWith({ SLACK_BOT_TOKEN: 'xoxp-user-token', SLACK_APP_TOKEN: 'xoxb-not-an-app-token' }))).toEqual([
+      '[slack] bot_token (env SLACK_BOT_TOKEN): must be a bot token (starts with xoxb-)',
+      '[slack] app_token (env SLACK_APP_TOKEN): must be an app-level token (starts with xapp-)',
+    ]);
+  });
+});
+
+describe('phone numbers must be E.164', () => {
+  const bad = ['5553330100', '15553330100', '+1 555 333 0100', '+1-555-333-0100', '(555) 333-0100', '+0123456789', '+123456', '+1234567890123456', 'tel:+15553330100'];
+
+  // Rule: from_number must be E.164 (+, country code, no spaces or punctuation, 7..15 digits).
+  test.each(bad)('from_number %j is rejected', (number) => {
+    expect(problemsOf(envWith({ NUMBERS_FROM_NUMBER: number }))).toEqual([
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+    ]);
+  });
+
+  // Rule: user_number may be empty, but when set it must be E.164 too.
+  test('user_number: empty is fine, a bad number is not', () => {
+    expect(parseConfig({ env: envWith({ NUMBERS_USER_NUMBER: '' }) }).numbers.user_number).toBe('');
+    const problems = problemsOf(envWith({ NUMBERS_USER_NUMBER: '555-333-0101' }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\[numbers\] user_number \(env NUMBERS_USER_NUMBER\): /);
+  });
+
+  // Rule: [phones] values must be E.164; the problem names the user id.
+  test('a bad [phones] number is rejected', () => {
+    const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = 555 333 0102\n`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\[phones\] U012ABCDEF( \(env PHONES_U012ABCDEF\))?: must be a phone number in E\.164 form, like \+15551234567$/);
+  });
+});
+
+describe('problem reports', () => {
+  // Rule: one bad key gives exactly one line, naming "[section] key" and its env name.
+  test('a single problem is a single line', () => {
+    const error = configError(() => parseConfig({ fileText: '', env: envWith({ BANDWIDTH_ACCOUNT_ID: undefined }) }));
+    expect(error.problems).toEqual(['[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required']);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toBe('invalid configuration:\n  [bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required');
+  });
+
+  // Rule: several problems in different sections are all listed at once, cross-key rules included.
+  test('every problem is listed, not just the first', () => {
+    const error = configError(() =>
+      parseConfig({
+        fileText: '',
+        env: envWith({
+          BANDWIDTH_ACCOUNT_ID: undefined,
+          BANDWIDTH_API_PASSWORD: undefined,
+          NUMBERS_FROM_NUMBER: '555',
+          SLACK_SIGNING_SECRET: undefined,
+          STORE_URL: 'postgres://db',
+          POLICY_MAX_ATTEMPTS: '0',
+          POLICY_ADMINS: 'alice',
+        }),
+      }),
+    );
+    expect(error.problems).toEqual([
+      '[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required',
+      '[bandwidth] api_password (env BANDWIDTH_API_PASSWORD): is required with its pair (api_user and api_password go together)',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+      '[slack] signing_secret (env SLACK_SIGNING_SECRET): is required in HTTP mode (or set app_token for Socket Mode)',
+      '[store] url (env STORE_URL): must start with sqlite://, redis:// or rediss://',
+      '[policy] max_attempts (env POLICY_MAX_ATTEMPTS): must be between 1 and 10',
+      '[policy] admins (env POLICY_ADMINS): must list Slack user ids like U012ABCDEF, separated by commas',
+    ]);
+    for (const problem of error.problems) expect(error.message).toContain(`\n  ${problem}`);
+  });
+
+  // Rule: a problem never echoes the rejected value, so a mistyped secret does not end up in logs.
+  test('problems do not repeat the bad value', () => {
+    const problems = problemsOf(envWith({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123', SLACK_APP_TOKEN: 'secret-app-token-456' }));
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).not.toMatch(/secret-(user|app)-token/);
+  });
+
+  // Rule: an INI syntax error becomes a ConfigError naming the file and the line.
+  test('INI syntax errors name the file', () => {
+    const error = configError(() => parseConfig({ fileText: '[bandwidth]\naccount_id 9900000\n', fileName: 'my.ini', env: {} }));
+    expect(error.problems).toEqual(['my.ini: line 2: expected "key = value" or "[section]"']);
+  });
+});
+
+describe('the result is deeply frozen', () => {
+  // Rule: every object inside Config is frozen, so no code can change settings at run time.
+  test('all nested objects and arrays are frozen', () => {
+    const config: Config = parseConfig({ fileText: `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +15550000001\n`, env: { ...SLACK_ENV, POLICY_ADMINS: 'U012ABCDEF' } });
+    const objects = allObjects(config);
+    expect(objects.length).toBeGreaterThanOrEqual(10);
+    expect(objects.filter((o) => !Object.isFrozen(o))).toEqual([]);
+  });
+
+  // Rule: writes to the frozen config throw in strict-mode (ESM) code instead of silently changing it.
+  test('writes throw', () => {
+    const config = parseConfig({ env: envWith({ POLICY_ADMINS: 'U012ABCDEF' }) });
+    expect(() => {
+      (config.policy as { max_attempts: number }).max_attempts = 99;
+    }).toThrow(TypeError);
+    expect(() => (config.policy.admins as string[]).push('U0EVIL0001')).toThrow(TypeError);
+    expect(() => {
+      (config.bandwidth.auth as { password?: string }).password = 'changed';
+    }).toThrow(TypeError);
+    expect(config.policy.max_attempts).toBe(5);
+    expect(config.policy.admins).toEqual(['U012ABCDEF']);
+  });
+});
+
+describe('loadConfig', () => {
+  const tempDirs: string[] = [];
+  const originalCwd = process.cwd();
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phonegate-config-'));
+    tempDirs.push(dir);
+    return dir;
+  };
+  afterEach(() => process.chdir(originalCwd));
+  afterAll(() => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Rule: CONFIG_FILE names the file to read, and env still overrides it.
+  test('reads the file named by CONFIG_FILE', () => {
+    const file = join(tempDir(), 'phonegate.ini');
+    writeFileSync(file, SAMPLE_INI);
+    const config = loadConfig({ ...SLACK_ENV, CONFIG_FILE: file, NUMBERS_USER_NUMBER: '+15553330199' });
+    expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'sample-api-user', password: 'ab#cd;ef' });
+    expect(config.numbers.user_number).toBe('+15553330199');
+  });
+
+  // Rule: a CONFIG_FILE that does not exist is an error naming the file, not a silent fall-back to env only.
+  test('a missing CONFIG_FILE is reported', () => {
+    const file = join(tempDir(), 'nope.ini');
+    const error = configError(() => loadConfig({ ...ENV_ONLY, CONFIG_FILE: file }));
+    expect(error.problems).toEqual([`${file}: cannot be read (ENOENT)`]);
+  });
+
+  // Rule: a CONFIG_FILE that cannot be read (here: a directory) is reported with the reason.
+  test('an unreadable CONFIG_FILE is reported', () => {
+    const dir = join(tempDir(), 'config.ini');
+    mkdirSync(dir);
+    const error = configError(() => loadConfig({ ...ENV_ONLY, CONFIG_FILE: dir }));
+    expect(error.problems).toEqual([`${dir}: cannot be read (EISDIR)`]);
+  });
+
+  // Rule: without CONFIG_FILE, ./config.ini is read from the working directory.
+  test('reads ./config.ini by default', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.ini'), SAMPLE_INI);
+    process.chdir(dir);
+    expect(loadConfig({ ...SLACK_ENV }).bandwidth.accountId).toBe('9900000');
+  });
+
+  // Rule: no ./config.ini and no CONFIG_FILE is fine when the environment holds every setting.
+  test('a missing default config.ini with env-only settings works', () => {
+    process.chdir(tempDir());
+    const config = loadConfig({ ...ENV_ONLY });
+    expect(config.bandwidth.accountId).toBe('9900000');
+    expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'env-api-user', password: 'env-api-password' });
+    expect(config.numbers.from_number).toBe('+15553330100');
+  });
+
+  // Rule: when there is no config.ini and settings are missing, the problems end with a hint to create one.
+  test('a missing default config.ini with incomplete env adds a hint', () => {
+    process.chdir(tempDir());
+    const error = configError(() => loadConfig({ ...ENV_ONLY, BANDWIDTH_ACCOUNT_ID: undefined }));
+    expect(error.problems).toEqual([
+      '[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required',
+      '(no config.ini was found: copy config.ini.default to config.ini and fill it in)',
+    ]);
+  });
+});
+
+describe('blank and odd values', () => {
+  // Rule: a blank value is "not set": a blank cooldown must not silently become 0 (no cooldown).
+  test('blank numbers fall back to their defaults', () => {
+    const config = parseConfig({ fileText: '', env: envWith({ POLICY_RESEND_COOLDOWN_SECONDS: '', SLACK_PORT: ' ' }) });
+    expect(config.policy.resend_cooldown_seconds).toBe(30);
+    expect(config.slack.port).toBe(3000);
+    const fromFile = parseConfig({ fileText: '[policy]\nresend_cooldown_seconds =\n', env: envWith({}) });
+    expect(fromFile.policy.resend_cooldown_seconds).toBe(30);
+  });
+
+  // Rule: only plain whole numbers count: hex, decimals and exponents are mistakes.
+  test.each(['0x7', '7.5', '1e1', 'seven'])('code_digits %s is rejected', (value) => {
+    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual(['[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number']);
+  });
+
+  // Rule: outside URLs must be http(s), whatever else URL parsing accepts.
+  test.each(['mailto:a@b.example', 'ftp://x.example/api'])('api_url %s is rejected', (value) => {
+    expect(problemsOf(envWith({ SLACK_API_URL: value }))).toEqual(['[slack] api_url (env SLACK_API_URL): must be an http(s) URL']);
+  });
+
+  // Rule: an empty bot token is one problem, reported once.
+  test('an empty bot_token gives one line', () => {
+    expect(problemsOf(envWith({ SLACK_BOT_TOKEN: '' }))).toEqual(['[slack] bot_token (env SLACK_BOT_TOKEN): is required']);
+  });
+
+  // Rule: a bad [phones] key says what is wrong and which env variable would set it.
+  test('a bad [phones] key names the problem and its env name', () => {
+    expect(problemsOf(envWith({ PHONES_u1: '+14155550123' }))).toEqual(['[phones] u1 (env PHONES_u1): is not a Slack user id (like U012ABCDEF)']);
+  });
+});
