@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
-import { AuditLog, type AuditSink } from './core/audit.js';
+import { AdminActions } from './core/admin.js';
+import { AuditLog, AuditTrail, type AuditSink } from './core/audit.js';
 import { Challenges } from './core/challenges.js';
 import { Lockout } from './core/lockout.js';
 import { PhoneDirectory } from './core/phones.js';
@@ -20,6 +21,8 @@ export interface Services {
   lockout: Lockout;
   challenges: Challenges;
   audit: AuditLog;
+  trail: AuditTrail;
+  admin: AdminActions;
   /** How long a listener may wait on slow work before it must answer Slack (see slack/deadline.ts). */
   slackDeadlineMs: number;
 }
@@ -37,7 +40,11 @@ export function buildServices(config: Config, { store, provider, clock, logger, 
   const { policy } = config;
   const auditLogger = logger.child({ audit: true });
   const logSink: AuditSink = (record) => auditLogger.info(record, record.event);
-  const audit = new AuditLog(clock, [logSink]);
+  const trail = new AuditTrail(store.kv);
+  // The log line is the record of last resort: a failed store write must not undo the event it records.
+  const storeSink: AuditSink = (record) =>
+    trail.append(record).catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
+  const audit = new AuditLog(clock, [logSink, storeSink]);
   const phones = new PhoneDirectory(store.kv, { byUser: config.phones, fallback: config.numbers.user_number });
   const sessions = new Sessions(store.kv, clock, {
     login: policy.login_ttl_minutes * MINUTE_MS,
@@ -69,5 +76,16 @@ export function buildServices(config: Config, { store, provider, clock, logger, 
       maxSendsPerHour: policy.max_sends_per_hour,
     },
   });
-  return { config, clock, logger, phones, sessions, lockout, challenges, audit, slackDeadlineMs };
+  const admin = new AdminActions({
+    admins: policy.admins,
+    allowedCallingCodes: policy.allowed_country_codes,
+    phones,
+    sessions,
+    challenges,
+    audit,
+    trail,
+    notifier,
+    clock,
+  });
+  return { config, clock, logger, phones, sessions, lockout, challenges, audit, trail, admin, slackDeadlineMs };
 }

@@ -120,7 +120,8 @@ const keys = {
   flow: (userId: string) => `flow:${userId}`,
   challenge: (userId: string, scope: Scope) => `challenge:${userId}:${scope}`,
   sends: (userId: string) => `sends:${userId}`,
-  cooldown: (userId: string) => `cooldown:${userId}`,
+  /** Per scope: a step-up right after a login is a new request, not a resend. The hourly cap is per user. */
+  cooldown: (userId: string, scope: Scope) => `cooldown:${userId}:${scope}`,
   attempts: (challengeId: string) => `attempts:${challengeId}`,
   done: (challengeId: string) => `done:${challengeId}`,
   /** Salted with user and scope; kept only for the code lifetime. */
@@ -278,7 +279,7 @@ export class Challenges {
   private async takeSendAllowance(userId: string, scope: Scope): Promise<Refusal | undefined> {
     const { counters, policy, audit } = this.deps;
     if (policy.resendCooldownMs > 0) {
-      const cooldown = await counters.increment(keys.cooldown(userId), policy.resendCooldownMs);
+      const cooldown = await counters.increment(keys.cooldown(userId, scope), policy.resendCooldownMs);
       if (cooldown.count > 1) return { ok: false, reason: 'cooldown', retryAt: cooldown.resetsAt };
     }
     const sends = await counters.increment(keys.sends(userId), HOUR_MS);

@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString, type NumberType } from 'libphonenumber-js/max';
 import type { KeyValueStore } from './ports.js';
 
 /** A link an admin stored; `phone: null` means "unlinked on purpose", whatever config.ini says. */
@@ -30,6 +31,7 @@ export class PhoneDirectory {
     return this.configured.byUser[userId] ?? (this.configured.fallback || undefined);
   }
 
+  /** Links `phone` to the user, or with null leaves them with none, whatever config.ini says. */
   async link(userId: string, phone: string | null, by: string, at: number): Promise<void> {
     await this.store.set(linkKey(userId), { phone, by, at } satisfies StoredLink);
   }
@@ -38,4 +40,42 @@ export class PhoneDirectory {
 /** For display: only the last four digits, e.g. "•••• 4567". */
 export function maskPhone(e164: string): string {
   return `•••• ${e164.slice(-4)}`;
+}
+
+/** Line types that reach one person's phone. Anything else (premium, toll-free, shared cost, pager, ...) is refused. */
+const PERSONAL_TYPES: ReadonlySet<NumberType> = new Set(['MOBILE', 'FIXED_LINE', 'FIXED_LINE_OR_MOBILE', 'VOIP']);
+
+const TYPE_NAMES: Partial<Record<NonNullable<NumberType>, string>> = {
+  PREMIUM_RATE: 'a premium-rate number',
+  TOLL_FREE: 'a toll-free number',
+  SHARED_COST: 'a shared-cost number',
+  PERSONAL_NUMBER: 'a personal (follow-me) forwarding number',
+  PAGER: 'a pager number',
+  UAN: 'a company (UAN) number',
+  VOICEMAIL: 'a voicemail access number',
+};
+
+export type ParsedPhone =
+  | { ok: true; e164: string }
+  | { ok: false; reason: 'invalid' | 'extension' | 'country' | 'not_personal'; detail: string };
+
+/**
+ * Reads a phone number written any common way ("(415) 555-0101", "+1 415 555 0101", "tel:...") and
+ * accepts it only if it is a valid personal line in an allowed calling code. Numbers written without
+ * a country code are read in the first allowed calling code.
+ */
+export function parsePhone(input: string, allowedCallingCodes: readonly string[]): ParsedPhone {
+  const phone = parsePhoneNumberFromString(input.trim(), { defaultCallingCode: allowedCallingCodes[0] });
+  if (!phone || !phone.isValid()) return { ok: false, reason: 'invalid', detail: 'That is not a valid phone number.' };
+  if (phone.ext) return { ok: false, reason: 'extension', detail: 'A number with an extension cannot receive codes.' };
+  if (!allowedCallingCodes.includes(phone.countryCallingCode)) {
+    const allowed = allowedCallingCodes.map((c) => `+${c}`).join(', ');
+    return { ok: false, reason: 'country', detail: `Numbers in +${phone.countryCallingCode} are not allowed here (allowed: ${allowed}).` };
+  }
+  const type = phone.getType();
+  if (!type || !PERSONAL_TYPES.has(type)) {
+    const name = (type && TYPE_NAMES[type]) ?? 'not a personal phone line';
+    return { ok: false, reason: 'not_personal', detail: `That is ${name}; codes only go to a personal phone.` };
+  }
+  return { ok: true, e164: phone.number };
 }

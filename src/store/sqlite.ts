@@ -16,7 +16,8 @@ type Query = (sql: string, ...params: unknown[]) => Promise<Array<Record<string,
 export async function openSqliteStore(url: string, clock: Clock): Promise<Store> {
   const file = url.slice('sqlite://'.length);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000 });
+  // iterationLimit: rows per page when listing keys (the audit trail, live sessions).
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000, iterationLimit: 1000 });
   const query = adapter.query as Query;
   try {
     await query('PRAGMA journal_mode=WAL');

@@ -236,6 +236,17 @@ describe('send limits', () => {
     expect(f.provider.sent).toHaveLength(2);
   });
 
+  test('the cooldown is per scope (a step-up right after login is not a resend); the hourly cap counts every scope', async () => {
+    f = await coreFixture({ policy: { maxSendsPerHour: 2 } });
+    await requestCode(f, U1, 'login');
+    await requestCode(f, U1, 'admin'); // at once: no cooldown across scopes
+    f.clock.advance(MINUTE);
+    const begun = await f.challenges.begin(U1, 'login');
+    if (!begun.ok) throw new Error('begin refused');
+    expect(begun.flow.sent).toBeDefined(); // the login code is still live...
+    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // ...and a third send this hour is refused
+  });
+
   test('max_sends_per_hour caps sends per user, with an audit event', async () => {
     f = await coreFixture();
     const { flowId } = await requestCode(f);

@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { AdminActions } from '../../src/core/admin.js';
+import { AuditLog, AuditTrail, type AuditRecord } from '../../src/core/audit.js';
+import { parsePhone } from '../../src/core/phones.js';
+import type { Notice } from '../../src/core/ports.js';
+import { coreFixture, MINUTE, PHONE1, requestCode, U1, U2, type CoreFixture } from '../helpers/core-fixture.js';
+
+const ADMIN = 'U0000ADMIN';
+
+describe('parsePhone', () => {
+  // Rule: any common notation of a valid personal number normalises to E.164.
+  test.each(['+14155550199', '(415) 555-0199', '415.555.0199', '415 555 0199', '1-415-555-0199', 'tel:+1-415-555-0199', '+1 (415) 555-0199'])('%s -> +14155550199', (input) => {
+    expect(parsePhone(input, ['1'])).toEqual({ ok: true, e164: '+14155550199' });
+  });
+
+  // Rule: non-personal lines are refused, each with the reason.
+  test.each([
+    ['+1 900 555 0101', 'a premium-rate number'],
+    ['+1 800 555 0199', 'a toll-free number'],
+    ['+1 500 555 0006', 'a personal (follow-me) forwarding number'],
+    ['+44 909 879 0000', 'a premium-rate number'],
+    ['+33 810 12 34 56', 'a shared-cost number'],
+  ])('%s is refused as %s', (input, name) => {
+    expect(parsePhone(input, ['1', '44', '33'])).toEqual({ ok: false, reason: 'not_personal', detail: `That is ${name}; codes only go to a personal phone.` });
+  });
+
+  // Rule: only the allowed calling codes are accepted, and the refusal says which are.
+  test('a number outside allowed_country_codes is refused', () => {
+    expect(parsePhone('+44 7911 123456', ['1'])).toEqual({ ok: false, reason: 'country', detail: 'Numbers in +44 are not allowed here (allowed: +1).' });
+    expect(parsePhone('+44 7911 123456', ['1', '44'])).toEqual({ ok: true, e164: '+447911123456' });
+  });
+
+  // Rule: garbage and extensions are refused.
+  test.each(['12', 'call me', '+1 415 555', '']) ('%j is not a valid number', (input) => {
+    expect(parsePhone(input, ['1'])).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+  test('a number with an extension is refused', () => {
+    expect(parsePhone('+1 415 555 0199 ext. 12', ['1'])).toMatchObject({ ok: false, reason: 'extension' });
+  });
+});
+
+describe('AdminActions', () => {
+  let f: CoreFixture;
+  let admin: AdminActions;
+  let trail: AuditTrail;
+  let records: AuditRecord[];
+  let notices: Array<{ userId: string; notice: Notice }>;
+
+  async function setup() {
+    f = await coreFixture();
+    records = [];
+    notices = [];
+    trail = new AuditTrail(f.store.kv);
+    const audit = new AuditLog(f.clock, [(r) => void records.push(r), (r) => trail.append(r)]);
+    admin = new AdminActions({
+      admins: [ADMIN],
+      allowedCallingCodes: ['1'],
+      phones: f.phones,
+      sessions: f.sessions,
+      challenges: f.challenges,
+      audit,
+      trail,
+      notifier: { notify: async (userId, notice) => void notices.push({ userId, notice }) },
+      clock: f.clock,
+    });
+  }
+  afterEach(async () => {
+    await f.store.close().catch(() => {});
+  });
+
+  test('isAdmin is the configured list', async () => {
+    await setup();
+    expect(admin.isAdmin(ADMIN)).toBe(true);
+    expect(admin.isAdmin(U1)).toBe(false);
+  });
+
+  test('link: a new phone wins over config, ends the session and the open request, tells the user, is audited', async () => {
+    await setup();
+    await f.sessions.grant(U1, 'login');
+    f.clock.advance(MINUTE);
+    const pending = await requestCode(f, U1, 'admin');
+    const result = await admin.link(ADMIN, U1, '(415) 555-0199');
+    expect(result).toEqual({ ok: true, changed: true, maskedPhone: '•••• 0199', ended: [expect.objectContaining({ scope: 'login' })] });
+    expect(await f.phones.phoneOf(U1)).toBe('+14155550199');
+    expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+    expect(await f.challenges.verify(U1, pending.flowId, pending.code)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_linked', maskedPhone: '•••• 0199', by: ADMIN } }]);
+    expect(records.find((r) => r.event === 'authn_phone_linked')).toMatchObject({ userId: U1, actorId: ADMIN, outcome: 'success', detail: { maskedPhone: '•••• 0199', replaced: true } });
+    expect(JSON.stringify(records)).not.toContain('5550199');
+  });
+
+  test('link: the same phone again changes nothing and ends nothing', async () => {
+    await setup();
+    await f.sessions.grant(U1, 'login');
+    expect(await admin.link(ADMIN, U1, PHONE1)).toEqual({ ok: true, changed: false, maskedPhone: '•••• 0111', ended: [] });
+    expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+    expect(notices).toEqual([]);
+  });
+
+  test('link: a refused number changes nothing, and the refusal is audited with its reason', async () => {
+    await setup();
+    await f.sessions.grant(U1, 'login');
+    expect(await admin.link(ADMIN, U1, '1-900-555-0101')).toMatchObject({ ok: false, reason: 'not_personal' });
+    expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
+    expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+    expect(records.at(-1)).toMatchObject({ event: 'authn_phone_linked', outcome: 'refused', detail: { reason: 'not_personal' } });
+  });
+
+  test('unlink: the user has no phone whatever config says, until linked again', async () => {
+    await setup();
+    await f.sessions.grant(U1, 'login');
+    expect(await admin.unlink(ADMIN, U1)).toEqual({ hadPhone: true, ended: [expect.objectContaining({ scope: 'login' })] });
+    expect(await f.phones.phoneOf(U1)).toBeUndefined();
+    expect(await f.challenges.begin(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
+    expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_unlinked', by: ADMIN } }]);
+    await admin.link(ADMIN, U1, '+14155550177');
+    expect(await f.phones.phoneOf(U1)).toBe('+14155550177');
+  });
+
+  test('revoke: ends every scope of the target only, tells them, is audited; nothing live means no message', async () => {
+    await setup();
+    await f.sessions.grant(U1, 'login');
+    await f.sessions.grant(U1, 'admin');
+    await f.sessions.grant(U2, 'login');
+    expect((await admin.revoke(ADMIN, U1)).map((s) => s.scope)).toEqual(['login', 'admin']);
+    expect(await f.sessions.liveScopes(U1)).toEqual([]);
+    expect(await f.sessions.isLive(U2, 'login')).toBe(true);
+    expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: ADMIN } }]);
+    expect(records.at(-1)).toMatchObject({ event: 'authn_session_revoked', userId: U1, actorId: ADMIN, detail: { scopes: 'login,admin' } });
+    expect(await admin.revoke(ADMIN, U1)).toEqual([]);
+    expect(notices).toHaveLength(1);
+  });
+
+  test('liveSessions and recentEvents are audited as admin commands', async () => {
+    await setup();
+    await f.sessions.grant(U2, 'login');
+    expect(await admin.liveSessions(ADMIN)).toEqual([expect.objectContaining({ userId: U2, scope: 'login' })]);
+    const events = await admin.recentEvents(ADMIN, 5);
+    expect(events.map((e) => e.event)).toEqual(['authz_admin']);
+    expect(records.map((r) => r.event)).toEqual(['authz_admin', 'authz_admin']);
+  });
+});
+
+describe('AuditTrail', () => {
+  let f: CoreFixture;
+  afterEach(async () => {
+    await f.store.close().catch(() => {});
+  });
+
+  test('recent gives the newest first; trim keeps only maxEvents', async () => {
+    f = await coreFixture();
+    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 60 * MINUTE, maxEvents: 3 });
+    for (let i = 0; i < 5; i++) {
+      await trail.append({ at: f.clock.now(), event: 'authn_login_fail', userId: `U${i}AAA`, outcome: 'failure' });
+      f.clock.advance(1000);
+    }
+    expect((await trail.recent(2)).map((r) => r.userId)).toEqual(['U4AAA', 'U3AAA']);
+    expect(await trail.trim()).toBe(2);
+    expect((await trail.recent(10)).map((r) => r.userId)).toEqual(['U4AAA', 'U3AAA', 'U2AAA']);
+  });
+
+  test('events expire after maxAge', async () => {
+    f = await coreFixture();
+    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 40, maxEvents: 100 });
+    await trail.append({ at: f.clock.now(), event: 'authn_logout', userId: U1, outcome: 'success' });
+    expect(await trail.recent(10)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 80)); // keyv expires by real time
+    expect(await trail.recent(10)).toHaveLength(0);
+  });
+});
