@@ -4,12 +4,22 @@ import type { Delivery } from '../core/ports.js';
 import type { Services } from '../services.js';
 import { deliveryName, scopeTitle } from './views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from './views/modals.js';
-import { refusal, unavailable } from './views/text.js';
+import { alreadyLoggedIn, refusal, unavailable } from './views/text.js';
 
 /**
  * The steps a code request takes in a modal, shared by /login, /admin, the delivery choice and the
  * resend buttons. Listeners call these; the rules themselves are in core/challenges.ts.
  */
+
+export type LoginStart = { ok: true; flow: FlowView } | { ok: false; text: string };
+
+/** /login and the Home tab's "Log in": a sentence saying why not, or a new request for `login`. */
+export async function startLogin(s: Services, userId: string): Promise<LoginStart> {
+  const live = (await s.sessions.liveScopes(userId)).find((l) => l.scope === 'login');
+  if (live) return { ok: false, text: alreadyLoggedIn(live.expiresAt, s.clock.now()) };
+  const begun = await s.challenges.begin(userId, 'login');
+  return begun.ok ? begun : { ok: false, text: refusal(begun, s.clock.now(), s.config.policy.admins) };
+}
 
 /** Opens the window for a request: the code entry if a code is out, else sends by the known method, else asks. */
 export async function openFlowWindow(s: Services, client: webApi.WebClient, triggerId: string, userId: string, flow: FlowView): Promise<void> {

@@ -2,6 +2,7 @@ import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Scope } from '../core/ports.js';
 import type { Services } from '../services.js';
 import { ephemeral } from './reply.js';
+import { notAnAdmin } from './views/admin-text.js';
 import { loginRequired, unavailable } from './views/text.js';
 
 /**
@@ -27,6 +28,23 @@ export function gate(scope: Scope, services: Services): Middleware<SlackCommandM
     await ack(ephemeral(loginRequired(command.command)));
     await services.audit
       .record({ event: 'authz_fail', userId: command.user_id, scope, outcome: 'refused', detail: { command: command.command } })
+      .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
+  };
+}
+
+/**
+ * Listener middleware for /admin: only users in `[policy] admins` get past, before anything else
+ * happens (no code is sent to anyone else). Refusals are audited.
+ */
+export function adminsOnly(services: Services): Middleware<SlackCommandMiddlewareArgs> {
+  return async ({ ack, command, next }) => {
+    if (services.admin.isAdmin(command.user_id)) {
+      await next();
+      return;
+    }
+    await ack(ephemeral(notAnAdmin));
+    await services.audit
+      .record({ event: 'authz_fail', userId: command.user_id, scope: 'admin', outcome: 'refused', detail: { command: command.command, reason: 'not_admin' } })
       .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
   };
 }

@@ -4,3 +4,17 @@ import type { RespondArguments } from '@slack/bolt';
 export function ephemeral(text: string): RespondArguments {
   return { response_type: 'ephemeral', text };
 }
+
+/**
+ * Posts a late reply to a slash command's response_url (valid 30 minutes, 5 uses), so it appears
+ * where the user typed the command. Throws if Slack refuses it.
+ */
+export async function postToResponseUrl(responseUrl: string, text: string): Promise<void> {
+  const res = await fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ephemeral(text)),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`response_url answered HTTP ${res.status}`);
+}

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { gate } from '../../gate.js';
+import { adminsOnly, gate } from '../../gate.js';
+import { admin } from './admin.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
 import { whoami } from './whoami.js';
@@ -10,4 +11,5 @@ export function registerCommands(app: App, s: Services): void {
   app.command('/logout', logout(s));
   // An ordinary command: one gate in front of it, nothing else to do.
   app.command('/whoami', gate('login', s), whoami(s));
+  app.command('/admin', adminsOnly(s), gate('login', s), admin(s));
 }

@@ -1,31 +1,26 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { openFlowWindow } from '../../flow.js';
+import { openFlowWindow, startLogin, type LoginStart } from '../../flow.js';
 import { ephemeral } from '../../reply.js';
-import { alreadyLoggedIn, refusal, unavailable } from '../../views/text.js';
+import { unavailable } from '../../views/text.js';
 
 /** /login: prove possession of the linked phone to get scope `login`. */
 export function login(s: Services) {
   return async ({ ack, command, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const userId = command.user_id;
-    let begun;
+    let start: LoginStart;
     try {
-      const live = (await s.sessions.liveScopes(userId)).find((l) => l.scope === 'login');
-      if (live) {
-        await ack(ephemeral(alreadyLoggedIn(live.expiresAt, s.clock.now())));
-        return;
-      }
-      begun = await s.challenges.begin(userId, 'login');
+      start = await startLogin(s, userId);
     } catch (error) {
       s.logger.error({ err: error, userId }, '/login could not start');
       await ack(ephemeral(unavailable));
       return;
     }
-    if (!begun.ok) {
-      await ack(ephemeral(refusal(begun, s.clock.now(), s.config.policy.admins)));
+    if (!start.ok) {
+      await ack(ephemeral(start.text));
       return;
     }
     await ack();
-    await openFlowWindow(s, client, command.trigger_id, userId, begun.flow);
+    await openFlowWindow(s, client, command.trigger_id, userId, start.flow);
   };
 }

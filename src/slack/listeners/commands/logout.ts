@@ -1,21 +1,22 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../services.js';
+import { publishHome } from '../../home.js';
 import { ephemeral } from '../../reply.js';
 import { loggedOut, unavailable } from '../../views/text.js';
 
 /** /logout: ends every scope, drops any open code request and forgets the delivery preference. */
 export function logout(s: Services) {
-  return async ({ ack, command }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, command, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const userId = command.user_id;
     try {
-      const ended = await s.sessions.endAll(userId);
-      await s.challenges.cancel(userId);
-      await s.sessions.forgetDelivery(userId);
+      const ended = await logOut(s, userId);
       await ack(ephemeral(loggedOut(ended.length > 0)));
-      await s.audit.record({ event: 'authn_logout', userId, outcome: 'success', detail: { scopes: ended.map((e) => e.scope).join(',') } });
     } catch (error) {
       s.logger.error({ err: error, userId }, '/logout failed');
       await ack(ephemeral(unavailable));
+      return;
     }
+    await publishHome(s, client, userId);
   };
 }

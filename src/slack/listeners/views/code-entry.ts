@@ -5,6 +5,9 @@ import { withinDeadline } from '../../deadline.js';
 import { refusalView } from '../../flow.js';
 import { ACTION, BLOCK } from '../../ids.js';
 import { scopeTitle } from '../../views/format.js';
+import { publishHome } from '../../home.js';
+import { runPending } from '../../pending.js';
+import { stepUpStarted } from '../../views/admin-text.js';
 import { flowIdOf, messageModal } from '../../views/modals.js';
 import { checking, granted, refusal, unavailable } from '../../views/text.js';
 
@@ -43,13 +46,19 @@ export function codeEntered(s: Services) {
       outcome = await verifying;
       await client.views.update({ view_id: view.id, view: await finalView(s, userId, flowId, outcome, view.title.text) });
     }
+    if (outcome.ok !== true) return;
+    if (outcome.pending) await runPending(s, client, userId, outcome.pending);
+    await publishHome(s, client, userId);
   };
 }
 
 async function finalView(s: Services, userId: string, flowId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
   const now = s.clock.now();
   if (outcome.ok === 'error') return messageModal(title, unavailable);
-  if (outcome.ok) return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now));
+  if (outcome.ok) {
+    const next = outcome.pending ? `\n${stepUpStarted(outcome.pending.text)}` : '';
+    return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now) + next);
+  }
   try {
     return await refusalView(s, userId, flowId, outcome, title);
   } catch (error) {
