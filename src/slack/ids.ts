@@ -2,6 +2,7 @@
 export const CALLBACK = {
   deliveryChoice: 'delivery_choice',
   codeEntry: 'code_entry',
+  deliveryPreference: 'delivery_preference',
 } as const;
 
 export const BLOCK = {

@@ -29,9 +29,18 @@ export function flowIdOf(privateMetadata: string | undefined): string {
   }
 }
 
-export function deliveryChoiceModal(flow: FlowView): ModalView {
+const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
   const option = (delivery: Delivery, description: string) => ({ text: plain(delivery === 'sms' ? 'Text message (SMS)' : 'Voice call'), value: delivery, description: plain(description) });
-  const sms = option('sms', 'A text with the code');
+  const options = [option('sms', 'A text with the code'), option('voice', 'A call that reads the code aloud')];
+  return {
+    type: 'input',
+    block_id: BLOCK.delivery,
+    label: plain(label),
+    element: { type: 'radio_buttons', action_id: ACTION.delivery, initial_option: options.find((o) => o.value === initial)!, options },
+  };
+};
+
+export function deliveryChoiceModal(flow: FlowView): ModalView {
   return {
     type: 'modal',
     callback_id: CALLBACK.deliveryChoice,
@@ -39,20 +48,19 @@ export function deliveryChoiceModal(flow: FlowView): ModalView {
     title: plain(scopeTitle[flow.scope]),
     submit: plain('Send code'),
     close: plain('Cancel'),
-    blocks: [
-      section(`I'll send a one-time code to your phone *${flow.maskedPhone}*. How should it arrive?`),
-      {
-        type: 'input',
-        block_id: BLOCK.delivery,
-        label: plain('Send the code by'),
-        element: {
-          type: 'radio_buttons',
-          action_id: ACTION.delivery,
-          initial_option: sms,
-          options: [sms, option('voice', 'A call that reads the code aloud')],
-        },
-      },
-    ],
+    blocks: [section(`I'll send a one-time code to your phone *${flow.maskedPhone}*. How should it arrive?`), deliveryInput('Send the code by', 'sms')],
+  };
+}
+
+/** From the Home tab: choose how future codes arrive, without sending one. */
+export function deliveryPreferenceModal(current: Delivery | undefined): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK.deliveryPreference,
+    title: plain('Code delivery'),
+    submit: plain('Save'),
+    close: plain('Cancel'),
+    blocks: [section('How should your one-time codes arrive from now on?'), deliveryInput('Send codes by', current ?? 'sms')],
   };
 }
 

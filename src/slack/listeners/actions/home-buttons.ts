@@ -1,0 +1,47 @@
+import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { logOut } from '../../../core/logout.js';
+import type { Services } from '../../../services.js';
+import { openFlowWindow, startLogin } from '../../flow.js';
+import { publishHome } from '../../home.js';
+import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';
+import { unavailable } from '../../views/text.js';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+
+/** Home tab "Log in": the same request and window as /login. */
+export function homeLogin(s: Services) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const userId = body.user.id;
+    try {
+      const start = await startLogin(s, userId);
+      if (start.ok) await openFlowWindow(s, client, body.trigger_id, userId, start.flow);
+      else await client.views.open({ trigger_id: body.trigger_id, view: messageModal('Log in', start.text) });
+    } catch (error) {
+      s.logger.error({ err: error, userId }, 'Home tab login failed');
+      await client.views.open({ trigger_id: body.trigger_id, view: messageModal('Log in', unavailable) }).catch(() => {});
+    }
+  };
+}
+
+/** Home tab "Log out": the same as /logout, then the tab shows the new status. */
+export function homeLogout(s: Services) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    try {
+      await logOut(s, body.user.id);
+    } catch (error) {
+      s.logger.error({ err: error, userId: body.user.id }, 'Home tab logout failed');
+    }
+    await publishHome(s, client, body.user.id);
+  };
+}
+
+/** Home tab "Change delivery method": a modal that only saves the preference. */
+export function homeChangeDelivery(s: Services) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const current = await s.sessions.delivery(body.user.id).catch(() => undefined);
+    await client.views.open({ trigger_id: body.trigger_id, view: deliveryPreferenceModal(current) });
+  };
+}
