@@ -62,6 +62,37 @@ export class SlackRequests {
     return this.post(this.commandBody(command, userId, text));
   }
 
+  /** An Events API delivery (JSON), e.g. app_home_opened. */
+  event(event: Record<string, unknown>): Promise<HttpResult> {
+    const body = JSON.stringify({
+      token: 'deprecated-verification-token',
+      team_id: TEAM_ID,
+      api_app_id: 'A0001',
+      event: { event_ts: `${Date.now() / 1000}`, ...event },
+      type: 'event_callback',
+      event_id: `Ev${randomUUID().slice(0, 8)}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: TEAM_ID, user_id: 'UBOT0001', is_bot: true, is_enterprise_install: false }],
+    });
+    return this.post(body, { 'content-type': 'application/json', ...this.sign(body) });
+  }
+
+  /** Clicks a button in the Home tab. */
+  clickInHome(userId: string, actionId: string): Promise<HttpResult> {
+    return this.interaction({
+      type: 'block_actions',
+      team: { id: TEAM_ID, domain: 'acme' },
+      user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: TEAM_ID },
+      api_app_id: 'A0001',
+      token: 'deprecated-verification-token',
+      container: { type: 'view', view_id: 'VHOME' },
+      trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
+      view: { id: 'VHOME', type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: '1', team_id: TEAM_ID, app_id: 'A0001', bot_id: 'BBOT0001' },
+      actions: [{ type: 'button', action_id: actionId, block_id: 'home', text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
+      is_enterprise_install: false,
+    });
+  }
+
   private interaction(payload: Record<string, unknown>): Promise<HttpResult> {
     return this.post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
   }
