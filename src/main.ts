@@ -28,10 +28,11 @@ async function main(): Promise<void> {
   const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock);
   const bot = createApp(config, { store, provider, clock, logger });
 
+  // Expired rows (SQLite never deletes them itself) and audit events beyond the count bound.
   const purge = () =>
-    store.purgeExpired().then(
-      (purged) => purged > 0 && logger.info({ purged }, 'purged expired state'),
-      (error: unknown) => logger.warn({ err: error }, 'purging expired state failed'),
+    Promise.all([store.purgeExpired(), bot.services.trail.trim()]).then(
+      ([expired, trimmed]) => expired + trimmed > 0 && logger.info({ expired, trimmed }, 'purged old state'),
+      (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
     );
   await purge();
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
