@@ -1,0 +1,411 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
+import { FakeSlack } from '../helpers/fake-slack.js';
+import { ACCOUNT_ID, FROM_NUMBER, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
+import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
+
+/**
+ * The real process, started the way a new user starts it (`npm start` in the project directory,
+ * no config.ini, configuration from the environment), driven over HTTP the way Slack drives it,
+ * against the fake Slack Web API and the fake Bandwidth MFA API served on 127.0.0.1.
+ *
+ * Each `npm start` runs in its own process group (spawn's `detached`), so that clean-up reaches
+ * the whole tree: npm -> sh -c "tsc -b && node dist/main.js" -> node. Linux only (reads /proc).
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; scripts: Record<string, string> };
+/** What npm itself prints on stdout before running the script; everything else must be our JSON. */
+const NPM_BANNER = new Set(['', `> ${PACKAGE.name}@${PACKAGE.version} start`, `> ${PACKAGE.scripts.start}`]);
+const WARM_START_LIMIT_MS = 2000;
+const STOP_WITHIN_MS = 5000;
+/** Room for a start that has to rebuild (src changed since beforeAll): about 10 s here. */
+const TEST_TIMEOUT_MS = 40_000;
+const BASIC_AUTH = `Basic ${Buffer.from(`${SECRETS.apiUser}:${SECRETS.apiPassword}`).toString('base64')}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The environment of someone who has configured nothing for this app, and is not inside npm. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (/^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE)_/.test(name)) continue;
+    if (name === 'CONFIG_FILE' || name === 'LOG_LEVEL' || /^npm_/i.test(name)) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+interface ProcInfo {
+  pid: number;
+  state: string;
+  argv: string[];
+}
+
+/** Live (not zombie) processes of a process group, from /proc. */
+function groupMembers(pgid: number): ProcInfo[] {
+  const members: ProcInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after the last ')'.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) !== pgid || state === 'Z') continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      members.push({ pid: Number(entry), state: state!, argv });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One `npm start`, with everything it printed. */
+class AppProcess {
+  readonly proc: ChildProcess;
+  readonly startedAt = performance.now();
+  stdout = '';
+  stderr = '';
+  exit: Exit | undefined;
+  /** npm exited. */
+  readonly exited: Promise<Exit>;
+  /** npm exited and every process holding its stdout/stderr (e.g. an orphaned node) has too. */
+  readonly closed: Promise<void>;
+
+  constructor(env: Record<string, string>) {
+    this.proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      }),
+    );
+    this.closed = new Promise((resolve) => this.proc.once('close', () => resolve()));
+  }
+
+  get pgid(): number {
+    return this.proc.pid!;
+  }
+
+  /** The node process running dist/main.js (a grandchild: npm -> sh -> node), not the shell that started it. */
+  appPid(): number | undefined {
+    return groupMembers(this.pgid).find(({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'dist/main.js')?.pid;
+  }
+
+  /** stdout lines that are not npm's own banner. */
+  appLines(): string[] {
+    return this.stdout.split('\n').filter((line) => !NPM_BANNER.has(line));
+  }
+
+  jsonLines(): Array<Record<string, any>> {
+    return this.appLines().map((line) => JSON.parse(line) as Record<string, any>);
+  }
+
+  /** Waits for a JSON stdout line with this msg. */
+  async waitForLog(msg: string, timeoutMs = 5000): Promise<Record<string, any>> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.appLines()
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Record<string, any>];
+          } catch {
+            return [];
+          }
+        })
+        .find((l) => l.msg === msg);
+      if (line) return line;
+      if (Date.now() > until) throw new Error(`no log line "${msg}" within ${timeoutMs} ms.\n${this.describe()}`);
+      await sleep(25);
+    }
+  }
+
+  describe(): string {
+    return `exit: ${JSON.stringify(this.exit)}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** Resolves with how long npm took to exit, or rejects after `ms`. */
+  async exitWithin(ms: number): Promise<Exit & { ms: number }> {
+    const from = performance.now();
+    const exit = await Promise.race([this.exited, sleep(ms).then(() => undefined)]);
+    if (!exit) throw new Error(`npm start did not exit within ${ms} ms.\n${this.describe()}`);
+    return { ...exit, ms: performance.now() - from };
+  }
+
+  /** Clean-up: SIGTERM to the whole process group, SIGKILL to whatever is left after a while. */
+  async kill(graceMs = 3000): Promise<void> {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      if (groupMembers(this.pgid).length === 0) break;
+      try {
+        process.kill(-this.pgid, signal);
+      } catch {
+        break; // the group is gone
+      }
+      const until = Date.now() + graceMs;
+      while (groupMembers(this.pgid).length > 0 && Date.now() < until) await sleep(25);
+    }
+    await Promise.race([this.closed, sleep(1000)]);
+  }
+}
+
+/** GETs /healthz every ~25 ms until it answers 200; returns ms since spawn. */
+async function waitUntilHealthy(app: AppProcess, port: number, timeoutMs = 30_000): Promise<number> {
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return performance.now() - app.startedAt;
+    } catch {
+      // not listening yet
+    }
+    if (app.exit) throw new Error(`npm start exited before /healthz answered 200.\n${app.describe()}`);
+    if (performance.now() - app.startedAt > timeoutMs) throw new Error(`/healthz did not answer 200 within ${timeoutMs} ms.\n${app.describe()}`);
+    await sleep(25);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const started: AppProcess[] = [];
+const tempDirs: string[] = [];
+let slack: FakeSlack;
+let bandwidth: FakeBandwidth;
+let slackHttp: { origin: string; close: () => Promise<void> };
+let bandwidthHttp: { origin: string; close: () => Promise<void> };
+let storeUrl: string;
+
+function launch(overrides: Record<string, string | undefined> = {}, port?: number): AppProcess {
+  const env: Record<string, string> = {
+    ...cleanEnv(),
+    ...testEnv('basic'),
+    SLACK_API_URL: `${slackHttp.origin}/api/`,
+    BANDWIDTH_MFA_BASE_URL: `${bandwidthHttp.origin}/api/v1`,
+    STORE_URL: storeUrl,
+    ...(port === undefined ? {} : { SLACK_PORT: String(port) }),
+  };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const app = new AppProcess(env);
+  started.push(app);
+  return app;
+}
+
+/** `npm start` on a free port, once /healthz answers 200. */
+async function startApp(): Promise<{ app: AppProcess; port: number; requests: SlackRequests; readyMs: number }> {
+  const port = await freePort();
+  const app = launch({}, port);
+  const readyMs = await waitUntilHealthy(app, port);
+  return { app, port, requests: new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret), readyMs };
+}
+
+/** A slash command as Slack sends it, with its response_url on the fake Slack (not hooks.slack.com). */
+function commandBody(requests: SlackRequests, command: string, userId: string, text = ''): string {
+  const body = new URLSearchParams(requests.commandBody(command, userId, text));
+  body.set('response_url', `${slackHttp.origin}/commands/${TEAM_ID}/${randomUUID()}`);
+  return body.toString();
+}
+
+/** /login by SMS through to "logged in"; returns the code that worked. */
+async function logInOverHttp(requests: SlackRequests, userId: string): Promise<string> {
+  const ack = await requests.post(commandBody(requests, '/login', userId));
+  expect(ack.status).toBe(200);
+  expect(ack.text).toBe('');
+
+  await slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'), 'views.open');
+  const open = slack.callsOf('views.open').at(-1)!;
+  expect(open.authorization).toBe(`Bearer ${SECRETS.botToken}`);
+  const choice = slack.lastView();
+  expect(choice.view.callback_id).toBe('delivery_choice');
+
+  const sentBefore = bandwidth.sent.length;
+  const chosen = await requests.chooseDelivery(userId, choice, 'sms');
+  expect(chosen.status).toBe(200);
+  expect(chosen.json?.response_action).toBe('update');
+
+  await slack.waitFor(() => slack.lastView().view.callback_id === 'code_entry', 'views.update with the code-entry window');
+  const update = slack.callsOf('views.update').at(-1)!;
+  expect(update.authorization).toBe(`Bearer ${SECRETS.botToken}`);
+  const entry = slack.lastView();
+
+  expect(bandwidth.sent).toHaveLength(sentBefore + 1);
+  expect(bandwidth.sent.at(-1)).toMatchObject({ channel: 'messaging', to: PHONES[userId === USERS.alice ? 'alice' : 'bob'], from: FROM_NUMBER, scope: 'login' });
+  expect(bandwidth.authorizations.length).toBeGreaterThan(0);
+  expect(new Set(bandwidth.authorizations)).toEqual(new Set([BASIC_AUTH]));
+  expect(bandwidth.badRequests).toEqual([]);
+
+  const code = bandwidth.lastCode();
+  const verified = await requests.submitCode(userId, entry, code);
+  expect(verified.status).toBe(200);
+  expect(verified.json?.response_action).toBe('update');
+  expect(JSON.stringify(verified.json?.view)).toContain('logged in');
+  return code;
+}
+
+async function whoami(requests: SlackRequests, userId: string) {
+  const result = await requests.post(commandBody(requests, '/whoami', userId));
+  expect(result.status).toBe(200);
+  return result;
+}
+
+beforeAll(() => {
+  if (existsSync(join(ROOT, 'config.ini'))) {
+    throw new Error(`${join(ROOT, 'config.ini')} exists: these tests start the app as a new user does, configured by the environment only. Move it aside to run them.`);
+  }
+  // One build now, so that each `npm start` below is a warm start (its own `tsc -b` finds nothing to do).
+  execFileSync('npx', ['tsc', '-b'], { cwd: ROOT, env: cleanEnv(), stdio: 'pipe', timeout: 120_000 });
+}, 150_000);
+
+beforeEach(async () => {
+  slack = new FakeSlack();
+  bandwidth = new FakeBandwidth({ now: () => Date.now() }, { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } });
+  slackHttp = await slack.listen();
+  bandwidthHttp = await bandwidth.listen();
+  const dir = mkdtempSync(join(tmpdir(), 'phonegate-process-'));
+  tempDirs.push(dir);
+  storeUrl = `sqlite://${join(dir, 'state.sqlite')}`;
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((app) => app.kill()));
+  await Promise.all([slackHttp.close(), bandwidthHttp.close()]);
+});
+
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start: the real process over HTTP', () => {
+  test(`warm start: /healthz answers 200 within ${WARM_START_LIMIT_MS} ms of launch, and it logs "ready"`, async () => {
+    const buildInfo = join(ROOT, 'dist', '.tsbuildinfo');
+    const builtAt = statSync(buildInfo).mtimeMs;
+    const { app, readyMs, port } = await startApp();
+    console.log(`warm start: /healthz answered 200 after ${Math.round(readyMs)} ms`);
+    // The requirement is about a start with nothing to rebuild; `tsc -b` rewrites its build info when it does rebuild.
+    expect(statSync(buildInfo).mtimeMs, 'not a warm start: dist was rebuilt during this start (src changed after the build in beforeAll, or another build ran)').toBe(builtAt);
+    const ready = await app.waitForLog('ready');
+    expect(ready).toMatchObject({ level: 'info', mode: 'http', port, auth: 'basic' });
+    expect(slack.callsOf('auth.test')).toEqual([expect.objectContaining({ authorization: `Bearer ${SECRETS.botToken}` })]);
+    expect(readyMs).toBeLessThan(WARM_START_LIMIT_MS);
+  }, TEST_TIMEOUT_MS);
+
+  test('a whole /login by SMS, then /whoami; the logs are JSON, carry the audit trail and no secret', async () => {
+    const { app, requests } = await startApp();
+    const code = await logInOverHttp(requests, USERS.alice);
+
+    const who = await whoami(requests, USERS.alice);
+    expect(who.json?.response_type).toBe('ephemeral');
+    expect(who.json?.text).toContain('`login`');
+    expect(who.json?.text).toContain('•••• 0101');
+
+    await app.waitForLog('authn_login_success');
+    // Stop it, so that "all of stdout" is all of it.
+    await app.kill();
+    expect(app.stdout).not.toBe('');
+
+    const lines = app.appLines();
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(() => JSON.parse(line), `not a JSON line: ${line}`).not.toThrow();
+    }
+    for (const output of [app.stdout, app.stderr]) {
+      for (const secret of [code, PHONES.alice, SECRETS.botToken, SECRETS.signingSecret, SECRETS.apiPassword]) {
+        expect(output.includes(secret), `the output contains ${secret === code ? 'the code' : secret}`).toBe(false);
+      }
+    }
+    const audit = app.jsonLines().filter((l) => l.audit === true);
+    expect(audit).toContainEqual(expect.objectContaining({ event: 'authn_otp_sent', userId: USERS.alice }));
+    expect(audit).toContainEqual(expect.objectContaining({ event: 'authn_login_success', userId: USERS.alice }));
+  }, TEST_TIMEOUT_MS);
+
+  test('request signatures: bad -> 401, 6 minutes old -> 401, 6 minutes ahead -> 401, correct -> 200', async () => {
+    const { port, requests } = await startApp();
+    const body = commandBody(requests, '/whoami', USERS.bob);
+    const now = Math.floor(Date.now() / 1000);
+
+    const forged = new SlackRequests(`http://127.0.0.1:${port}`, 'not-the-signing-secret-at-all-00');
+    expect((await requests.post(body, forged.sign(body))).status).toBe(401);
+    expect((await requests.post(body, requests.sign(body, now - 6 * 60))).status).toBe(401);
+    expect((await requests.post(body, requests.sign(body, now + 6 * 60))).status).toBe(401);
+    const good = await requests.post(body, requests.sign(body));
+    expect(good.status).toBe(200);
+    expect(good.json?.response_type).toBe('ephemeral');
+  }, TEST_TIMEOUT_MS);
+
+  // `npm start` runs `exec node`, so SIGTERM from a supervisor (docker stop, systemd, kill) reaches node
+  // itself rather than a shell that would die and leave node running as an orphan.
+  test('SIGTERM to `npm start` stops the app: exit 0 within a few seconds, "shutting down" logged, nothing left running', async () => {
+    const { app } = await startApp();
+    app.proc.kill('SIGTERM');
+    const exit = await app.exitWithin(STOP_WITHIN_MS);
+    expect(exit, app.describe()).toMatchObject({ code: 0, signal: null });
+    await app.waitForLog('shutting down', 1000);
+    expect(groupMembers(app.pgid)).toEqual([]);
+  }, TEST_TIMEOUT_MS);
+
+  test('restart: SIGTERM to the app stops it cleanly (exit 0, "shutting down"), and the session survives the next start', async () => {
+    const first = await startApp();
+    await logInOverHttp(first.requests, USERS.alice);
+
+    const nodePid = first.app.appPid();
+    expect(nodePid, first.app.describe()).toBeDefined();
+    process.kill(nodePid!, 'SIGTERM');
+    const exit = await first.app.exitWithin(STOP_WITHIN_MS);
+    console.log(`stop: npm start exited ${JSON.stringify({ code: exit.code, signal: exit.signal })} ${Math.round(exit.ms)} ms after SIGTERM to node`);
+    expect(exit, first.app.describe()).toMatchObject({ code: 0, signal: null });
+    expect(await first.app.waitForLog('shutting down', 1000)).toMatchObject({ signal: 'SIGTERM' });
+    expect(groupMembers(first.app.pgid)).toEqual([]);
+
+    const second = await startApp();
+    const who = await whoami(second.requests, USERS.alice);
+    expect(who.json?.response_type).toBe('ephemeral');
+    expect(who.json?.text).toContain('`login`');
+    // A new login would have sent a second code; the session came from the store.
+    expect(bandwidth.sent).toHaveLength(1);
+  }, 2 * TEST_TIMEOUT_MS);
+
+  test('bad configuration: exit code 1, one "config: [section] key" line per problem on stderr, no stack trace', async () => {
+    const app = launch({ BANDWIDTH_ACCOUNT_ID: undefined, NUMBERS_FROM_NUMBER: '12345' });
+    const exit = await app.exitWithin(30_000);
+    await Promise.race([app.closed, sleep(1000)]);
+    expect(exit.code, app.describe()).toBe(1);
+
+    const lines = app.stderr.split('\n');
+    const problems = lines.filter((l) => l.startsWith('config: ['));
+    expect(problems, app.stderr).toHaveLength(2);
+    expect(problems.filter((l) => l.includes('[bandwidth] account_id'))).toHaveLength(1);
+    expect(problems.filter((l) => l.includes('[numbers] from_number'))).toHaveLength(1);
+    // Besides the problems, the only config line is the hint that there is no config.ini.
+    expect(lines.filter((l) => l.startsWith('config:') && !l.startsWith('config: ['))).toEqual([
+      expect.stringMatching(/^config: \(no config\.ini was found/),
+    ]);
+    expect(lines.filter((l) => l.includes('    at '))).toEqual([]);
+    expect(app.appLines().filter((l) => l.includes('"msg":"ready"'))).toEqual([]);
+  }, TEST_TIMEOUT_MS);
+});
