@@ -21,7 +21,12 @@ return {count, redis.call('PTTL', KEYS[1])}`;
 
 /** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
 export async function openRedisStore(url: string, clock: Clock): Promise<Store> {
-  const adapter = new KeyvRedis(url, { namespace: 'state', throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 });
+  const adapter = new KeyvRedis(
+    // Without the offline queue, a command during an outage fails at once (fail closed) instead of
+    // waiting for the reconnect; reconnects back off up to 2 s.
+    { url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(2 ** retries * 100, 2_000) } },
+    { namespace: 'state', throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 },
+  );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
   const client = (await guardStore('read', () => adapter.getClient())) as unknown as RedisCommands;
   return {
