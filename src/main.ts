@@ -1,4 +1,4 @@
-import { createBandwidthProvider } from './bandwidth/mfa-provider.js';
+import { createBandwidthProvider } from './bandwidth/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';

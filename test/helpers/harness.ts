@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { createBandwidthProvider } from '../../src/bandwidth/mfa-provider.js';
+import { createBandwidthProvider } from '../../src/bandwidth/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createApp, type Bot } from '../../src/slack/app.js';
