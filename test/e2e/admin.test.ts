@@ -32,7 +32,7 @@ async function stepUp(text: string) {
   const entry = await startStepUp(text);
   const done = await h.requests.submitCode(ADMIN, entry, h.bandwidth.lastCode());
   expect(viewText(done.json.view)).toContain('Admin commands are unlocked for 15 min');
-  await h.slack.waitFor(() => h.slack.responses.length > 0 || h.slack.callsOf('chat.postMessage').length > 0, 'the command result');
+  await h.slack.waitFor(() => h.slack.responses.length > 0, 'the command result at the response_url');
   return done;
 }
 
@@ -81,6 +81,15 @@ describe('step-up', () => {
     expect(viewText(again.json)).not.toContain('unlocked');
     await new Promise((r) => setTimeout(r, 50));
     expect(h.slack.responses).toHaveLength(1);
+  });
+
+  test('if the response_url is refused, the result of the pending command comes by direct message', async () => {
+    await logIn(h, ADMIN);
+    h.slack.refuseResponseUrls = true;
+    const entry = await startStepUp('sessions');
+    await h.requests.submitCode(ADMIN, entry, h.bandwidth.lastCode());
+    await h.slack.waitFor((calls) => calls.some((c) => c.method === 'chat.postMessage' && c.args.channel === ADMIN), 'the DM');
+    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === ADMIN)!.args.text).toContain('*Live sessions*');
   });
 
   test('with a live admin scope, the next command runs at once, in the acknowledgement', async () => {
@@ -176,6 +185,24 @@ describe('subcommands', () => {
     const direct = await h.requests.command('/admin', ADMIN, 'audit');
     expect(direct.json.text).toContain('`authn_otp_sent`');
     expect(direct.json.text).toContain('•••• 0102');
+  });
+});
+
+describe('slow work', () => {
+  test('an admin command that misses the deadline is acknowledged at once and answered at the response_url', async () => {
+    await h.stop();
+    h = await startBot({ slackDeadlineMs: 0 });
+    const login = await openCodeEntry(h, ADMIN);
+    await h.requests.submitCode(ADMIN, login, h.bandwidth.lastCode()); // answered "checking…"; the success follows by views.update
+    await h.slack.waitFor(() => viewText(h.slack.lastView().view).includes("You're logged in"), 'the login');
+    const entry = await startStepUp('sessions');
+    await h.requests.submitCode(ADMIN, entry, h.bandwidth.lastCode());
+    await h.slack.waitFor(() => h.slack.responses.length === 1, 'the step-up result');
+    const direct = await h.requests.command('/admin', ADMIN, 'sessions');
+    expect(direct.status).toBe(200);
+    expect(direct.text).toBe('');
+    await h.slack.waitFor(() => h.slack.responses.length === 2, 'the late reply');
+    expect(h.slack.responses[1]!.body).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('*Live sessions*') });
   });
 });
 

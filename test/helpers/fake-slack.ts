@@ -20,6 +20,8 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly responses: Array<{ path: string; body: Record<string, any> }> = [];
   private readonly failures = new Map<string, string>();
+  /** When set, response_url posts are refused as Slack refuses an expired or overused one. */
+  refuseResponseUrls = false;
   private viewCount = 0;
 
   constructor(private readonly origin = 'https://slack.com') {}
@@ -52,6 +54,7 @@ export class FakeSlack {
   /** One request, whatever carried it: a Web API call (/api/<method>) or a response_url post. */
   async handle(path: string, body: string, authorization: string): Promise<[number, unknown]> {
     if (!path.startsWith('/api/')) {
+      if (this.refuseResponseUrls) return [404, 'expired_url'];
       this.responses.push({ path, body: JSON.parse(body) });
       return [200, 'ok'];
     }
