@@ -95,7 +95,8 @@ describe('single use', () => {
       setTimeout(release, round % 3); // vary where the two meet
       const results = await both;
       expect(results.filter((r) => r.ok)).toHaveLength(1);
-      expect(results.find((r) => !r.ok)).toMatchObject({ reason: 'already_used' });
+      // The loser is refused: "already used" if it got as far as the claim, "expired" if the winner had already closed the request.
+      expect(['already_used', 'expired']).toContain((results.find((r) => !r.ok) as { reason: string }).reason);
       f.provider.hold = undefined;
       await f.sessions.endAll(U1);
       f.clock.advance(61_000);
