@@ -1,9 +1,10 @@
 /**
- * Slack drops an interaction that is not acknowledged within 3 seconds. Work that may take longer
+ * Slack drops an interaction that is not acknowledged within 3 seconds (measured at Slack, so network
+ * time counts too; we keep a second of margin). Work that may take longer
  * (a Bandwidth call) races this deadline; if it loses, the listener acknowledges with a "working"
  * view and shows the result later with views.update.
  */
-export const SLACK_DEADLINE_MS = 2500;
+export const SLACK_DEADLINE_MS = 2000;
 
 export type Raced<T> = { done: true; value: T } | { done: false };
 
