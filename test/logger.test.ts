@@ -1,28 +1,10 @@
-import { Writable } from 'node:stream';
 import { LogLevel } from '@slack/bolt';
 import { describe, expect, test } from 'vitest';
 import { boltLogger, createLogger, scrub, serializeError } from '../src/logger.js';
-
-/** A Writable that keeps what the logger writes (the tests own this small copy, independent of test/helpers). */
-class Capture extends Writable {
-  readonly chunks: string[] = [];
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.chunks.push(chunk.toString('utf8'));
-    done();
-  }
-  text(): string {
-    return this.chunks.join('');
-  }
-  lines(): Array<Record<string, any>> {
-    return this.text()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, any>);
-  }
-}
+import { LogCapture } from './helpers/logs.js';
 
 function capturedLogger(level = 'info') {
-  const capture = new Capture();
+  const capture = new LogCapture();
   return { capture, logger: createLogger({ level, destination: capture }) };
 }
 

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import nock from 'nock';
+import { wrongCode } from './codes.js';
 import { serveOverHttp } from './serve.js';
 import type { Clock } from '../../src/core/ports.js';
 
@@ -121,11 +122,7 @@ export class FakeBandwidth {
 
   /** A code of the right length that none of the sent codes equals. */
   wrongCode(): string {
-    const digits = this.sent.at(-1)?.digits ?? 6;
-    for (;;) {
-      const candidate = String(randomInt(10 ** digits)).padStart(digits, '0');
-      if (!this.sent.some((s) => s.code === candidate)) return candidate;
-    }
+    return wrongCode(this.sent, this.sent.at(-1)?.digits ?? 6);
   }
 
   private takeFault(operation: Operation): Fault | undefined {

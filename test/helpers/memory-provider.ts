@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { wrongCode } from './codes.js';
 import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, type VerifyCodeRequest } from '../../src/core/ports.js';
 
 /**
@@ -45,11 +46,7 @@ export class MemoryProvider implements CodeProvider {
 
   /** A code of the right length that no sent code equals. */
   wrongCode(): string {
-    const digits = this.sent.at(-1)?.digits ?? 6;
-    for (;;) {
-      const candidate = String(randomInt(10 ** digits)).padStart(digits, '0');
-      if (!this.sent.some((s) => s.code === candidate)) return candidate;
-    }
+    return wrongCode(this.sent, this.sent.at(-1)?.digits ?? 6);
   }
 
   private throwIfFailing(on: 'send' | 'verify'): void {

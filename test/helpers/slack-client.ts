@@ -81,8 +81,7 @@ export class SlackRequests {
   clickInHome(userId: string, actionId: string): Promise<HttpResult> {
     return this.interaction({
       type: 'block_actions',
-      team: { id: TEAM_ID, domain: 'acme' },
-      user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: TEAM_ID },
+      ...who(userId),
       api_app_id: 'A0001',
       token: 'deprecated-verification-token',
       container: { type: 'view', view_id: 'VHOME' },
@@ -101,8 +100,7 @@ export class SlackRequests {
   submitView(userId: string, shown: { id: string; view: any }, values: Record<string, Record<string, unknown>> = {}): Promise<HttpResult> {
     return this.interaction({
       type: 'view_submission',
-      team: { id: TEAM_ID, domain: 'acme' },
-      user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: TEAM_ID },
+      ...who(userId),
       api_app_id: 'A0001',
       token: 'deprecated-verification-token',
       trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
@@ -127,8 +125,7 @@ export class SlackRequests {
   clickInView(userId: string, shown: { id: string; view: any }, actionId: string): Promise<HttpResult> {
     return this.interaction({
       type: 'block_actions',
-      team: { id: TEAM_ID, domain: 'acme' },
-      user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: TEAM_ID },
+      ...who(userId),
       api_app_id: 'A0001',
       token: 'deprecated-verification-token',
       container: { type: 'view', view_id: shown.id },
@@ -138,6 +135,14 @@ export class SlackRequests {
       is_enterprise_install: false,
     });
   }
+}
+
+/** The team and user fields every interaction payload carries. */
+function who(userId: string) {
+  return {
+    team: { id: TEAM_ID, domain: 'acme' },
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: TEAM_ID },
+  };
 }
 
 function viewPayload(shown: { id: string; view: any }, values: Record<string, Record<string, unknown>>) {

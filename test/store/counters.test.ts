@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '@redis/client';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
@@ -14,7 +14,6 @@ import { TestClock } from '../helpers/clock.js';
  */
 
 const SKIP_REDIS = process.env.SKIP_REDIS_TESTS === '1';
-const REDIS_URL = 'redis://127.0.0.1:6379/5';
 const run = `pg-counters-${randomUUID()}`; // every key this file creates contains this
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-counters-'));
 
@@ -57,18 +56,6 @@ const backends: Backend[] = [
   },
 ];
 
-/** Deletes every key in Redis DB 5 whose name contains `marker`. */
-async function deleteRedisKeys(marker: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `*${marker}*`, COUNT: 500 })) keys.push(...batch);
-    if (keys.length > 0) await client.del(keys);
-  } finally {
-    client.destroy();
-  }
-}
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '@redis/client';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
@@ -17,23 +17,10 @@ import { TestClock } from '../helpers/clock.js';
  */
 
 const SKIP_REDIS = process.env.SKIP_REDIS_TESTS === '1';
-const REDIS_URL = 'redis://127.0.0.1:6379/5';
 const run = `pg-kv-${randomUUID()}`; // every key this file creates contains this
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-kv-'));
 const newDbFile = () => join(dir, `${randomUUID()}.sqlite`);
 
-/** Deletes every key in Redis DB 5 whose name contains `marker`. */
-async function deleteRedisKeys(marker: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `*${marker}*`, COUNT: 500 })) keys.push(...batch);
-    if (keys.length > 0) await client.del(keys);
-  } finally {
-    client.destroy();
-  }
-}
 
 /** Runs one query on the database file through a separate sqlite3 connection (not the store's). */
 async function rawQuery<T>(file: string, sql: string): Promise<T[]> {
