@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import type { FlowView } from '../../core/challenges.js';
-import type { Delivery } from '../../core/ports.js';
+import { DELIVERIES, type Delivery } from '../../core/ports.js';
 import { ACTION, BLOCK, CALLBACK } from '../ids.js';
 import { scopeTitle } from './format.js';
 import { codeSent, sending } from './text.js';
@@ -39,6 +39,14 @@ const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
     element: { type: 'radio_buttons', action_id: ACTION.delivery, initial_option: options.find((o) => o.value === initial)!, options },
   };
 };
+
+/** The delivery method chosen in a submitted delivery choice or preference, if it is a valid one. */
+export function chosenDelivery(view: { state: { values: Record<string, Record<string, { selected_option?: { value?: string } | null }>> } }): Delivery | undefined {
+  const value = view.state.values[BLOCK.delivery]?.[ACTION.delivery]?.selected_option?.value;
+  return DELIVERIES.find((d) => d === value);
+}
+
+export const chooseDeliveryError = { response_action: 'errors', errors: { [BLOCK.delivery]: 'Choose text message or voice call.' } } as const;
 
 export function deliveryChoiceModal(flow: FlowView): ModalView {
   return {

@@ -1,21 +1,18 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { DELIVERIES, type Delivery } from '../../../core/ports.js';
 import type { Services } from '../../../services.js';
 import { sendAndShow } from '../../flow.js';
-import { ACTION, BLOCK } from '../../ids.js';
-import { flowIdOf, messageModal, sendingModal } from '../../views/modals.js';
+import { chooseDeliveryError, chosenDelivery, flowIdOf, messageModal, sendingModal } from '../../views/modals.js';
 import { refusal, unavailable } from '../../views/text.js';
 
 /** The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry. */
 export function deliveryChosen(s: Services) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
-    const chosen = view.state.values[BLOCK.delivery]?.[ACTION.delivery]?.selected_option?.value;
-    if (!DELIVERIES.includes(chosen as Delivery)) {
-      await ack({ response_action: 'errors', errors: { [BLOCK.delivery]: 'Choose text message or voice call.' } });
+    const delivery = chosenDelivery(view);
+    if (!delivery) {
+      await ack(chooseDeliveryError);
       return;
     }
-    const delivery = chosen as Delivery;
     let current;
     try {
       current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
