@@ -34,7 +34,6 @@ async function main(): Promise<void> {
       ([expired, trimmed]) => expired + trimmed > 0 && logger.info({ expired, trimmed }, 'purged old state'),
       (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
     );
-  await purge();
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
 
   try {
@@ -48,6 +47,7 @@ async function main(): Promise<void> {
     { mode: config.slack.app_token ? 'socket' : 'http', port: config.slack.app_token ? undefined : config.slack.port, auth: config.bandwidth.auth.kind },
     'ready',
   );
+  void purge(); // after listening: trimming the audit trail reads all its keys, which need not delay start-up
 
   let stopping = false;
   const shutdown = async (signal: string) => {
