@@ -11,6 +11,11 @@ import { alreadyLoggedIn, refusal, unavailable } from './views/text.js';
  * resend buttons. Listeners call these; the rules themselves are in core/challenges.ts.
  */
 
+/** A refusal as the sentence the user reads. */
+export function explain(s: Services, r: Refusal): string {
+  return refusal(r, s.clock.now(), s.config.policy.admins);
+}
+
 export type LoginStart = { ok: true; flow: FlowView } | { ok: false; text: string };
 
 /** /login and the Home tab's "Log in": a sentence saying why not, or a new request for `login`. */
@@ -18,7 +23,7 @@ export async function startLogin(s: Services, userId: string): Promise<LoginStar
   const live = (await s.sessions.liveScopes(userId)).find((l) => l.scope === 'login');
   if (live) return { ok: false, text: alreadyLoggedIn(live.expiresAt, s.clock.now()) };
   const begun = await s.challenges.begin(userId, 'login');
-  return begun.ok ? begun : { ok: false, text: refusal(begun, s.clock.now(), s.config.policy.admins) };
+  return begun.ok ? begun : { ok: false, text: explain(s, begun) };
 }
 
 /** Opens the window for a request: the code entry if a code is out, else sends by the known method, else asks. */
@@ -69,10 +74,10 @@ async function viewAfterSend(s: Services, userId: string, flow: Pick<FlowView, '
  * Anything else closes the request with a message.
  */
 export async function refusalView(s: Services, userId: string, flowId: string, r: Refusal, title: string): Promise<types.ModalView> {
-  const text = refusal(r, s.clock.now(), s.config.policy.admins);
+  const text = explain(s, r);
   const recoverable: Refusal['reason'][] = ['cooldown', 'send_limit', 'provider', 'dead', 'expired', 'already_used'];
   if (!recoverable.includes(r.reason)) return messageModal(title, text);
   const current: FlowResult = await s.challenges.describe(userId, flowId);
-  if (!current.ok) return messageModal(title, refusal(current, s.clock.now(), s.config.policy.admins));
+  if (!current.ok) return messageModal(title, explain(s, current));
   return current.flow.sent ? codeEntryModal(current.flow, s.clock.now(), text) : retryModal(current.flow, text);
 }

@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Delivery } from '../../../core/ports.js';
 import type { Services } from '../../../services.js';
-import { sendAndShow } from '../../flow.js';
+import { explain, sendAndShow } from '../../flow.js';
 import { flowIdOf, messageModal } from '../../views/modals.js';
-import { refusal, unavailable } from '../../views/text.js';
+import { unavailable } from '../../views/text.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -27,7 +27,7 @@ function resend(s: Services, choose: (current: Delivery) => Delivery) {
     try {
       const current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
       if (!current.ok) {
-        await client.views.update({ view_id: view.id, view: messageModal(title, refusal(current, s.clock.now(), s.config.policy.admins)) });
+        await client.views.update({ view_id: view.id, view: messageModal(title, explain(s, current)) });
         return;
       }
       const delivery = choose(current.flow.sent?.delivery ?? current.flow.preferredDelivery ?? 'sms');

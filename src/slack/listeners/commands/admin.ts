@@ -3,10 +3,10 @@ import type { Services } from '../../../services.js';
 import { needsStepUp, parseAdminCommand } from '../../admin/parse.js';
 import { runAdminCommand } from '../../admin/run.js';
 import { withinDeadline } from '../../deadline.js';
-import { openFlowWindow } from '../../flow.js';
+import { explain, openFlowWindow } from '../../flow.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
-import { refusal, unavailable } from '../../views/text.js';
+import { unavailable } from '../../views/text.js';
 
 /**
  * /admin <subcommand>, behind adminsOnly and gate('login'). Help and bad arguments are answered at
@@ -45,7 +45,7 @@ export function admin(s: Services) {
       return;
     }
     if (!stepUp.ok) {
-      await ack(ephemeral(refusal(stepUp, s.clock.now(), s.config.policy.admins)));
+      await ack(ephemeral(explain(s, stepUp)));
       return;
     }
     await ack();

@@ -2,14 +2,14 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, type
 import type { VerifyResult } from '../../../core/challenges.js';
 import type { Services } from '../../../services.js';
 import { withinDeadline } from '../../deadline.js';
-import { refusalView } from '../../flow.js';
+import { explain, refusalView } from '../../flow.js';
 import { ACTION, BLOCK } from '../../ids.js';
 import { scopeTitle } from '../../views/format.js';
 import { publishHome } from '../../home.js';
 import { runPending } from '../../pending.js';
 import { stepUpStarted } from '../../views/admin-text.js';
 import { flowIdOf, messageModal } from '../../views/modals.js';
-import { checking, granted, refusal, unavailable } from '../../views/text.js';
+import { checking, granted, unavailable } from '../../views/text.js';
 
 type Outcome = VerifyResult | { ok: 'error' };
 
@@ -17,9 +17,10 @@ type Outcome = VerifyResult | { ok: 'error' };
 const INLINE: ReadonlyArray<string> = ['malformed', 'wrong_code', 'dead', 'expired', 'already_used', 'provider'];
 
 /**
- * A code was submitted. (`title` below is only the window's own title, echoed back for display.) Bandwidth's verify runs against Slack's 3-second deadline: if it answers in
+ * A code was submitted. Bandwidth's verify runs against Slack's 3-second deadline: if it answers in
  * time, the result goes in the acknowledgement (an inline error, or the success view); if not, the
- * window shows "checking…" and the result replaces it when it comes.
+ * window shows "checking…" and the result replaces it when it comes. (`title` is only the window's
+ * own title, echoed back for display.)
  */
 export function codeEntered(s: Services) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
@@ -36,7 +37,7 @@ export function codeEntered(s: Services) {
     if (early.done) {
       outcome = early.value;
       if (outcome.ok !== true && (outcome.ok === 'error' || INLINE.includes(outcome.reason))) {
-        const text = outcome.ok === 'error' ? unavailable : refusal(outcome, s.clock.now(), s.config.policy.admins);
+        const text = outcome.ok === 'error' ? unavailable : explain(s, outcome);
         await ack({ response_action: 'errors', errors: { [BLOCK.code]: text } });
         return;
       }
@@ -63,6 +64,6 @@ async function finalView(s: Services, userId: string, flowId: string, outcome: O
     return await refusalView(s, userId, flowId, outcome, title);
   } catch (error) {
     s.logger.error({ err: error, userId }, 'showing a refusal failed');
-    return messageModal(title, refusal(outcome, now, s.config.policy.admins));
+    return messageModal(title, explain(s, outcome));
   }
 }

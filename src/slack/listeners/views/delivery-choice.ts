@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { sendAndShow } from '../../flow.js';
+import { explain, sendAndShow } from '../../flow.js';
 import { chooseDeliveryError, chosenDelivery, flowIdOf, messageModal, sendingModal } from '../../views/modals.js';
-import { refusal, unavailable } from '../../views/text.js';
+import { unavailable } from '../../views/text.js';
 
 /** The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry. */
 export function deliveryChosen(s: Services) {
@@ -22,7 +22,7 @@ export function deliveryChosen(s: Services) {
       return;
     }
     if (!current.ok) {
-      await ack({ response_action: 'update', view: messageModal(view.title.text, refusal(current, s.clock.now(), s.config.policy.admins)) });
+      await ack({ response_action: 'update', view: messageModal(view.title.text, explain(s, current)) });
       return;
     }
     await ack({ response_action: 'update', view: sendingModal(current.flow, delivery) });
