@@ -55,11 +55,9 @@ export class AdminActions {
     }
     const maskedPhone = maskPhone(parsed.e164);
     const current = await this.deps.phones.phoneOf(targetId);
-    if (current === parsed.e164) {
-      await this.deps.phones.link(targetId, parsed.e164, actorId, this.deps.clock.now()); // now stored, whatever config.ini says
-      return { ok: true, changed: false, maskedPhone, ended: [] };
-    }
+    // Stored even when unchanged, so it holds whatever config.ini says later.
     await this.deps.phones.link(targetId, parsed.e164, actorId, this.deps.clock.now());
+    if (current === parsed.e164) return { ok: true, changed: false, maskedPhone, ended: [] };
     const ended = await this.endAccess(targetId);
     await this.deps.audit.record({ event: 'authn_phone_linked', userId: targetId, actorId, outcome: 'success', detail: { maskedPhone, replaced: current !== undefined } });
     await this.deps.notifier.notify(targetId, { kind: 'phone_linked', maskedPhone, by: actorId });
