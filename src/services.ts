@@ -56,6 +56,7 @@ export function buildServices(config: Config, { store, provider, clock, logger, 
     clock,
     audit,
     notifier,
+    sessions,
     policy: { lockoutFailures: policy.lockout_failures, lockoutMs: policy.lockout_minutes * MINUTE_MS },
   });
   const challenges = new Challenges({

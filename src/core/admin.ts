@@ -82,7 +82,7 @@ export class AdminActions {
   }
 
   private async endAccess(userId: string): Promise<LiveScope[]> {
-    const ended = await this.deps.sessions.endAll(userId);
+    const ended = await this.deps.sessions.end(userId);
     await this.deps.challenges.cancel(userId);
     return ended;
   }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit.js';
 import type { Lockout } from './lockout.js';
 import { maskPhone, type PhoneDirectory } from './phones.js';
@@ -15,24 +15,9 @@ import {
 import type { Sessions } from './sessions.js';
 
 /**
- * Proving possession of a phone. A user has at most one request (flow) open, for one scope; each
- * scope has at most one live challenge: the codes sent to one phone, counted together.
- *
- * Rules, in the order they are checked:
- *  1. The scope comes from the server-side flow. The flow id that a window sends back can only make
- *     a request fail (a replaced window), never change what it grants.
- *  2. A malformed code is refused before anything is counted or sent to the provider.
- *  3. A locked user can neither receive nor submit codes.
- *  4. A code is checked only while the challenge is live: within the code lifetime, for the phone
- *     the user still has.
- *  5. Each submission is counted before the provider sees it; past max_attempts the challenge is dead,
- *     the right code is refused and the provider is not asked again.
- *  6. A code works once: a success claims the challenge and the code atomically, and the code's hash
- *     is remembered for its lifetime, because the provider accepts any recent code.
- *  7. Codes of an earlier challenge are refused: the provider is asked only for codes made since this
- *     challenge began, and a new challenge never starts within a minute (the provider's unit) of the
- *     previous one's last code. A request made while a challenge is live continues that challenge.
- *  8. Sends honour the resend cooldown and the hourly cap. A resend never resets a failure count.
+ * Proving possession of a phone. A user has at most one request open, for one scope. A request has
+ * at most one live challenge: the codes sent to one phone under one provider scope of its own, counted
+ * together. The rules are numbered where they are checked, in `verify` and `send`.
  */
 
 export interface ChallengePolicy {
@@ -50,19 +35,24 @@ export interface PendingCommand {
   responseUrl?: string | undefined;
 }
 
-interface Flow {
+/** What the user has open while proving possession (a "flow" in the Slack layer). */
+interface Request {
   id: string;
   scope: Scope;
+  /** The user's session epoch when the request began: an ending since then voids the request. */
+  epoch: string;
   pending?: PendingCommand | undefined;
+  challenge?: Challenge | undefined;
 }
 
 interface Challenge {
   id: string;
+  /** The provider's scope for this challenge alone, e.g. `login-9f2c4e1a0b3d`: no other challenge's code can match. */
+  providerScope: string;
   to: string;
   delivery: Delivery;
   firstSentAt: number;
   lastSentAt: number;
-  done?: boolean;
 }
 
 export type Refusal =
@@ -72,6 +62,8 @@ export type Refusal =
   | { ok: false; reason: 'stale' }
   /** The request is gone, or its code is past its lifetime or was sent to another phone. */
   | { ok: false; reason: 'expired' }
+  /** The request was ended by a logout, revoke, link, unlink or lock (perhaps while its code was checked). */
+  | { ok: false; reason: 'ended' }
   | { ok: false; reason: 'cooldown'; retryAt: number }
   | { ok: false; reason: 'send_limit'; retryAt: number }
   /** Too many wrong codes for this challenge: only a new code can succeed. */
@@ -113,127 +105,141 @@ export interface ChallengeDeps {
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-/** How long flows, challenges and their counters are kept: longer than any code or cooldown. */
+/** How long requests and their counters are kept: longer than any code or cooldown. */
 const KEEP_MS = HOUR_MS;
 
 const keys = {
-  flow: (userId: string) => `flow:${userId}`,
-  challenge: (userId: string, scope: Scope) => `challenge:${userId}:${scope}`,
+  request: (userId: string) => `flow:${userId}`,
   sends: (userId: string) => `sends:${userId}`,
-  /** Per scope: a step-up right after a login is a new request, not a resend. The hourly cap is per user. */
-  cooldown: (userId: string, scope: Scope) => `cooldown:${userId}:${scope}`,
+  /** Per request (so per scope): a new request after a logout or a success sends at once. */
+  cooldown: (requestId: string) => `cooldown:${requestId}`,
   attempts: (challengeId: string) => `attempts:${challengeId}`,
   done: (challengeId: string) => `done:${challengeId}`,
-  /** Salted with user and scope; kept only for the code lifetime. */
-  usedCode: (userId: string, scope: Scope, code: string) =>
-    `used:${createHash('sha256').update(`${userId}:${scope}:${code}`).digest('hex')}`,
+  /** Hashed with the user; kept only for the code lifetime. */
+  usedCode: (userId: string, code: string) => `used:${createHash('sha256').update(`${userId}:${code}`).digest('hex')}`,
 };
 
 export class Challenges {
   constructor(private readonly deps: ChallengeDeps) {}
 
   /**
-   * Opens a request for `scope`, replacing the user's earlier one. Sends nothing: if a code for this
-   * scope is still out, the request continues with it; otherwise the caller asks for a send.
+   * Opens a request for `scope`, replacing the user's earlier one. Sends nothing: if this scope's
+   * request still has a live code out, it continues (same request, same code); otherwise the caller
+   * asks for a send.
    */
   async begin(userId: string, scope: Scope, pending?: PendingCommand): Promise<FlowResult> {
-    const phone = await this.deps.phones.phoneOf(userId);
-    if (!phone) return { ok: false, reason: 'no_phone' };
-    const lockedUntil = await this.deps.lockout.lockedUntil(userId);
-    if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
-
-    const flow: Flow = { id: randomUUID(), scope, pending };
-    await this.deps.store.set(keys.flow(userId), flow, KEEP_MS);
-    return { ok: true, flow: await this.view(userId, flow, phone) };
-  }
-
-  /** Sends a code for the user's current request: the first, a resend, or by the other method. */
-  async send(userId: string, flowId: string, delivery: Delivery): Promise<FlowResult> {
     const { deps } = this;
-    const current = await this.currentFlow(userId, flowId);
-    if (!current.ok) return current;
-    const { flow } = current;
     const phone = await deps.phones.phoneOf(userId);
     if (!phone) return { ok: false, reason: 'no_phone' };
     const lockedUntil = await deps.lockout.lockedUntil(userId);
     if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
 
-    const now = deps.clock.now();
-    const previous = await deps.store.get<Challenge>(keys.challenge(userId, flow.scope));
-    const continuing = previous && (await this.isOpen(previous, phone)) ? previous : undefined;
-    if (previous && !continuing && now < previous.lastSentAt + MINUTE_MS) {
-      return { ok: false, reason: 'cooldown', retryAt: previous.lastSentAt + MINUTE_MS };
-    }
-    const refused = await this.takeSendAllowance(userId, flow.scope);
+    const [epoch, open] = await Promise.all([deps.sessions.epoch(userId), deps.store.get<Request>(keys.request(userId))]);
+    const continuing = open && open.scope === scope && open.epoch === epoch && (await this.liveChallenge(open, phone));
+    const request: Request = continuing ? { ...open, pending } : { id: randomUUID(), scope, epoch, pending };
+    await deps.store.set(keys.request(userId), request, KEEP_MS);
+    return { ok: true, flow: await this.view(userId, request, phone) };
+  }
+
+  /** Sends a code for the user's current request: the first, a resend, or by the other method. */
+  async send(userId: string, requestId: string, delivery: Delivery): Promise<FlowResult> {
+    const { deps } = this;
+    const current = await this.currentRequest(userId, requestId);
+    if (!current.ok) return current;
+    const request = current.request;
+    const phone = await deps.phones.phoneOf(userId);
+    if (!phone) return { ok: false, reason: 'no_phone' };
+    const lockedUntil = await deps.lockout.lockedUntil(userId);
+    if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
+
+    // S1. A resend within the request, and the request's first code, wait for the cooldown; every
+    //     send counts toward the hourly cap. Both are atomic counts: simultaneous sends cannot slip past.
+    const refused = await this.takeSendAllowance(userId, request);
     if (refused) return refused;
 
+    // S2. A live challenge takes the new code (its attempts carry over); a used, dead or expired one
+    //     is replaced by a new challenge under a provider scope of its own.
+    const continuing = await this.liveChallenge(request, phone);
+    const challenge: Challenge = continuing
+      ? { ...continuing, delivery }
+      : { id: randomUUID(), providerScope: `${request.scope}-${randomBytes(6).toString('hex')}`, to: phone, delivery, firstSentAt: 0, lastSentAt: 0 };
     try {
-      await deps.provider.send({ to: phone, scope: flow.scope, delivery, digits: deps.policy.codeDigits, message: this.message(flow.scope) });
+      const { codeDigits: digits } = deps.policy;
+      await deps.provider.send({ to: phone, scope: challenge.providerScope, delivery, digits, message: this.message(request.scope) });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      await deps.audit.record({ event: 'authn_otp_send_failed', userId, scope: flow.scope, outcome: 'error', detail: { delivery, failure: error.failure, status: error.status ?? 0 } });
+      await deps.audit.record({ event: 'authn_otp_send_failed', userId, scope: request.scope, outcome: 'error', detail: { delivery, failure: error.failure, status: error.status ?? 0 } });
       return { ok: false, reason: 'provider', failure: error.failure };
     }
 
     const sentAt = deps.clock.now();
-    const challenge: Challenge = continuing
-      ? { ...continuing, delivery, lastSentAt: sentAt }
-      : { id: randomUUID(), to: phone, delivery, firstSentAt: sentAt, lastSentAt: sentAt };
-    await deps.store.set(keys.challenge(userId, flow.scope), challenge, KEEP_MS);
+    const sent: Request = { ...request, challenge: { ...challenge, firstSentAt: continuing ? challenge.firstSentAt : sentAt, lastSentAt: sentAt } };
+    await deps.store.set(keys.request(userId), sent, KEEP_MS);
     await deps.sessions.rememberDelivery(userId, delivery);
     await deps.audit.record({
       event: 'authn_otp_sent',
       userId,
-      scope: flow.scope,
+      scope: request.scope,
       outcome: 'success',
       detail: { delivery, resend: Boolean(continuing), maskedPhone: maskPhone(phone) },
     });
-    return { ok: true, flow: this.render(flow, phone, delivery, challenge) };
+    return { ok: true, flow: this.render(sent, phone, delivery) };
   }
 
   /** Checks a code against the user's current request and, if it is right, grants its scope once. */
-  async verify(userId: string, flowId: string, rawCode: string): Promise<VerifyResult> {
+  async verify(userId: string, requestId: string, rawCode: string): Promise<VerifyResult> {
     const { deps } = this;
+    // V1. A malformed code is refused before anything is read, counted or sent to the provider.
     const code = rawCode.replace(/[\s-]/g, '');
     if (!new RegExp(`^\\d{${deps.policy.codeDigits}}$`).test(code)) {
       return { ok: false, reason: 'malformed', digits: deps.policy.codeDigits };
     }
-    const current = await this.currentFlow(userId, flowId);
+    // V2. The request, and so the scope, come from the server. The id the window sends back can only
+    //     make a submission fail (a replaced window); a request from an ended epoch is void.
+    const current = await this.currentRequest(userId, requestId);
     if (!current.ok) return current;
-    const { scope, pending } = current.flow;
-    const challenge = await deps.store.get<Challenge>(keys.challenge(userId, scope));
-    if (!challenge || challenge.done) return { ok: false, reason: 'expired' };
-    if (deps.clock.now() > challenge.lastSentAt + deps.policy.codeTtlMs) return { ok: false, reason: 'expired' };
+    const { request } = current;
+    const { scope, challenge } = request;
+    // V3. A code is checked only while its challenge is live: within the code lifetime, for the phone
+    //     the user still has.
+    if (!challenge || deps.clock.now() > challenge.lastSentAt + deps.policy.codeTtlMs) return { ok: false, reason: 'expired' };
     if ((await deps.phones.phoneOf(userId)) !== challenge.to) return { ok: false, reason: 'expired' };
+    // V4. A locked user can neither receive nor submit codes.
     const lockedUntil = await deps.lockout.lockedUntil(userId);
     if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
-
+    // V5. A code works once. A challenge that already granted, or a code already consumed, is "already
+    //     used", and nothing is counted: it can never grant, so it is not a guess.
+    const usedKey = keys.usedCode(userId, code);
+    const [claimed, used] = await Promise.all([deps.counters.peek(keys.done(challenge.id)), deps.counters.peek(usedKey)]);
+    if (claimed > 0 || used > 0) return { ok: false, reason: 'already_used' };
+    // V6. Each submission is counted before the provider sees it; past max_attempts the challenge is
+    //     dead: even the right code is refused and the provider is not asked.
     const attempt = (await deps.counters.increment(keys.attempts(challenge.id), KEEP_MS)).count;
     if (attempt > deps.policy.maxAttempts) return { ok: false, reason: 'dead' };
-
-    const usedKey = keys.usedCode(userId, scope, code);
-    const alreadyUsed = (await deps.counters.peek(usedKey)) > 0;
-    let valid = false;
-    if (!alreadyUsed) {
-      try {
-        valid = await deps.provider.verify({ to: challenge.to, scope, code, windowMinutes: this.windowMinutes(challenge) });
-      } catch (error) {
-        if (!(error instanceof ProviderError)) throw error;
-        await deps.audit.record({ event: 'authn_login_fail', userId, scope, outcome: 'error', detail: { attempt, failure: error.failure, status: error.status ?? 0 } });
-        return { ok: false, reason: 'provider', failure: error.failure };
-      }
+    // V7. The provider checks the code under this challenge's own scope.
+    let valid: boolean;
+    try {
+      valid = await deps.provider.verify({ to: challenge.to, scope: challenge.providerScope, code, windowMinutes: Math.ceil(deps.policy.codeTtlMs / MINUTE_MS) });
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      await deps.audit.record({ event: 'authn_login_fail', userId, scope, outcome: 'error', detail: { attempt, failure: error.failure, status: error.status ?? 0 } });
+      return { ok: false, reason: 'provider', failure: error.failure };
     }
-    if (!valid) return this.wrongCode(userId, scope, attempt, alreadyUsed);
-
-    // Two right submissions at once: the first to claim the challenge wins; the other stops here,
-    // before touching the code's claim (taking both claims before checking either could refuse both).
+    if (!valid) return this.wrongCode(userId, scope, attempt);
+    // V8. Two right submissions at once: the first to claim the challenge wins; the other is "already
+    //     used". The code is remembered for its lifetime, since the provider does not burn it.
     if ((await deps.counters.increment(keys.done(challenge.id), KEEP_MS)).count > 1) return { ok: false, reason: 'already_used' };
-    if ((await deps.counters.increment(usedKey, deps.policy.codeTtlMs)).count > 1) return { ok: false, reason: 'already_used' };
+    await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
+    // V9. An ending wins: the grant is made in the request's epoch and is void if the user's session
+    //     ended meanwhile (logout, revoke, link, unlink, lock). Then nothing is granted and nothing runs.
+    const expiresAt = await deps.sessions.grant(userId, scope, request.epoch);
+    if (expiresAt === undefined) {
+      await deps.audit.record({ event: 'authn_login_fail', userId, scope, outcome: 'refused', detail: { attempt, reason: 'ended' } });
+      return { ok: false, reason: 'ended' };
+    }
 
-    await deps.store.set(keys.challenge(userId, scope), { ...challenge, done: true }, KEEP_MS);
+    // The request stays, its challenge claimed: a late twin submission reads "already used" (V5).
     await deps.lockout.recordSuccess(userId);
-    const expiresAt = await deps.sessions.grant(userId, scope);
-    await deps.store.delete(keys.flow(userId));
     await deps.audit.record({
       event: attempt > 1 ? 'authn_login_successafterfail' : 'authn_login_success',
       userId,
@@ -241,32 +247,33 @@ export class Challenges {
       outcome: 'success',
       detail: { retries: attempt - 1, delivery: challenge.delivery },
     });
-    return { ok: true, scope, expiresAt, pending };
+    return { ok: true, scope, expiresAt, pending: request.pending };
   }
 
   /** The user's current request as a window shows it, or why it cannot be shown. */
-  async describe(userId: string, flowId: string): Promise<FlowResult> {
-    const current = await this.currentFlow(userId, flowId);
+  async describe(userId: string, requestId: string): Promise<FlowResult> {
+    const current = await this.currentRequest(userId, requestId);
     if (!current.ok) return current;
     const phone = await this.deps.phones.phoneOf(userId);
     if (!phone) return { ok: false, reason: 'no_phone' };
-    return { ok: true, flow: await this.view(userId, current.flow, phone) };
+    return { ok: true, flow: await this.view(userId, current.request, phone) };
   }
 
-  /** Drops the user's open request (logout, revoke, phone change); its codes stop working. */
+  /** Drops the user's open request. (An ending also replaces the epoch, which voids it in flight.) */
   async cancel(userId: string): Promise<void> {
-    await this.deps.store.delete(keys.flow(userId));
+    await this.deps.store.delete(keys.request(userId));
   }
 
-  private async wrongCode(userId: string, scope: Scope, attempt: number, replay: boolean): Promise<Refusal> {
-    const attemptsLeft = Math.max(0, this.deps.policy.maxAttempts - attempt);
-    const { failures, lockedUntil } = await this.deps.lockout.recordFailure(userId, scope);
-    await this.deps.audit.record({
+  private async wrongCode(userId: string, scope: Scope, attempt: number): Promise<Refusal> {
+    const { deps } = this;
+    const attemptsLeft = Math.max(0, deps.policy.maxAttempts - attempt);
+    const { failures, lockedUntil } = await deps.lockout.recordFailure(userId, scope);
+    await deps.audit.record({
       event: attemptsLeft === 0 ? 'authn_login_fail_max' : 'authn_login_fail',
       userId,
       scope,
       outcome: 'failure',
-      detail: { attempt, attemptsLeft, consecutiveFailures: failures, replay },
+      detail: { attempt, attemptsLeft, consecutiveFailures: failures },
     });
     if (lockedUntil) {
       await this.cancel(userId);
@@ -275,60 +282,53 @@ export class Challenges {
     return attemptsLeft === 0 ? { ok: false, reason: 'dead' } : { ok: false, reason: 'wrong_code', attemptsLeft };
   }
 
-  /** Resend cooldown, then the hourly cap; each is one atomic count, so concurrent sends cannot slip past. */
-  private async takeSendAllowance(userId: string, scope: Scope): Promise<Refusal | undefined> {
+  /** Resend cooldown per request, then the hourly cap per user; each is one atomic count. */
+  private async takeSendAllowance(userId: string, request: Request): Promise<Refusal | undefined> {
     const { counters, policy, audit } = this.deps;
     if (policy.resendCooldownMs > 0) {
-      const cooldown = await counters.increment(keys.cooldown(userId, scope), policy.resendCooldownMs);
+      const cooldown = await counters.increment(keys.cooldown(request.id), policy.resendCooldownMs);
       if (cooldown.count > 1) return { ok: false, reason: 'cooldown', retryAt: cooldown.resetsAt };
     }
     const sends = await counters.increment(keys.sends(userId), HOUR_MS);
     if (sends.count > policy.maxSendsPerHour) {
-      await audit.record({ event: 'excess_rate_limit_exceeded', userId, scope, outcome: 'refused', detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour } });
+      await audit.record({ event: 'excess_rate_limit_exceeded', userId, scope: request.scope, outcome: 'refused', detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour } });
       return { ok: false, reason: 'send_limit', retryAt: sends.resetsAt };
     }
     return undefined;
   }
 
-  /** A challenge that can still take codes: same phone, not used, not dead. */
-  private async isOpen(challenge: Challenge, phone: string): Promise<boolean> {
-    return challenge.to === phone && !challenge.done && (await this.deps.counters.peek(keys.attempts(challenge.id))) < this.deps.policy.maxAttempts;
+  /** The request's challenge if it can still take codes: same phone, within its lifetime, not used, not dead. */
+  private async liveChallenge(request: Request, phone: string): Promise<Challenge | undefined> {
+    const { challenge } = request;
+    if (!challenge || challenge.to !== phone || this.deps.clock.now() > challenge.lastSentAt + this.deps.policy.codeTtlMs) return undefined;
+    const [claimed, attempts] = await Promise.all([this.deps.counters.peek(keys.done(challenge.id)), this.deps.counters.peek(keys.attempts(challenge.id))]);
+    return claimed === 0 && attempts < this.deps.policy.maxAttempts ? challenge : undefined;
   }
 
-  private async currentFlow(userId: string, flowId: string): Promise<{ ok: true; flow: Flow } | Refusal> {
-    const flow = await this.deps.store.get<Flow>(keys.flow(userId));
-    if (!flow) return { ok: false, reason: 'expired' };
-    if (flow.id !== flowId) return { ok: false, reason: 'stale' };
-    return { ok: true, flow };
+  private async currentRequest(userId: string, requestId: string): Promise<{ ok: true; request: Request } | Refusal> {
+    const [request, epoch] = await Promise.all([this.deps.store.get<Request>(keys.request(userId)), this.deps.sessions.epoch(userId)]);
+    if (!request) return { ok: false, reason: 'expired' };
+    if (request.id !== requestId) return { ok: false, reason: 'stale' };
+    if (request.epoch !== epoch) return { ok: false, reason: 'ended' };
+    return { ok: true, request };
   }
 
-  /**
-   * The provider accepts any code made within the last N whole minutes. N covers this challenge's
-   * codes and no more than the code lifetime.
-   */
-  private windowMinutes(challenge: Challenge): number {
-    const sinceFirstSend = Math.ceil((this.deps.clock.now() - challenge.firstSentAt) / MINUTE_MS);
-    return Math.min(Math.max(sinceFirstSend, 1), Math.ceil(this.deps.policy.codeTtlMs / MINUTE_MS));
-  }
-
+  /** The text sent or spoken. It names the scope in words; the provider scope never appears. */
   private message(scope: Scope): string {
     const minutes = Math.round(this.deps.policy.codeTtlMs / MINUTE_MS);
-    return `${this.deps.appName}: your ${scope} code is {CODE}. It expires in ${minutes} minutes. Do not share it.`;
+    return `Your ${this.deps.appName} ${scope} code is {CODE}. It expires in ${minutes} minutes. Do not share it.`;
   }
 
-  private async view(userId: string, flow: Flow, phone: string): Promise<FlowView> {
-    const [challenge, preferred] = await Promise.all([
-      this.deps.store.get<Challenge>(keys.challenge(userId, flow.scope)),
-      this.deps.sessions.delivery(userId),
-    ]);
-    const live = challenge && this.deps.clock.now() <= challenge.lastSentAt + this.deps.policy.codeTtlMs && (await this.isOpen(challenge, phone));
-    return this.render(flow, phone, preferred, live ? challenge : undefined);
+  private async view(userId: string, request: Request, phone: string): Promise<FlowView> {
+    const [live, preferred] = await Promise.all([this.liveChallenge(request, phone), this.deps.sessions.delivery(userId)]);
+    return this.render({ ...request, challenge: live }, phone, preferred);
   }
 
-  private render(flow: Flow, phone: string, preferredDelivery: Delivery | undefined, challenge: Challenge | undefined): FlowView {
+  private render(request: Request, phone: string, preferredDelivery: Delivery | undefined): FlowView {
+    const { challenge } = request;
     return {
-      flowId: flow.id,
-      scope: flow.scope,
+      flowId: request.id,
+      scope: request.scope,
       maskedPhone: maskPhone(phone),
       digits: this.deps.policy.codeDigits,
       preferredDelivery,

@@ -1,5 +1,6 @@
 import type { AuditLog } from './audit.js';
 import type { Clock, Counters, KeyValueStore, Notifier, Scope } from './ports.js';
+import type { Sessions } from './sessions.js';
 
 export interface LockoutPolicy {
   /** Wrong codes in a row that lock the user. */
@@ -25,6 +26,7 @@ export class Lockout {
       clock: Clock;
       audit: AuditLog;
       notifier: Notifier;
+      sessions: Sessions;
       policy: LockoutPolicy;
     },
   ) {}
@@ -37,12 +39,14 @@ export class Lockout {
 
   /** Counts one wrong code; returns when the lock ends if this failure locked the user. */
   async recordFailure(userId: string, scope: Scope): Promise<{ failures: number; lockedUntil?: number }> {
-    const { store, counters, clock, audit, notifier, policy } = this.deps;
+    const { store, counters, clock, audit, notifier, sessions, policy } = this.deps;
     const failures = (await counters.increment(failuresKey(userId), FAILURE_WINDOW_MS)).count;
     if (failures < policy.lockoutFailures) return { failures };
 
     const until = clock.now() + policy.lockoutMs;
     await store.set(lockKey(userId), { until }, policy.lockoutMs);
+    // A lock is an ending: the user's sessions, open request and any verify in flight are void.
+    await sessions.end(userId);
     await counters.reset(failuresKey(userId));
     await audit.record({
       event: 'authn_login_lock',

@@ -53,7 +53,11 @@ export class StoreError extends Error {
 
 export interface SendCodeRequest {
   to: string;
-  scope: Scope;
+  /**
+   * The provider's scope for this one challenge (`login-…`/`admin-…`, at most 25 characters). The
+   * provider keeps codes per scope, so a code from another challenge can never match.
+   */
+  scope: string;
   delivery: Delivery;
   digits: number;
   /** The text sent or spoken; contains the placeholder `{CODE}`. */
@@ -62,7 +66,8 @@ export interface SendCodeRequest {
 
 export interface VerifyCodeRequest {
   to: string;
-  scope: Scope;
+  /** The same per-challenge scope the code was sent with. */
+  scope: string;
   code: string;
   /** Accept only codes generated within this many whole minutes (1 or more). */
   windowMinutes: number;

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { SCOPES, type Clock, type Delivery, type KeyValueStore, type Scope } from './ports.js';
 
 interface Grant {
   grantedAt: number;
   expiresAt: number;
+  /** The user's epoch when the code was sent for; a grant from an ended epoch is dead. */
+  epoch: string;
 }
 
 export interface LiveScope {
@@ -14,13 +17,21 @@ export interface LiveSession extends LiveScope {
   userId: string;
 }
 
+/** The epoch of a user who has never had a session ended. */
+const FIRST_EPOCH = '0';
+
 const scopeKey = (userId: string, scope: Scope) => `scope:${userId}:${scope}`;
+const epochKey = (userId: string) => `epoch:${userId}`;
 const deliveryKey = (userId: string) => `delivery:${userId}`;
 
 /**
  * Scopes granted to a user, each with its own expiry, and the delivery method the user chose.
- * Each scope is its own key, so granting one never races with ending another, and the gate
- * is one read.
+ *
+ * An ending (logout, revoke, link, unlink, lock) wins over anything in flight. Each user has an
+ * epoch: a random value replaced by every ending. A grant, a request and its challenge carry the
+ * epoch they were made in and count only while it is current. A verify that was in flight when the
+ * user's session ended writes its grant under the old epoch, and that grant is dead the moment it is
+ * written, whatever order the two writes land in. No lock or transaction needed, on any backend.
  */
 export class Sessions {
   constructor(
@@ -29,31 +40,43 @@ export class Sessions {
     private readonly ttlMs: Readonly<Record<Scope, number>>,
   ) {}
 
-  /** One store read: the cost of the gate in front of every ordinary command. */
+  /** One store read (the grant and the epoch together): the cost of the gate in front of every command. */
   async isLive(userId: string, scope: Scope): Promise<boolean> {
-    const grant = await this.store.get<Grant>(scopeKey(userId, scope));
-    return grant !== undefined && grant.expiresAt > this.clock.now();
+    const [grant, epoch] = await this.store.getMany<Grant | string>([scopeKey(userId, scope), epochKey(userId)]);
+    return this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now());
   }
 
-  async grant(userId: string, scope: Scope): Promise<number> {
+  /** The user's current epoch: taken when a request begins and checked again when it grants. */
+  async epoch(userId: string): Promise<string> {
+    return (await this.store.get<string>(epochKey(userId))) ?? FIRST_EPOCH;
+  }
+
+  /** Grants `scope` in `epoch`. Returns the expiry, or undefined if the epoch ended meanwhile (nothing granted). */
+  async grant(userId: string, scope: Scope, epoch: string): Promise<number | undefined> {
     const grantedAt = this.clock.now();
     const expiresAt = grantedAt + this.ttlMs[scope];
-    await this.store.set(scopeKey(userId, scope), { grantedAt, expiresAt } satisfies Grant, this.ttlMs[scope]);
-    return expiresAt;
+    await this.store.set(scopeKey(userId, scope), { grantedAt, expiresAt, epoch } satisfies Grant, this.ttlMs[scope]);
+    // Read after the write: an ending that landed before this read is seen here; one that lands
+    // after it replaced the epoch after our grant existed, and deleted it.
+    return (await this.epoch(userId)) === epoch ? expiresAt : undefined;
   }
 
   async liveScopes(userId: string): Promise<LiveScope[]> {
-    const grants = await this.store.getMany<Grant>(SCOPES.map((scope) => scopeKey(userId, scope)));
+    const [epoch, ...grants] = await this.store.getMany<Grant | string>([epochKey(userId), ...SCOPES.map((scope) => scopeKey(userId, scope))]);
     const now = this.clock.now();
     return SCOPES.flatMap((scope, i) => {
-      const grant = grants[i];
-      return grant && grant.expiresAt > now ? [{ scope, expiresAt: grant.expiresAt }] : [];
+      const grant = grants[i] as Grant | undefined;
+      return this.counts(grant, (epoch as string | undefined) ?? FIRST_EPOCH, now) ? [{ scope, expiresAt: grant!.expiresAt }] : [];
     });
   }
 
-  /** Ends every scope of the user; returns the ones that were live. */
-  async endAll(userId: string): Promise<LiveScope[]> {
+  /**
+   * Ends every scope of the user and everything in flight: the epoch is replaced first, so a grant
+   * written after this point is dead on arrival. Returns the scopes that were live.
+   */
+  async end(userId: string): Promise<LiveScope[]> {
     const live = await this.liveScopes(userId);
+    await this.store.set(epochKey(userId), randomUUID());
     await Promise.all(SCOPES.map((scope) => this.store.delete(scopeKey(userId, scope))));
     return live;
   }
@@ -61,14 +84,20 @@ export class Sessions {
   /** Every user's live scopes, soonest expiry first. */
   async allLive(): Promise<LiveSession[]> {
     const now = this.clock.now();
-    const live: LiveSession[] = [];
+    const found: Array<LiveSession & { epoch: string }> = [];
     for await (const [key, grant] of this.store.entries<Grant>('scope:')) {
       const [, userId, scope] = key.split(':');
       if (userId && SCOPES.includes(scope as Scope) && grant.expiresAt > now) {
-        live.push({ userId, scope: scope as Scope, expiresAt: grant.expiresAt });
+        found.push({ userId, scope: scope as Scope, expiresAt: grant.expiresAt, epoch: grant.epoch });
       }
     }
-    return live.sort((a, b) => a.expiresAt - b.expiresAt);
+    const users = [...new Set(found.map((f) => f.userId))];
+    const epochs = new Map(users.map((u, i) => [u, i]));
+    const current = users.length > 0 ? await this.store.getMany<string>(users.map(epochKey)) : [];
+    return found
+      .filter((f) => f.epoch === (current[epochs.get(f.userId)!] ?? FIRST_EPOCH))
+      .map(({ userId, scope, expiresAt }) => ({ userId, scope, expiresAt }))
+      .sort((a, b) => a.expiresAt - b.expiresAt);
   }
 
   async delivery(userId: string): Promise<Delivery | undefined> {
@@ -82,5 +111,9 @@ export class Sessions {
 
   async forgetDelivery(userId: string): Promise<void> {
     await this.store.delete(deliveryKey(userId));
+  }
+
+  private counts(grant: Grant | undefined, epoch: string, now: number): grant is Grant {
+    return grant !== undefined && grant.expiresAt > now && grant.epoch === epoch;
   }
 }

@@ -5,7 +5,7 @@ import { parseAdminCommand } from './admin/parse.js';
 import { runAdminCommand } from './admin/run.js';
 import { postToResponseUrl } from './reply.js';
 import { notAnAdmin } from './views/admin-text.js';
-import { unavailable } from './views/text.js';
+import { refusal, unavailable } from './views/text.js';
 
 /**
  * Runs the command that asked for a step-up, now that its code was verified. It was kept server-side
@@ -15,7 +15,10 @@ import { unavailable } from './views/text.js';
 export async function runPending(s: Services, client: webApi.WebClient, userId: string, pending: PendingCommand): Promise<void> {
   let reply: string;
   try {
-    reply = s.admin.isAdmin(userId) ? await runAdminCommand(s, userId, parseAdminCommand(pending.text)) : notAnAdmin;
+    // The grant was checked against endings when it was made; check once more right before acting.
+    if (!s.admin.isAdmin(userId)) reply = notAnAdmin;
+    else if (!(await s.sessions.isLive(userId, 'admin'))) reply = refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins);
+    else reply = await runAdminCommand(s, userId, parseAdminCommand(pending.text));
   } catch (error) {
     s.logger.error({ err: error, userId }, 'the pending admin command failed');
     reply = unavailable;

@@ -76,7 +76,7 @@ describe('AdminActions', () => {
 
   test('link: a new phone wins over config, ends the session and the open request, tells the user, is audited', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login');
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
     f.clock.advance(MINUTE);
     const pending = await requestCode(f, U1, 'admin');
     const result = await admin.link(ADMIN, U1, '(415) 555-0199');
@@ -91,7 +91,7 @@ describe('AdminActions', () => {
 
   test('link: the same phone again changes nothing and ends nothing', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login');
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
     expect(await admin.link(ADMIN, U1, PHONE1)).toEqual({ ok: true, changed: false, maskedPhone: '•••• 0111', ended: [] });
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(notices).toEqual([]);
@@ -99,7 +99,7 @@ describe('AdminActions', () => {
 
   test('link: a refused number changes nothing, and the refusal is audited with its reason', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login');
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
     expect(await admin.link(ADMIN, U1, '1-900-555-0101')).toMatchObject({ ok: false, reason: 'not_personal' });
     expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
@@ -108,7 +108,7 @@ describe('AdminActions', () => {
 
   test('unlink: the user has no phone whatever config says, until linked again', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login');
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
     expect(await admin.unlink(ADMIN, U1)).toEqual({ hadPhone: true, ended: [expect.objectContaining({ scope: 'login' })] });
     expect(await f.phones.phoneOf(U1)).toBeUndefined();
     expect(await f.challenges.begin(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
@@ -119,9 +119,9 @@ describe('AdminActions', () => {
 
   test('revoke: ends every scope of the target only, tells them, is audited; nothing live means no message', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login');
-    await f.sessions.grant(U1, 'admin');
-    await f.sessions.grant(U2, 'login');
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
+    await f.sessions.grant(U1, 'admin', await f.sessions.epoch(U1));
+    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
     expect((await admin.revoke(ADMIN, U1)).map((s) => s.scope)).toEqual(['login', 'admin']);
     expect(await f.sessions.liveScopes(U1)).toEqual([]);
     expect(await f.sessions.isLive(U2, 'login')).toBe(true);
@@ -133,7 +133,7 @@ describe('AdminActions', () => {
 
   test('liveSessions and recentEvents are audited as admin commands', async () => {
     await setup();
-    await f.sessions.grant(U2, 'login');
+    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
     expect(await admin.liveSessions(ADMIN)).toEqual([expect.objectContaining({ userId: U2, scope: 'login' })]);
     const events = await admin.recentEvents(ADMIN, 5);
     expect(events.map((e) => e.event)).toEqual(['authz_admin']);

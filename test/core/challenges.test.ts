@@ -11,16 +11,19 @@ describe('a code grants its scope', () => {
   test('the right code grants the scope of the request, once, and ends the request', async () => {
     f = await coreFixture();
     const { flowId, code } = await requestCode(f, U1, 'login');
-    expect(f.provider.sent[0]).toMatchObject({ to: PHONE1, scope: 'login', digits: 6, delivery: 'sms' });
-    expect(f.provider.sent[0]!.message).toMatch(/^PhoneGate: your login code is \{CODE\}\./);
+    expect(f.provider.sent[0]).toMatchObject({ to: PHONE1, scope: expect.stringMatching(/^login-[0-9a-f]{12}$/), digits: 6, delivery: 'sms' });
+    // The text names the scope in words; the provider's scope string never reaches the user.
+    expect(f.provider.sent[0]!.message).toMatch(/^Your PhoneGate login code is \{CODE\}\./);
+    expect(f.provider.sent[0]!.message).not.toContain(f.provider.sent[0]!.scope);
+    expect(f.provider.sent[0]!.message).not.toContain('{SCOPE}');
 
     const result = await f.challenges.verify(U1, flowId, code);
     expect(result).toMatchObject({ ok: true, scope: 'login', expiresAt: f.clock.now() + 720 * MINUTE });
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(await f.sessions.isLive(U1, 'admin')).toBe(false);
     expect(f.audit.map((a) => a.event)).toEqual(['authn_otp_sent', 'authn_login_success']);
-    // The request is gone: the same window cannot be used again.
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'expired' });
+    // The same window cannot be used again.
+    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'already_used' });
   });
 
   test('spaces and dashes in a typed code are ignored', async () => {
@@ -36,7 +39,7 @@ describe('scope binding', () => {
     const login = await requestCode(f, U1, 'login');
     f.clock.advance(MINUTE); // past the resend cooldown
     const admin = await requestCode(f, U1, 'admin');
-    expect(f.provider.sent.map((s) => s.scope)).toEqual(['login', 'admin']);
+    expect(f.provider.sent.map((s) => s.scope.split('-')[0])).toEqual(['login', 'admin']);
 
     // The admin request is current; the login code is refused for it.
     expect(await f.challenges.verify(U1, admin.flowId, login.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
@@ -70,19 +73,28 @@ describe('scope binding', () => {
 });
 
 describe('single use', () => {
-  test('a consumed code is refused in a later request even if the provider would still accept it', async () => {
-    f = await coreFixture({ ignoreWindow: true });
+  test('a consumed code is refused in a later request even by a provider that ignores scope and time', async () => {
+    f = await coreFixture({ ignoreWindow: true, ignoreScope: true });
     const first = await requestCode(f);
     expect(await f.challenges.verify(U1, first.flowId, first.code)).toMatchObject({ ok: true });
-    await f.sessions.endAll(U1);
+    await f.sessions.end(U1);
 
-    f.clock.advance(2 * MINUTE);
     const second = await requestCode(f);
     const verifiesBefore = f.provider.verifies.length;
-    expect(await f.challenges.verify(U1, second.flowId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code', attemptsLeft: 4 });
+    expect(await f.challenges.verify(U1, second.flowId, first.code)).toEqual({ ok: false, reason: 'already_used' });
     expect(f.provider.verifies.length).toBe(verifiesBefore); // not even asked
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
-    expect(f.audit.at(-1)).toMatchObject({ event: 'authn_login_fail', detail: expect.objectContaining({ replay: true }) });
+    expect(await f.challenges.verify(U1, second.flowId, second.code)).toMatchObject({ ok: true });
+  });
+
+  test('the same right code submitted again after a success is "already used" and counts as no failure', async () => {
+    f = await coreFixture({ policy: { lockoutFailures: 1 } });
+    const { flowId, code } = await requestCode(f);
+    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: true });
+    expect(await f.challenges.verify(U1, flowId, code)).toEqual({ ok: false, reason: 'already_used' });
+    // With lockout_failures = 1, one counted failure would have locked the user.
+    expect(await f.lockout.lockedUntil(U1)).toBeUndefined();
+    expect(f.audit.filter((a) => a.event.startsWith('authn_login_fail'))).toHaveLength(0);
   });
 
   test('two simultaneous submissions of the right code give exactly one success (every interleaving of 30 rounds)', async () => {
@@ -95,30 +107,30 @@ describe('single use', () => {
       setTimeout(release, round % 3); // vary where the two meet
       const results = await both;
       expect(results.filter((r) => r.ok)).toHaveLength(1);
-      // The loser is refused: "already used" if it got as far as the claim, "expired" if the winner had already closed the request.
-      expect(['already_used', 'expired']).toContain((results.find((r) => !r.ok) as { reason: string }).reason);
+      // The loser is told the code was used, and nothing is counted against the user.
+      expect(results.find((r) => !r.ok)).toEqual({ ok: false, reason: 'already_used' });
       f.provider.hold = undefined;
-      await f.sessions.endAll(U1);
-      f.clock.advance(61_000);
+      await f.sessions.end(U1);
     }
     expect(f.audit.filter((a) => a.event.startsWith('authn_login_success'))).toHaveLength(30);
+    expect(f.audit.filter((a) => a.event.startsWith('authn_login_fail'))).toHaveLength(0);
   });
 
-  test('a code from an earlier challenge is refused: the provider is asked only for codes since this one began', async () => {
+  test('after a code died of too many attempts, a new request sends at once and the old code never works', async () => {
     f = await coreFixture();
     const first = await requestCode(f);
     for (let i = 0; i < 5; i++) await f.challenges.verify(U1, first.flowId, f.provider.wrongCode()); // kills it
 
-    // A new challenge cannot start within a minute of the last code (the provider's unit).
     const begun = await f.challenges.begin(U1, 'login');
     if (!begun.ok) throw new Error('begin refused');
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: false, reason: 'cooldown', retryAt: f.provider.sent[0]!.at + MINUTE });
-
-    f.clock.advance(MINUTE);
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: true });
-    f.clock.advance(20_000);
+    expect(begun.flow.flowId).not.toBe(first.flowId);
+    expect(begun.flow.sent).toBeUndefined();
+    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: true }); // no wait
+    const [old, fresh] = f.provider.sent;
+    expect(fresh!.scope).not.toBe(old!.scope);
+    // The provider still holds the old code (same number, within its window), but under the old challenge's scope.
     expect(await f.challenges.verify(U1, begun.flow.flowId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
-    expect(f.provider.verifies.at(-1)).toMatchObject({ code: first.code, windowMinutes: 1, valid: false });
+    expect(f.provider.verifies.at(-1)).toMatchObject({ code: first.code, scope: fresh!.scope, valid: false });
     expect(await f.challenges.verify(U1, begun.flow.flowId, f.provider.lastCode())).toMatchObject({ ok: true });
   });
 
@@ -219,7 +231,7 @@ describe('lockout', () => {
     const next = await requestCode(f);
     for (let i = 0; i < 3; i++) await f.challenges.verify(U1, next.flowId, f.provider.wrongCode());
     expect(await f.challenges.verify(U1, next.flowId, next.code)).toMatchObject({ ok: true });
-    await f.sessions.endAll(U1);
+    await f.sessions.end(U1);
     f.clock.advance(MINUTE);
     const after = await requestCode(f);
     for (let i = 0; i < 3; i++) expect(await f.challenges.verify(U1, after.flowId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code' });
@@ -237,15 +249,18 @@ describe('send limits', () => {
     expect(f.provider.sent).toHaveLength(2);
   });
 
-  test('the cooldown is per scope (a step-up right after login is not a resend); the hourly cap counts every scope', async () => {
-    f = await coreFixture({ policy: { maxSendsPerHour: 2 } });
-    await requestCode(f, U1, 'login');
-    await requestCode(f, U1, 'admin'); // at once: no cooldown across scopes
-    f.clock.advance(MINUTE);
+  test('the cooldown is per request: a step-up right after login, or a login right after a logout, sends at once; the hourly cap counts every scope', async () => {
+    f = await coreFixture({ policy: { maxSendsPerHour: 3 } });
+    const login = await requestCode(f, U1, 'login');
+    expect(await f.challenges.verify(U1, login.flowId, login.code)).toMatchObject({ ok: true });
+    await requestCode(f, U1, 'admin'); // at once
+    await f.sessions.end(U1); // logout
+    await requestCode(f, U1, 'login'); // at once
+    await f.sessions.end(U1);
     const begun = await f.challenges.begin(U1, 'login');
     if (!begun.ok) throw new Error('begin refused');
-    expect(begun.flow.sent).toBeDefined(); // the login code is still live...
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // ...and a third send this hour is refused
+    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // a fourth send this hour
+    expect(f.provider.sent).toHaveLength(3);
   });
 
   test('max_sends_per_hour caps sends per user, with an audit event', async () => {
@@ -287,7 +302,7 @@ describe('lifetime', () => {
     f.clock.advance(5 * MINUTE - 1000);
     expect(await f.challenges.verify(U1, early.flowId, early.code)).toMatchObject({ ok: true });
 
-    await f.sessions.endAll(U1);
+    await f.sessions.end(U1);
     f.clock.advance(MINUTE);
     const late = await requestCode(f);
     f.clock.advance(5 * MINUTE + 1000);
@@ -296,7 +311,7 @@ describe('lifetime', () => {
     expect(f.provider.verifies.length).toBe(verifies);
   });
 
-  test('the window given to the provider covers this challenge only, capped at the code lifetime', async () => {
+  test('the provider is asked under the challenge\'s own scope, for codes within the code lifetime', async () => {
     f = await coreFixture({ policy: { maxAttempts: 10, lockoutFailures: 100 } });
     const { flowId } = await requestCode(f);
     await f.challenges.verify(U1, flowId, f.provider.wrongCode());
@@ -305,7 +320,8 @@ describe('lifetime', () => {
     await f.challenges.verify(U1, flowId, f.provider.wrongCode());
     f.clock.advance(4 * MINUTE);
     await f.challenges.verify(U1, flowId, f.provider.wrongCode());
-    expect(f.provider.verifies.map((v) => v.windowMinutes)).toEqual([1, 4, 5]);
+    expect(f.provider.verifies.map((v) => v.windowMinutes)).toEqual([5, 5, 5]);
+    expect(new Set(f.provider.verifies.map((v) => v.scope))).toEqual(new Set([f.provider.sent[0]!.scope]));
   });
 
   test('a code sent to a phone that is no longer the user\'s proves nothing', async () => {

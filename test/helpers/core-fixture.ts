@@ -28,19 +28,19 @@ export const defaultPolicy: ChallengePolicy & LockoutPolicy = {
 };
 
 /** The core on a real SQLite file, with an injected clock and an in-memory provider. */
-export async function coreFixture(options: { policy?: Partial<typeof defaultPolicy>; ignoreWindow?: boolean; dbFile?: string } = {}) {
+export async function coreFixture(options: { policy?: Partial<typeof defaultPolicy>; ignoreWindow?: boolean; ignoreScope?: boolean; dbFile?: string } = {}) {
   const policy = { ...defaultPolicy, ...options.policy };
   const clock = new TestClock();
   const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'phonegate-core-')), 'state.sqlite');
   const store: Store = await openStore(`sqlite://${dbFile}`, clock);
-  const provider = new MemoryProvider(clock, { ignoreWindow: options.ignoreWindow });
+  const provider = new MemoryProvider(clock, { ignoreWindow: options.ignoreWindow, ignoreScope: options.ignoreScope });
   const audit: AuditRecord[] = [];
   const notices: Array<{ userId: string; notice: Notice }> = [];
   const auditLog = new AuditLog(clock, [(record) => void audit.push(record)]);
   const notifier = { notify: async (userId: string, notice: Notice) => void notices.push({ userId, notice }) };
   const phones = new PhoneDirectory(store.kv, { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
   const sessions = new Sessions(store.kv, clock, { login: 720 * MINUTE, admin: 15 * MINUTE });
-  const lockout = new Lockout({ store: store.kv, counters: store.counters, clock, audit: auditLog, notifier, policy });
+  const lockout = new Lockout({ store: store.kv, counters: store.counters, clock, audit: auditLog, notifier, sessions, policy });
   const challenges = new Challenges({ store: store.kv, counters: store.counters, provider, phones, sessions, lockout, audit: auditLog, clock, policy, appName: 'PhoneGate' });
   return { clock, store, provider, audit, notices, phones, sessions, lockout, challenges, policy, dbFile };
 }

@@ -5,7 +5,8 @@ import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, typ
 /**
  * An in-memory CodeProvider with Bandwidth's documented semantics: codes are partitioned by
  * (to, scope) and verify accepts any code generated within the last `windowMinutes`. With
- * `ignoreWindow` it accepts any code ever sent: a worst case for the bot's own single-use rule.
+ * `ignoreWindow` it accepts any code ever sent, and with `ignoreScope` any code sent to the number:
+ * worst cases for the bot's own single-use rule.
  */
 export class MemoryProvider implements CodeProvider {
   readonly sent: Array<SendCodeRequest & { code: string; at: number }> = [];
@@ -13,10 +14,11 @@ export class MemoryProvider implements CodeProvider {
   private readonly errors: Array<{ on: 'send' | 'verify'; error: ProviderError }> = [];
   /** Resolve this to let a held verify finish (for concurrency tests). */
   hold?: Promise<void>;
+  private reached: Array<() => void> = [];
 
   constructor(
     private readonly clock: Clock,
-    private readonly options: { ignoreWindow?: boolean } = {},
+    private readonly options: { ignoreWindow?: boolean; ignoreScope?: boolean } = {},
   ) {}
 
   failNext(on: 'send' | 'verify', error: ProviderError): void {
@@ -31,11 +33,17 @@ export class MemoryProvider implements CodeProvider {
 
   async verify(request: VerifyCodeRequest): Promise<boolean> {
     this.throwIfFailing('verify');
+    for (const resolve of this.reached.splice(0)) resolve();
     await this.hold;
     const since = this.options.ignoreWindow ? -Infinity : this.clock.now() - request.windowMinutes * 60_000;
-    const valid = this.sent.some((s) => s.to === request.to && s.scope === request.scope && s.code === request.code && s.at >= since);
+    const valid = this.sent.some((s) => s.to === request.to && (this.options.ignoreScope || s.scope === request.scope) && s.code === request.code && s.at >= since);
     this.verifies.push({ ...request, valid });
     return valid;
+  }
+
+  /** Resolves when the next verify reaches the provider (and waits on `hold`, if set). */
+  verifyReached(): Promise<void> {
+    return new Promise((resolve) => this.reached.push(resolve));
   }
 
   lastCode(): string {

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { AdminActions } from '../../src/core/admin.js';
+import { AuditLog, AuditTrail } from '../../src/core/audit.js';
+import { logOut } from '../../src/core/logout.js';
+import { coreFixture, PHONE1, requestCode, U1, type CoreFixture } from '../helpers/core-fixture.js';
+
+/**
+ * Invariant 8: an ending wins. Logout, revoke, link, unlink and lock end the user's open request and
+ * its challenge; a verify in flight when that happens grants nothing and hands over no pending command.
+ */
+
+const ADMIN = 'U0000ADMIN';
+let f: CoreFixture;
+afterEach(async () => {
+  await f?.store.close().catch(() => {});
+});
+
+function adminActions(fx: CoreFixture): AdminActions {
+  const trail = new AuditTrail(fx.store.kv);
+  const audit = new AuditLog(fx.clock, [(r) => trail.append(r)]);
+  const notifier = { notify: async () => {} };
+  return new AdminActions({ admins: [ADMIN], allowedCallingCodes: ['1'], phones: fx.phones, sessions: fx.sessions, challenges: fx.challenges, audit, trail, notifier, clock: fx.clock });
+}
+
+const endings: Record<string, (fx: CoreFixture) => Promise<unknown>> = {
+  logout: (fx) => logOut({ sessions: fx.sessions, challenges: fx.challenges, audit: new AuditLog(fx.clock, []) }, U1),
+  revoke: (fx) => adminActions(fx).revoke(ADMIN, U1),
+  'link to a new phone': (fx) => adminActions(fx).link(ADMIN, U1, '+1 415 555 0177'),
+  unlink: (fx) => adminActions(fx).unlink(ADMIN, U1),
+  lock: async (fx) => {
+    for (let i = 0; i < fx.policy.lockoutFailures; i++) await fx.lockout.recordFailure(U1, 'admin');
+  },
+};
+
+describe.each(Object.entries(endings))('%s', (_name, end) => {
+  test('racing a slow verify of the right code: nothing is granted and the pending command is not handed over', async () => {
+    f = await coreFixture();
+    const login = await requestCode(f, U1, 'login');
+    expect(await f.challenges.verify(U1, login.flowId, login.code)).toMatchObject({ ok: true });
+    const begun = await f.challenges.begin(U1, 'admin', { text: 'unlink <@U0FRANK01>', channelId: 'C1' });
+    if (!begun.ok) throw new Error(`begin refused: ${begun.reason}`);
+    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: true });
+
+    let release!: () => void;
+    f.provider.hold = new Promise((resolve) => (release = resolve));
+    const reached = f.provider.verifyReached();
+    const verifying = f.challenges.verify(U1, begun.flow.flowId, f.provider.lastCode());
+    await reached; // the verify is past every check before the provider, and waiting on it
+    await end(f);
+    release();
+
+    expect(await verifying).toEqual({ ok: false, reason: 'ended' });
+    expect(await f.sessions.isLive(U1, 'admin')).toBe(false);
+    expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+    expect(await f.sessions.liveScopes(U1)).toEqual([]);
+  });
+
+  test('the open request and its code die; the next request sends a new code at once', async () => {
+    f = await coreFixture();
+    const first = await requestCode(f);
+    await end(f);
+    expect(await f.challenges.verify(U1, first.flowId, first.code)).toMatchObject({ ok: false });
+    expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+
+    if (_name === 'lock') f.clock.advance(f.policy.lockoutMs);
+    if (_name === 'unlink') await f.phones.link(U1, PHONE1, ADMIN, f.clock.now());
+    const again = await f.challenges.begin(U1, 'login');
+    if (!again.ok) throw new Error(`begin refused: ${again.reason}`);
+    // Not "the code I sent you earlier still works": a new request, with no code out yet.
+    expect(again.flow.sent).toBeUndefined();
+    expect(again.flow.flowId).not.toBe(first.flowId);
+    expect(await f.challenges.send(U1, again.flow.flowId, 'sms')).toMatchObject({ ok: true });
+    expect(await f.challenges.verify(U1, again.flow.flowId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.challenges.verify(U1, again.flow.flowId, f.provider.lastCode())).toMatchObject({ ok: true });
+  });
+});
+
+test('a grant written in an ended epoch is dead on arrival, whichever write lands last', async () => {
+  f = await coreFixture();
+  const before = await f.sessions.epoch(U1);
+  await f.sessions.end(U1);
+  expect(await f.sessions.grant(U1, 'login', before)).toBeUndefined();
+  expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+  expect(await f.sessions.allLive()).toEqual([]);
+  const now = await f.sessions.epoch(U1);
+  expect(await f.sessions.grant(U1, 'login', now)).toBeGreaterThan(f.clock.now());
+  expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+});
