@@ -15,8 +15,10 @@ export function toProviderError(operation: 'send' | 'verify' | 'token', error: u
     if (status === undefined) {
       return new ProviderError('unavailable', `Bandwidth ${operation}: no response (${error.code ?? 'network error'})`);
     }
-    const failure = status === 429 ? 'rate_limited' : status === 401 || status === 403 ? 'misconfigured' : status >= 500 ? 'unavailable' : 'rejected';
-    return new ProviderError(failure, `Bandwidth ${operation}: HTTP ${status}`, status, requestId);
+    // Only a 4xx is Bandwidth refusing the request; a 2xx here is an answer that broke off midway.
+    const failure = status === 429 ? 'rate_limited' : status === 401 || status === 403 ? 'misconfigured' : status >= 400 && status < 500 ? 'rejected' : 'unavailable';
+    const code = status < 400 && error.code ? ` (${error.code})` : '';
+    return new ProviderError(failure, `Bandwidth ${operation}: HTTP ${status}${code}`, status, requestId);
   }
   // The SDK's RequiredError (a missing argument) is our bug, not Bandwidth's; anything else is unknown.
   const name = error instanceof Error ? error.name : 'unknown error';

@@ -1,30 +1,33 @@
 import { Configuration, MFAApi } from 'bandwidth-sdk';
 import type { BandwidthConfig } from '../config.js';
-import type { Clock, CodeProvider, SendCodeRequest, VerifyCodeRequest } from '../core/ports.js';
+import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, type VerifyCodeRequest } from '../core/ports.js';
+import { withDeadline } from './deadline.js';
 import { toProviderError } from './errors.js';
 import { createTokenSource } from './oauth-token.js';
 
 /**
  * The CodeProvider over Bandwidth's MFA API (bandwidth-sdk's MFAApi). SMS goes to the messaging
  * endpoint with the messaging application id, voice to the voice endpoint with the voice one.
- * Every call has a timeout; every failure becomes a ProviderError.
+ * Every call, the OAuth token fetch included, ends within `timeoutMs`; every failure becomes a ProviderError.
  */
 export function createBandwidthProvider(config: BandwidthConfig, fromNumber: string, clock: Clock): CodeProvider {
   const auth =
     config.auth.kind === 'basic'
       ? { username: config.auth.username, password: config.auth.password }
       : { accessToken: createTokenSource(config.auth, { clock, timeoutMs: config.timeoutMs }) };
-  const api = new MFAApi(new Configuration({ ...auth, basePath: config.mfaBaseUrl, baseOptions: { timeout: config.timeoutMs } }));
+  // No axios `timeout`: the deadline below is stricter, and two timers racing would make the error vary.
+  const api = new MFAApi(new Configuration({ ...auth, basePath: config.mfaBaseUrl }));
 
   return {
     async send({ to, scope, delivery, digits, message }: SendCodeRequest) {
       const request = { to, from: fromNumber, scope, digits, message };
       try {
-        if (delivery === 'voice') {
-          await api.generateVoiceCode(config.accountId, { ...request, applicationId: config.voiceApplicationId });
-        } else {
-          await api.generateMessagingCode(config.accountId, { ...request, applicationId: config.messagingApplicationId });
-        }
+        // Any 2xx means the code went out; its body (messageId or callId) is not needed.
+        await withDeadline<unknown>('send', config.timeoutMs, (signal) =>
+          delivery === 'voice'
+            ? api.generateVoiceCode(config.accountId, { ...request, applicationId: config.voiceApplicationId }, { signal })
+            : api.generateMessagingCode(config.accountId, { ...request, applicationId: config.messagingApplicationId }, { signal }),
+        );
       } catch (error) {
         throw toProviderError('send', error);
       }
@@ -32,11 +35,23 @@ export function createBandwidthProvider(config: BandwidthConfig, fromNumber: str
 
     async verify({ to, scope, code, windowMinutes }: VerifyCodeRequest) {
       try {
-        const { data } = await api.verifyCode(config.accountId, { to, scope, code, expirationTimeInMinutes: windowMinutes });
-        return data.valid === true;
+        const { data, status } = await withDeadline('verify', config.timeoutMs, (signal) =>
+          api.verifyCode(config.accountId, { to, scope, code, expirationTimeInMinutes: windowMinutes }, { signal }),
+        );
+        return validOf(data, status);
       } catch (error) {
         throw toProviderError('verify', error);
       }
     },
   };
+}
+
+/**
+ * Only the documented `{"valid": <boolean>}` decides. Anything else (an HTML page, `{}`, `"valid":"true"`)
+ * is no answer: reading it as `false` would count a right code as a wrong one toward the lockout.
+ */
+function validOf(data: unknown, status: number): boolean {
+  const valid = typeof data === 'object' && data !== null ? (data as { valid?: unknown }).valid : undefined;
+  if (typeof valid === 'boolean') return valid;
+  throw new ProviderError('unavailable', `Bandwidth verify: unexpected answer (HTTP ${status})`, status);
 }

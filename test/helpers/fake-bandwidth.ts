@@ -1,4 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import nock from 'nock';
 import { wrongCode } from './codes.js';
 import { serveOverHttp } from './serve.js';
@@ -204,4 +207,82 @@ export class FakeBandwidth {
     if (typeof b.code !== 'string' || b.code.length < 4 || b.code.length > 8) return 'code must be 4 to 8 characters';
     return undefined;
   }
+}
+
+/**
+ * A response body that arrives one byte every `intervalMs`: never silent long enough for an idle
+ * timeout, yet `text` takes `text.length * intervalMs` to arrive. `pushed` counts the bytes sent so far;
+ * `stop()` ends the drip (call it after the test, so no timer outlives it).
+ */
+export function drip(text: string, intervalMs = 250): { body: Readable; pushed: () => number; finished: () => boolean; stop: () => void } {
+  const bytes = Buffer.from(text);
+  let sent = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  const body = new Readable({
+    read() {
+      if (timer || stopped) return;
+      timer = setInterval(() => {
+        if (sent < bytes.length) body.push(bytes.subarray(sent, ++sent));
+        if (sent === bytes.length) {
+          stop();
+          body.push(null);
+        }
+      }, intervalMs);
+    },
+  });
+  body.on('close', stop);
+  return { body, pushed: () => sent, finished: () => sent === bytes.length, stop };
+}
+
+export interface SlowRoute {
+  body: string;
+  /** Send the body one byte per this many ms (see drip). */
+  dripMs?: number;
+  /** Wait this long before the status line. */
+  delayMs?: number;
+  /** Break the connection once the body is sent (so it never ends properly). */
+  cut?: boolean;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 whose answers are slow. Needed for drips: nock runs axios's idle
+ * `timeout` as a plain timer, so under nock a dripping body looks cut off in time when a real socket is not.
+ * Paths not in `routes` get 404.
+ */
+export async function serveSlowly(routes: Record<string, SlowRoute>) {
+  const requests: string[] = [];
+  const drips: Array<ReturnType<typeof drip>> = [];
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    requests.push(path);
+    req.resume();
+    const route = routes[path];
+    if (!route) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (route.cut) return void res.write(route.body, () => res.destroy());
+      if (route.dripMs === undefined) return void res.end(route.body);
+      const d = drip(route.body, route.dripMs);
+      drips.push(d);
+      d.body.pipe(res);
+    }, route.delayMs ?? 0);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    drips,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const d of drips) d.stop();
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
 }
