@@ -2,6 +2,7 @@ import type { types, webApi } from '@slack/bolt';
 import type { FlowResult, FlowView, Refusal } from '../core/challenges.js';
 import type { Delivery } from '../core/ports.js';
 import type { Services } from '../services.js';
+import { updateView } from './view-update.js';
 import { deliveryName, scopeTitle } from './views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from './views/modals.js';
 import { alreadyLoggedIn, refusal, unavailable } from './views/text.js';
@@ -51,9 +52,10 @@ export async function sendAndShow(
   flow: Pick<FlowView, 'flowId' | 'scope'>,
   delivery: Delivery,
   resend: boolean,
+  hash?: string,
 ): Promise<void> {
   const view = await viewAfterSend(s, userId, flow, delivery, resend);
-  await client.views.update({ view_id: viewId, view });
+  await updateView(client, viewId, hash, view, s.logger);
 }
 
 async function viewAfterSend(s: Services, userId: string, flow: Pick<FlowView, 'flowId' | 'scope'>, delivery: Delivery, resend: boolean): Promise<types.ModalView> {

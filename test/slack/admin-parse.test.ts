@@ -23,11 +23,19 @@ describe('/admin arguments as Slack sends them (should_escape on)', () => {
     expect(parseAdminCommand('frobnicate now')).toEqual({ kind: 'help', unknown: 'frobnicate' });
   });
 
-  // Rule: audit takes an optional count from 1 to 100.
+  // Rule: audit takes an optional count from 1 to 100, then an optional page.
   test('audit', () => {
-    expect(parseAdminCommand('audit')).toEqual({ kind: 'audit', count: 20 });
-    expect(parseAdminCommand('audit 5')).toEqual({ kind: 'audit', count: 5 });
-    for (const bad of ['audit 0', 'audit 101', 'audit x', 'audit 2.5', 'audit 1 2']) expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
+    expect(parseAdminCommand('audit')).toEqual({ kind: 'audit', count: 20, page: 1 });
+    expect(parseAdminCommand('audit 5')).toEqual({ kind: 'audit', count: 5, page: 1 });
+    expect(parseAdminCommand('audit 100 3')).toEqual({ kind: 'audit', count: 100, page: 3 });
+    for (const bad of ['audit 0', 'audit 101', 'audit x', 'audit 2.5', 'audit 1 0', 'audit 1 x', 'audit 1 2 3']) expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
+  });
+
+  // Rule: sessions takes an optional page, a whole number from 1.
+  test('sessions', () => {
+    expect(parseAdminCommand('sessions')).toEqual({ kind: 'sessions', page: 1 });
+    expect(parseAdminCommand('sessions 2')).toEqual({ kind: 'sessions', page: 2 });
+    for (const bad of ['sessions 0', 'sessions -1', 'sessions 1.5', 'sessions 1e3', 'sessions 1 2']) expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
   });
 
   // Rule: bad arguments get usage, never a guess.
@@ -39,7 +47,7 @@ describe('/admin arguments as Slack sends them (should_escape on)', () => {
     ['link', '/admin link @user +15551234567'],
     ['link <@U0BOB0001>', '/admin link @user +15551234567'],
     ['link +14155550199 <@U0BOB0001>', '/admin link @user +15551234567'],
-    ['sessions now', '/admin sessions'],
+    ['sessions now', '/admin sessions [page]'],
   ])('%j -> usage %s', (text, usage) => {
     expect(parseAdminCommand(text)).toMatchObject({ kind: 'usage', usage });
   });

@@ -2,19 +2,19 @@
 
 export type AdminCommand =
   | { kind: 'help'; unknown?: string }
-  | { kind: 'sessions' }
+  | { kind: 'sessions'; page: number }
   | { kind: 'revoke'; target: string }
   | { kind: 'link'; target: string; phone: string }
   | { kind: 'unlink'; target: string }
-  | { kind: 'audit'; count: number }
+  | { kind: 'audit'; count: number; page: number }
   | { kind: 'usage'; problem: string; usage: string };
 
 export const USAGE = {
-  sessions: '/admin sessions',
+  sessions: '/admin sessions [page]',
   revoke: '/admin revoke @user',
   link: '/admin link @user +15551234567',
   unlink: '/admin unlink @user',
-  audit: '/admin audit [how many, 1 to 100; default 20]',
+  audit: '/admin audit [how many, 1 to 100; default 20] [page]',
 } as const;
 
 export const AUDIT_DEFAULT = 20;
@@ -32,8 +32,10 @@ export function parseAdminCommand(text: string): AdminCommand {
     case '':
     case 'help':
       return { kind: 'help' };
-    case 'sessions':
-      return args.length === 0 ? { kind: 'sessions' } : usage('`sessions` takes no arguments.', USAGE.sessions);
+    case 'sessions': {
+      const page = args.length === 0 ? 1 : args.length === 1 ? pageOf(args[0]!) : undefined;
+      return page ? { kind: 'sessions', page } : usage('Give at most a page number, a whole number from 1.', USAGE.sessions);
+    }
     case 'revoke':
     case 'unlink': {
       const target = args.length === 1 ? userOf(args[0]!) : undefined;
@@ -47,11 +49,12 @@ export function parseAdminCommand(text: string): AdminCommand {
       return { kind: 'link', target, phone };
     }
     case 'audit': {
-      if (args.length === 0) return { kind: 'audit', count: AUDIT_DEFAULT };
+      if (args.length === 0) return { kind: 'audit', count: AUDIT_DEFAULT, page: 1 };
       const count = Number(args[0]);
-      return args.length === 1 && Number.isInteger(count) && count >= 1 && count <= AUDIT_MAX
-        ? { kind: 'audit', count }
-        : usage(`Give how many events to show, a whole number from 1 to ${AUDIT_MAX}.`, USAGE.audit);
+      const page = args.length === 2 ? pageOf(args[1]!) : 1;
+      return args.length <= 2 && Number.isInteger(count) && count >= 1 && count <= AUDIT_MAX && page
+        ? { kind: 'audit', count, page }
+        : usage(`Give how many events to show, a whole number from 1 to ${AUDIT_MAX}, then a page number if you want a later page.`, USAGE.audit);
     }
     default:
       return { kind: 'help', unknown: name.slice(0, 40) };
@@ -66,6 +69,12 @@ export function needsStepUp(command: AdminCommand): boolean {
 function userOf(arg: string): string | undefined {
   const match = USER.exec(arg);
   return match ? (match[1] ?? match[2]) : undefined;
+}
+
+/** A page number: a whole number from 1 (a big one just finds no page). */
+function pageOf(arg: string): number | undefined {
+  const page = Number(arg);
+  return /^\d+$/.test(arg) && Number.isSafeInteger(page) && page >= 1 ? page : undefined;
 }
 
 function usage(problem: string, text: string): AdminCommand {

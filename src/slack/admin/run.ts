@@ -10,7 +10,7 @@ export async function runAdminCommand(s: Services, actorId: string, command: Adm
     case 'usage':
       return text.usage(command);
     case 'sessions':
-      return text.sessions(await s.admin.liveSessions(actorId), s.clock.now());
+      return text.sessions(await s.admin.liveSessions(actorId), s.clock.now(), command.page);
     case 'revoke':
       return text.revoked(command.target, await s.admin.revoke(actorId, command.target));
     case 'link':
@@ -20,6 +20,6 @@ export async function runAdminCommand(s: Services, actorId: string, command: Adm
       return text.unlinked(command.target, hadPhone, ended);
     }
     case 'audit':
-      return text.auditEvents(await s.admin.recentEvents(actorId, command.count));
+      return text.auditEvents(await s.admin.recentEvents(actorId, command.count), command.page);
   }
 }

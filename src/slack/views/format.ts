@@ -26,3 +26,14 @@ export const scopeName: Record<Scope, string> = { login: 'login', admin: 'admin'
 export function mentionList(userIds: readonly string[]): string {
   return userIds.map((id) => `<@${id}>`).join(', ');
 }
+
+/**
+ * Text a user typed, made safe to show in mrkdwn: Slack's three control characters escaped (an
+ * entity Slack already escaped is kept as is), whitespace runs collapsed, and cut to `max` characters
+ * so an echo can never push a block or message past Slack's limits.
+ */
+export function userText(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const cut = flat.length > max ? `${flat.slice(0, max - 1).replace(/&[a-z]*$/, '')}…` : flat;
+  return cut.replace(/&(?!(?:amp|lt|gt);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -51,6 +51,8 @@ export function refusal(r: Refusal, now: number, admins: readonly string[]): str
       return 'A newer request replaced this one. Use the newest window, or run the command again.';
     case 'expired':
       return 'This code has expired or is no longer valid. Use *Resend code* to get a new one, or run the command again.';
+    case 'ended':
+      return 'This request was ended: you logged out, an admin changed your access, or codes were blocked. Nothing was granted. Run the command again to start over.';
     case 'cooldown':
       return `A code was sent moments ago. You can ask for another in ${formatDuration(r.retryAt - now)}.`;
     case 'send_limit':
@@ -94,4 +96,15 @@ export function status({ userId, maskedPhone, delivery, scopes }: Status, now: n
     `*Codes arrive by:* ${delivery ? deliveryName[delivery] : 'not chosen yet (you choose at your next /login)'}`,
     `*Scopes:* ${scopeLines}`,
   ].join('\n');
+}
+
+/**
+ * Inline errors under an input (`response_action: errors`) are plain text, so mrkdwn would show its
+ * marks ("*Resend code*"): the same sentence with emphasis and code marks taken off, and a Slack
+ * date shown as its fallback text.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/(^|[\s(])([*_~`])([^*_~`\n]+?)\2(?=$|[\s.,;:!?)])/g, '$1$3');
 }

@@ -1,7 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { FlowResult } from '../../../core/challenges.js';
 import type { Delivery } from '../../../core/ports.js';
 import type { Services } from '../../../services.js';
 import { explain, sendAndShow } from '../../flow.js';
+import { updateView } from '../../view-update.js';
 import { flowIdOf, messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
@@ -17,24 +19,44 @@ export function switchDelivery(s: Services) {
   return resend(s, (current) => (current === 'sms' ? 'voice' : 'sms'));
 }
 
+/**
+ * A window is updated by its id only when the server says its request is the clicker's current one
+ * (the request id is a secret only the owner's windows carry), and then with the view's hash, so a
+ * result that comes late never overwrites a newer view. Anything else (an old window of the
+ * clicker's, a store error, or a click forged on someone else's window) is told on the clicker's own
+ * trigger, on top of the window, which stays as it was.
+ */
 function resend(s: Services, choose: (current: Delivery) => Delivery) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     const view = body.view;
     if (!view) return;
     const userId = body.user.id;
-    const title = view.title.text;
+    const title = view.title.text.slice(0, 24);
+    const tellClicker = (text: string) =>
+      client.views.push({ trigger_id: body.trigger_id, view: messageModal(title, text) }).catch((error: unknown) => s.logger.warn({ err: error, userId }, 'could not show why a resend did not happen'));
+    let current: FlowResult;
     try {
-      const current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
+      current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
+    } catch (error) {
+      s.logger.error({ err: error, userId }, 'resending a code failed');
+      await tellClicker(unavailable);
+      return;
+    }
+    if (!current.ok && (current.reason === 'stale' || current.reason === 'expired')) {
+      await tellClicker(explain(s, current));
+      return;
+    }
+    try {
       if (!current.ok) {
-        await client.views.update({ view_id: view.id, view: messageModal(title, explain(s, current)) });
+        await updateView(client, view.id, view.hash, messageModal(title, explain(s, current)), s.logger);
         return;
       }
       const delivery = choose(current.flow.sent?.delivery ?? current.flow.preferredDelivery ?? 'sms');
-      await sendAndShow(s, client, view.id, userId, current.flow, delivery, true);
+      await sendAndShow(s, client, view.id, userId, current.flow, delivery, true, view.hash);
     } catch (error) {
       s.logger.error({ err: error, userId }, 'resending a code failed');
-      await client.views.update({ view_id: view.id, view: messageModal(title, unavailable) });
+      await updateView(client, view.id, view.hash, messageModal(title, unavailable), s.logger).catch(() => {});
     }
   };
 }

@@ -9,7 +9,7 @@ import { publishHome } from '../../home.js';
 import { runPending } from '../../pending.js';
 import { stepUpStarted } from '../../views/admin-text.js';
 import { flowIdOf, messageModal } from '../../views/modals.js';
-import { checking, granted, unavailable } from '../../views/text.js';
+import { checking, granted, plainText, unavailable } from '../../views/text.js';
 
 type Outcome = VerifyResult | { ok: 'error' };
 
@@ -37,7 +37,7 @@ export function codeEntered(s: Services) {
     if (early.done) {
       outcome = early.value;
       if (outcome.ok !== true && (outcome.ok === 'error' || INLINE.includes(outcome.reason))) {
-        const text = outcome.ok === 'error' ? unavailable : explain(s, outcome);
+        const text = plainText(outcome.ok === 'error' ? unavailable : explain(s, outcome));
         await ack({ response_action: 'errors', errors: { [BLOCK.code]: text } });
         return;
       }

@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'vitest';
+import type { AuditRecord } from '../../../src/core/audit.js';
+import type { LiveSession } from '../../../src/core/sessions.js';
+import { auditEvents, help, sessions, stepUpStarted } from '../../../src/slack/views/admin-text.js';
+import { granted } from '../../../src/slack/views/text.js';
+import { messageModal } from '../../../src/slack/views/modals.js';
+import { messageProblems, viewProblems } from '../slack-limits.js';
+
+const NOW = Date.UTC(2026, 11, 2, 10, 0);
+const MINUTE = 60_000;
+
+/** Every page of a paged reply, following its "…and N more: `/admin …`" links from page 1. */
+function allPages(render: (page: number) => string, command: RegExp): string[] {
+  const pages = [render(1)];
+  for (;;) {
+    const next = command.exec(pages.at(-1)!);
+    if (!next) return pages;
+    expect(Number(next[1])).toBe(pages.length + 1);
+    pages.push(render(Number(next[1])));
+  }
+}
+
+describe('/admin sessions and /admin audit stay inside one message each', () => {
+  const users = Array.from({ length: 1000 }, (_, i) => `U${String(i).padStart(9, '0')}`);
+  const live: LiveSession[] = users.flatMap((userId, i) => [
+    { userId, scope: 'login' as const, expiresAt: NOW + 720 * MINUTE - i },
+    ...(i % 3 === 0 ? [{ userId, scope: 'admin' as const, expiresAt: NOW + 15 * MINUTE }] : []),
+  ]);
+
+  // Rule: 1,000 users fit in pages under 4,000 characters, and the pages together list each user once.
+  test('1,000 sessions: pages under 4,000 characters that cover every user once, with the count left', () => {
+    const pages = allPages((page) => sessions(live, NOW, page), /…and \d+ more: `\/admin sessions (\d+)`/);
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) expect(messageProblems(page)).toEqual([]);
+    const listed = pages.flatMap((page) => [...page.matchAll(/^• <@(U\d+)>/gm)].map((m) => m[1]));
+    expect(listed).toHaveLength(users.length);
+    expect(new Set(listed)).toEqual(new Set(users));
+    expect(pages[0]).toMatch(new RegExp(`^\\*Live sessions\\* \\(1000 users\\), page 1 of ${pages.length}`));
+    const firstCount = pages[0]!.split('\n').filter((l) => l.startsWith('• ')).length;
+    expect(pages[0]).toContain(`…and ${users.length - firstCount} more: \`/admin sessions 2\``);
+    expect(pages.at(-1)).not.toContain('more:');
+  });
+
+  // Rule: 100 audit events, the most /admin audit shows, are paged the same way.
+  test('100 audit events: pages under 4,000 characters that cover every event once, in order', () => {
+    const events: AuditRecord[] = Array.from({ length: 100 }, (_, i) => ({
+      at: NOW - i * MINUTE,
+      event: i % 2 ? 'authn_login_successafterfail' : 'excess_rate_limit_exceeded',
+      userId: `W${String(i).padStart(20, '0')}`,
+      actorId: `W${String(i + 1).padStart(20, '0')}`,
+      scope: 'admin',
+      outcome: 'success',
+      detail: { maskedPhone: '•••• 0101' },
+    }));
+    const pages = allPages((page) => auditEvents(events, page), /…and \d+ more: `\/admin audit 100 (\d+)`/);
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) expect(messageProblems(page)).toEqual([]);
+    const listed = pages.flatMap((page) => [...page.matchAll(/<@(W\d+)>  `/g)].map((m) => m[1]));
+    expect(listed).toEqual(events.map((e) => e.userId));
+  });
+
+  // Rule: a short list is one message, as before; a page past the end says how many there are.
+  test('one page needs no paging; a page past the end says so', () => {
+    const short = sessions(live.slice(0, 3), NOW);
+    expect(short.split('\n')[0]).toBe('*Live sessions* (2 users)');
+    expect(short).not.toContain('more:');
+    expect(sessions(live.slice(0, 3), NOW, 2)).toBe('There is only 1 page now. The first is `/admin sessions 1`.');
+    expect(sessions(live, NOW, 999)).toMatch(/^There are only \d+ pages now\. The first is `\/admin sessions 1`\.$/);
+  });
+});
+
+describe('echoes of what the admin typed', () => {
+  // Rule: the step-up's success view echoes the command, and stays within a section's 3,000 characters.
+  test('a 4,000-character command still gives a valid success view', () => {
+    const command = `audit ${' '.repeat(900)}5 ${'x'.repeat(3100)}`;
+    const text = `${granted('admin', NOW + 15 * MINUTE, NOW)}\n${stepUpStarted(command)}`;
+    expect(viewProblems(messageModal('Admin step-up', text))).toEqual([]);
+    expect(stepUpStarted(command)).toContain('`/admin audit 5 xxx');
+    expect(stepUpStarted(command)).toContain('…`');
+  });
+
+  // Rule: typed text cannot turn into a mention, a broadcast or a link.
+  test('control characters are escaped', () => {
+    expect(stepUpStarted('link <@U0BOB0001> <!channel>')).toContain('`/admin link &lt;@U0BOB0001&gt; &lt;!channel&gt;`');
+    expect(help('<!here>&')).toContain("I don't know `&lt;!here&gt;&amp;`");
+  });
+});
