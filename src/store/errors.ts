@@ -1,11 +1,28 @@
 import { StoreError } from '../core/ports.js';
 
-/** Runs a backend call; any failure becomes a StoreError, which the core treats as "deny". */
-export async function guardStore<T>(operation: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
+/**
+ * Every store call ends within this, as a whole, so a listener that makes a few calls still answers
+ * Slack inside its 3 s. A call that runs out fails like any store error: the core denies.
+ */
+export const STORE_DEADLINE_MS = 1000;
+
+/** /healthz's probe gets less: the health check itself must answer well within a second. */
+export const PING_DEADLINE_MS = 500;
+
+/** Runs a backend call within deadlineMs; any failure becomes a StoreError, which the core treats as "deny". */
+export async function guardStore<T>(operation: 'read' | 'write', fn: () => Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StoreError(`store timed out after ${deadlineMs} ms`)), deadlineMs);
+  });
   try {
-    return await fn();
+    // The race does not cancel the call underneath: each backend bounds its own waits too (SQLite's
+    // busy timeout and start limit), so a call that lost here does not linger.
+    return await Promise.race([fn(), late]);
   } catch (error) {
     throw toStoreError(operation, error);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

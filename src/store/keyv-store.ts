@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import { StoreError, type KeyValueStore } from '../core/ports.js';
-import { guardStore as guard, toStoreError } from './errors.js';
+import { guardStore as guard } from './errors.js';
 
 /**
  * The core's KeyValueStore over keyv. keyv must be built with `throwOnErrors: true`: by default it
@@ -30,12 +30,22 @@ export class KeyvStore implements KeyValueStore {
 
   async *entries<T>(prefix: string): AsyncIterable<[string, T]> {
     if (!this.keyv.iterator) throw new StoreError('this store cannot list its keys');
+    const rows = this.keyv.iterator(undefined);
+    let failed = false;
     try {
-      for await (const [key, value] of this.keyv.iterator(undefined)) {
+      for (;;) {
+        // Each step is a call with its own deadline (a page of rows, or one SCAN).
+        const step = await guard('read', () => rows.next()).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        });
+        if (step.done) return;
+        const [key, value] = step.value;
         if (typeof key === 'string' && key.startsWith(prefix)) yield [key, value as T];
       }
-    } catch (error) {
-      throw toStoreError('read', error);
+    } finally {
+      // After a timeout the step is still pending, and return() would wait for it.
+      if (!failed) await rows.return(undefined).catch(() => undefined);
     }
   }
 }

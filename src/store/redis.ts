@@ -1,7 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import type { Clock, CounterValue, Counters } from '../core/ports.js';
-import { guardStore } from './errors.js';
+import { guardStore, PING_DEADLINE_MS } from './errors.js';
 import { KeyvStore } from './keyv-store.js';
 import type { Store } from './types.js';
 
@@ -33,7 +33,7 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
     kv: new KeyvStore(keyv),
     counters: new RedisCounters(client, clock, 'state:counters:'),
     async ping() {
-      await guardStore('read', () => client.ping());
+      await guardStore('read', () => client.ping(), PING_DEADLINE_MS);
     },
     async purgeExpired() {
       return 0; // Redis expires keys itself.

@@ -3,11 +3,21 @@ import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Clock, CounterValue, Counters } from '../core/ports.js';
-import { guardStore, toStoreError } from './errors.js';
+import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
 import { KeyvStore } from './keyv-store.js';
+import { StatementQueue } from './statement-queue.js';
 import type { Store } from './types.js';
 
 type Query = (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/**
+ * How long a statement waits for another process's write lock before failing with SQLITE_BUSY. Short:
+ * the wait holds a thread and the statement queue, and a healthy writer holds the lock for milliseconds.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 200;
+
+/** A statement starts only while it can still end (busy wait included) before its call's deadline. */
+const startWithin = (deadlineMs: number) => deadlineMs - SQLITE_BUSY_TIMEOUT_MS - 100;
 
 /**
  * Embedded SQLite (the default): keyv's table for state, plus a `counters` table for the atomic
@@ -17,10 +27,16 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   const file = url.slice('sqlite://'.length);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   // iterationLimit: rows per page when listing keys (the audit trail, live sessions).
-  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000, iterationLimit: 1000 });
-  const query = adapter.query as Query;
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_TIMEOUT_MS, iterationLimit: 1000 });
+  // Every statement, keyv's included (they all go through adapter.query), runs through one queue.
+  const queue = new StatementQueue();
+  const direct = adapter.query as Query;
+  const query: Query = (sql, ...params) => queue.run(() => direct(sql, ...params), startWithin(STORE_DEADLINE_MS));
+  adapter.query = query as typeof adapter.query;
   try {
     await query('PRAGMA journal_mode=WAL');
+    // With WAL, NORMAL is durable against a crash of the process and only loses the last commits on power loss.
+    await query('PRAGMA synchronous=NORMAL');
     await query('CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)');
   } catch (error) {
     throw toStoreError('write', error);
@@ -30,8 +46,9 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   return {
     kv: new KeyvStore(keyv),
     counters: new SqliteCounters(query, clock),
+    // A write that changes nothing: it needs the write lock, so a store that cannot write is not healthy.
     async ping() {
-      await guardStore('read', () => query('SELECT 1'));
+      await guardStore('write', () => queue.run(() => direct('DELETE FROM counters WHERE 0'), startWithin(PING_DEADLINE_MS)), PING_DEADLINE_MS);
     },
     // @keyv/sqlite never deletes expired rows; keyv drops them only when read.
     async purgeExpired() {
