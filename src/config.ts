@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { IniSyntaxError, parseIni, type IniSections } from './config-file.js';
+import { maskPhone, parsePhone } from './core/phones.js';
 
 /**
  * Configuration: config.ini (or the file named by env CONFIG_FILE), each key overridable by env
@@ -30,6 +31,23 @@ const intInRange = (fallback: number, min: number, max: number) =>
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** Run a cross-key rule even when another key of the section failed, so every problem is listed at once. */
 const alsoWhenOtherKeysFail = { when: () => true };
+/**
+ * Why a token, secret or credential is surely mistyped (a pasted comment, quotes, a space), or undefined.
+ * A `#` or `;` inside is fine: passwords may hold them. The message never repeats the value.
+ */
+function credentialMistake(value: string): string | undefined {
+  if (/\s[#;]/.test(value)) return 'has a comment after it (" #" or " ;"): put comments on a line of their own';
+  if (/["'`\u2018\u2019\u201c\u201d]/.test(value)) return 'contains a quote: write the value without quotes (they would be sent as part of it)';
+  if (/\s/.test(value)) return 'contains a space: copy the value again, without spaces';
+  return undefined;
+}
+const credential = z.string().superRefine((value, ctx) => {
+  const mistake = credentialMistake(value);
+  if (mistake) ctx.addIssue({ code: 'custom', message: mistake });
+});
+const optionalCredential = optionalText.pipe(credential.optional());
+/** pino's levels; test/logger.test.ts checks this list against pino itself. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const slackUserId = /^[UW][A-Z0-9]{2,}$/;
 const userIdList = z
   .string()
@@ -37,15 +55,15 @@ const userIdList = z
   .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })));
 
-const schema = z
+const sectionsSchema = z
   .object({
     bandwidth: z
       .object({
         account_id: required,
-        api_user: optionalText,
-        api_password: optionalText,
-        client_id: optionalText,
-        client_secret: optionalText,
+        api_user: optionalCredential,
+        api_password: optionalCredential,
+        client_id: optionalCredential,
+        client_secret: optionalCredential,
         voice_application_id: required,
         messaging_application_id: required,
         mfa_base_url: httpUrl.default('https://mfa.bandwidth.com/api/v1'),
@@ -71,10 +89,10 @@ const schema = z
     }),
     slack: z
       .object({
-        bot_token: required.pipe(z.string().startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' })),
-        signing_secret: optionalText,
-        app_token: optionalText.pipe(z.string().startsWith('xapp-', { error: 'must be an app-level token (starts with xapp-)' }).optional()),
-        port: z.preprocess(wholeNumber, z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' })).default(3000),
+        bot_token: required.pipe(credential).pipe(z.string().startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' })),
+        signing_secret: optionalCredential,
+        app_token: optionalText.pipe(credential.pipe(z.string().startsWith('xapp-', { error: 'must be an app-level token (starts with xapp-)' })).optional()),
+        port: z.preprocess(wholeNumber, z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' })).optional(),
         api_url: httpUrl.default('https://slack.com/api/'),
         app_name: z.string().min(1).max(40).default('PhoneGate'),
       })
@@ -82,7 +100,9 @@ const schema = z
         if (!s.app_token && !s.signing_secret) {
           ctx.addIssue({ code: 'custom', path: ['signing_secret'], message: 'is required in HTTP mode (or set app_token for Socket Mode)' });
         }
-      }, alsoWhenOtherKeysFail),
+      }, alsoWhenOtherKeysFail)
+      // Socket Mode serves /healthz only when a port was given; HTTP mode listens on 3000 by default.
+      .transform(({ port, ...s }) => ({ ...s, port: port ?? 3000, port_set: port !== undefined })),
     phones: z.record(z.string().regex(slackUserId, { error: 'is not a Slack user id (like U012ABCDEF)' }), e164).default({}),
     store: z.object({
       url: z
@@ -107,34 +127,46 @@ const schema = z
         .transform((v) => v.split(',').map((c) => c.trim().replace(/^\+/, '')).filter(Boolean))
         .pipe(z.array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' })).min(1, { error: 'must list at least one calling code' })),
     }),
-  })
-  .transform(({ bandwidth: b, ...rest }) => ({
-    ...rest,
-    bandwidth: {
-      accountId: b.account_id,
-      auth:
-        b.client_id && b.client_secret
-          ? ({ kind: 'oauth', clientId: b.client_id, clientSecret: b.client_secret, tokenUrl: b.oauth_token_url } as const)
-          : ({ kind: 'basic', username: b.api_user!, password: b.api_password! } as const),
-      voiceApplicationId: b.voice_application_id,
-      messagingApplicationId: b.messaging_application_id,
-      mfaBaseUrl: b.mfa_base_url.replace(/\/+$/, ''),
-      timeoutMs: b.timeout_seconds * 1000,
-    },
-  }));
+    log: z.object({
+      level: z
+        .preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
+        .default('info'),
+    }),
+  });
+
+const schema = sectionsSchema.transform(({ bandwidth: b, ...rest }) => ({
+  ...rest,
+  bandwidth: {
+    accountId: b.account_id,
+    auth:
+      b.client_id && b.client_secret
+        ? ({ kind: 'oauth', clientId: b.client_id, clientSecret: b.client_secret, tokenUrl: b.oauth_token_url } as const)
+        : ({ kind: 'basic', username: b.api_user!, password: b.api_password! } as const),
+    voiceApplicationId: b.voice_application_id,
+    messagingApplicationId: b.messaging_application_id,
+    mfaBaseUrl: b.mfa_base_url.replace(/\/+$/, ''),
+    timeoutMs: b.timeout_seconds * 1000,
+  },
+}));
 
 export type Config = Readonly<z.output<typeof schema>>;
 export type BandwidthConfig = Config['bandwidth'];
 export type PolicyConfig = Config['policy'];
 
-/** The sections and keys we read; env overrides are looked up for exactly these (plus [phones]). */
-const KNOWN_KEYS: Record<string, readonly string[]> = {
-  bandwidth: ['account_id', 'api_user', 'api_password', 'client_id', 'client_secret', 'voice_application_id', 'messaging_application_id', 'mfa_base_url', 'oauth_token_url', 'timeout_seconds'],
-  numbers: ['from_number', 'user_number'],
-  slack: ['bot_token', 'signing_secret', 'app_token', 'port', 'api_url', 'app_name'],
-  store: ['url'],
-  policy: ['login_ttl_minutes', 'admin_ttl_minutes', 'code_digits', 'code_ttl_minutes', 'max_attempts', 'resend_cooldown_seconds', 'max_sends_per_hour', 'lockout_failures', 'lockout_minutes', 'admins', 'allowed_country_codes'],
-};
+/**
+ * The keys of each section, read from the schema so that a new key or section needs no second list.
+ * `undefined` marks a section whose keys are free ([phones]: Slack user ids). Env overrides are looked up
+ * for exactly these keys (plus PHONES_<id>); config.ini may hold nothing else.
+ */
+const KNOWN_KEYS: Readonly<Record<string, readonly string[] | undefined>> = Object.fromEntries(
+  Object.entries(sectionsSchema.shape).map(([section, inner]) => [section, keysOf(inner)]),
+);
+
+function keysOf(schema: z.ZodType): string[] | undefined {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return keysOf(schema.in as z.ZodType); // an object with a .transform()
+  return undefined;
+}
 
 /** A config that cannot be used: one line per problem, each naming the key. */
 export class ConfigError extends Error {
@@ -166,6 +198,7 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
     if (value !== undefined && value.trim() !== '') into[key] = value.trim();
   };
   for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
+    if (!keys) continue;
     const values: Record<string, string> = {};
     for (const key of keys) {
       const envName = `${section}_${key}`.toUpperCase();
@@ -180,19 +213,109 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
   }
 
   const result = schema.safeParse(merged);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const [section, key] = issue.path.map(String);
-      const where = key ? `[${section}] ${key}` : `[${section}]`;
-      const envName = !key ? '' : section === 'phones' ? ` (env PHONES_${key})` : ` (env ${`${section}_${key}`.toUpperCase()})`;
+  const issues: Issue[] = [
+    ...unknownKeys(sections),
+    ...(result.success ? [] : result.error.issues.map((issue) => ({
+      path: issue.path.map(String),
       // A bad [phones] key is reported by zod as "invalid_key"; its own message is the useful one.
-      const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
-      return `${where}${envName}: ${message}`;
-    });
+      message: issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message,
+    }))),
+    ...refusedPhones(merged),
+  ];
+  if (!result.success || issues.length > 0) {
+    const problems = issues.map(describeIssue);
     if (fileText === undefined) problems.push(`(no ${fileName} was found: copy config.ini.default to config.ini and fill it in)`);
     throw new ConfigError(problems);
   }
   return deepFreeze(result.data);
+}
+
+interface Issue {
+  /** [section, key]; no env name when `fileOnly` (the key is not one we read, so no env variable sets it). */
+  path: string[];
+  message: string;
+  fileOnly?: boolean;
+}
+
+/** One problem line: `[section] key (env SECTION_KEY): message`. */
+function describeIssue({ path: [section, key], message, fileOnly }: Issue): string {
+  const where = key ? `[${section}] ${key}` : `[${section}]`;
+  const envName = !key || fileOnly ? '' : section === 'phones' ? ` (env PHONES_${key})` : ` (env ${`${section}_${key}`.toUpperCase()})`;
+  return `${where}${envName}: ${message}`;
+}
+
+/** Sections and keys of the file that we do not read: a typo there would otherwise silently leave a default in force. */
+function unknownKeys(file: IniSections): Issue[] {
+  const issues: Issue[] = [];
+  const sectionNames = Object.keys(KNOWN_KEYS);
+  for (const [section, values] of Object.entries(file)) {
+    if (!(section in KNOWN_KEYS)) {
+      const close = closest(section, sectionNames);
+      const hint = close ? `did you mean [${close}]?` : `the sections are ${sectionNames.map((n) => `[${n}]`).join(', ')}`;
+      issues.push({ path: [section], message: `is not a known section: ${hint}`, fileOnly: true });
+      continue;
+    }
+    const keys = KNOWN_KEYS[section];
+    if (!keys) continue; // free keys, checked by the schema
+    for (const key of Object.keys(values)) {
+      if (keys.includes(key)) continue;
+      const home = sectionNames.find((other) => KNOWN_KEYS[other]?.includes(key));
+      const close = closest(key, keys);
+      const hint = home ? `it belongs in [${home}]` : close ? `did you mean ${close}?` : `see config.ini.default for the keys of [${section}]`;
+      issues.push({ path: [section, key], message: `is not a known key: ${hint}`, fileOnly: true });
+    }
+  }
+  return issues;
+}
+
+/** The known name nearest to a typo, if it is near enough to be what was meant. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 5)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * [phones] and user_number pass the rules of `/admin link` (a personal line in an allowed calling code).
+ * Only numbers already in E.164 form are checked here; the schema reports the others.
+ */
+function refusedPhones(merged: Record<string, Record<string, string>>): Issue[] {
+  const codes = sectionsSchema.shape.policy.shape.allowed_country_codes.safeParse(merged.policy?.allowed_country_codes);
+  if (!codes.success) return []; // reported by the schema
+  const issues: Issue[] = [];
+  const check = (path: string[], phone: string | undefined) => {
+    if (!phone || !e164.safeParse(phone).success) return;
+    const parsed = parsePhone(phone, codes.data);
+    if (!parsed.ok) issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
+  };
+  check(['numbers', 'user_number'], merged.numbers?.user_number);
+  for (const [userId, phone] of Object.entries(merged.phones ?? {})) check(['phones', userId], phone);
+  return issues;
+}
+
+/** Lines to log at start: settings that work but deserve a second look. */
+export function startupNotes(config: Config): string[] {
+  const notes: string[] = [];
+  if (config.bandwidth.auth.kind === 'basic') {
+    notes.push('[bandwidth] uses Basic auth (api_user/api_password): Bandwidth retires Basic-auth API users on 2026-12-02; set client_id and client_secret (OAuth2) instead');
+  }
+  if (config.numbers.user_number) {
+    notes.push(`[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.user_number)})`);
+  }
+  return notes;
 }
 
 /** Reads CONFIG_FILE (default ./config.ini) and the environment. */

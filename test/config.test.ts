@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, type Config } from '../src/config.js';
+import { ConfigError, loadConfig, parseConfig, startupNotes, type Config } from '../src/config.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const SAMPLE_INI = readFileSync(fixture('sample-config.ini'), 'utf8');
@@ -67,7 +67,7 @@ describe("the sample's config.ini", () => {
       mfaBaseUrl: 'https://mfa.bandwidth.com/api/v1',
       timeoutMs: 10_000,
     });
-    expect(config.numbers).toEqual({ from_number: '+15553330100', user_number: '+15553330101' });
+    expect(config.numbers).toEqual({ from_number: '+15553330100', user_number: '+12015550101' });
     expect(config.slack.bot_token).toBe('xoxb-test-bot-token');
     expect(config.slack.signing_secret).toBe('test-signing-secret');
   });
@@ -134,14 +134,14 @@ describe('environment overrides', () => {
 
   // Rule: PHONES_<USERID> adds a phone for that user; it joins the file's [phones] and wins for the same user.
   test('PHONES_<USERID> adds and overrides phones', () => {
-    const fileText = `${SAMPLE_INI}\n[phones]\nU0AAAAAAA1 = +15550000001\nU0BBBBBBB2 = +15550000002\n`;
-    const config = parseConfig({ fileText, env: { ...SLACK_ENV, PHONES_U0BBBBBBB2: '+15550000022', PHONES_W0CCCCCCC3: '+15550000003' } });
-    expect(config.phones).toEqual({ U0AAAAAAA1: '+15550000001', U0BBBBBBB2: '+15550000022', W0CCCCCCC3: '+15550000003' });
+    const fileText = `${SAMPLE_INI}\n[phones]\nU0AAAAAAA1 = +12015550001\nU0BBBBBBB2 = +12015550002\n`;
+    const config = parseConfig({ fileText, env: { ...SLACK_ENV, PHONES_U0BBBBBBB2: '+12015550022', PHONES_W0CCCCCCC3: '+12015550003' } });
+    expect(config.phones).toEqual({ U0AAAAAAA1: '+12015550001', U0BBBBBBB2: '+12015550022', W0CCCCCCC3: '+12015550003' });
   });
 
   // Rule: [phones] keys must be Slack user ids; a bad one is reported under [phones] with its name.
   test('PHONES_ with a non-user-id is rejected', () => {
-    const problems = problemsOf(envWith({ PHONES_alice: '+15550000001' }));
+    const problems = problemsOf(envWith({ PHONES_alice: '+12015550001' }));
     expect(problems).toHaveLength(1);
     // (The env name is optional here: today [phones] lines carry none; see the report on PHONES_ problem lines.)
     expect(problems[0]).toMatch(/^\[phones\] alice( \(env PHONES_alice\))?: /);
@@ -376,7 +376,7 @@ describe('problem reports', () => {
 describe('the result is deeply frozen', () => {
   // Rule: every object inside Config is frozen, so no code can change settings at run time.
   test('all nested objects and arrays are frozen', () => {
-    const config: Config = parseConfig({ fileText: `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +15550000001\n`, env: { ...SLACK_ENV, POLICY_ADMINS: 'U012ABCDEF' } });
+    const config: Config = parseConfig({ fileText: `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +12015550001\n`, env: { ...SLACK_ENV, POLICY_ADMINS: 'U012ABCDEF' } });
     const objects = allObjects(config);
     expect(objects.length).toBeGreaterThanOrEqual(10);
     expect(objects.filter((o) => !Object.isFrozen(o))).toEqual([]);
@@ -414,9 +414,9 @@ describe('loadConfig', () => {
   test('reads the file named by CONFIG_FILE', () => {
     const file = join(tempDir(), 'phonegate.ini');
     writeFileSync(file, SAMPLE_INI);
-    const config = loadConfig({ ...SLACK_ENV, CONFIG_FILE: file, NUMBERS_USER_NUMBER: '+15553330199' });
+    const config = loadConfig({ ...SLACK_ENV, CONFIG_FILE: file, NUMBERS_USER_NUMBER: '+12015550199' });
     expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'sample-api-user', password: 'ab#cd;ef' });
-    expect(config.numbers.user_number).toBe('+15553330199');
+    expect(config.numbers.user_number).toBe('+12015550199');
   });
 
   // Rule: a CONFIG_FILE that does not exist is an error naming the file, not a silent fall-back to env only.
@@ -490,5 +490,154 @@ describe('blank and odd values', () => {
   // Rule: a bad [phones] key says what is wrong and which env variable would set it.
   test('a bad [phones] key names the problem and its env name', () => {
     expect(problemsOf(envWith({ PHONES_u1: '+14155550123' }))).toEqual(['[phones] u1 (env PHONES_u1): is not a Slack user id (like U012ABCDEF)']);
+  });
+});
+
+describe('unknown sections and keys (issue 6, item 8)', () => {
+  const fileProblems = (extra: string) => problemsOf(SLACK_ENV, `${SAMPLE_INI}\n${extra}\n`);
+
+  // Rule: a misspelt key is an error with the key meant, not a silent default (here: 12-hour logins).
+  test('a misspelt key names the closest known key', () => {
+    expect(fileProblems('[policy]\nlogin_ttl_minuts = 30')).toEqual(['[policy] login_ttl_minuts: is not a known key: did you mean login_ttl_minutes?']);
+    expect(fileProblems('[policy]\nadmin = U012ABCDEF')).toEqual(['[policy] admin: is not a known key: did you mean admins?']);
+  });
+
+  // Rule: a misspelt section is an error with the section meant.
+  test('a misspelt section names the closest known section', () => {
+    expect(fileProblems('[slak]\napp_name = Gate')).toEqual(['[slak]: is not a known section: did you mean [slack]?']);
+  });
+
+  // Rule: a known key in the wrong section says where it belongs; a name like nothing we know lists what there is.
+  test('a key in the wrong section, and names close to nothing', () => {
+    expect(fileProblems('[slack]\nadmins = U012ABCDEF')).toEqual(['[slack] admins: is not a known key: it belongs in [policy]']);
+    expect(fileProblems('[policy]\ncolour = blue')).toEqual(['[policy] colour: is not a known key: see config.ini.default for the keys of [policy]']);
+    expect(fileProblems('[weather]\nsunny = yes')).toEqual([
+      '[weather]: is not a known section: the sections are [bandwidth], [numbers], [slack], [phones], [store], [policy], [log]',
+    ]);
+  });
+
+  // Rule: unknown names are listed with every other problem, one line each.
+  test('listed together with the other problems', () => {
+    const problems = problemsOf(envWith({ NUMBERS_FROM_NUMBER: '555' }), '[policy]\nmax_attempt = 3\n[numbrs]\n');
+    expect(problems).toEqual([
+      '[policy] max_attempt: is not a known key: did you mean max_attempts?',
+      '[numbrs]: is not a known section: did you mean [numbers]?',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+    ]);
+  });
+
+  // Rule: every key config.ini.default documents (set or commented out) is a known key.
+  test('every key of config.ini.default is known', () => {
+    const uncommented = DEFAULT_INI.replace(/^; ?([a-z_]+ =)/gm, '$1').replace(/^U012ABCDEF = .*$/m, '');
+    const problems = problemsOf(SLACK_ENV, uncommented);
+    expect(problems.filter((p) => p.includes('is not a known'))).toEqual([]);
+    expect(uncommented).toMatch(/^level = info$/m);
+  });
+
+  // Rule: only the file is checked for unknown names: the environment holds many variables that are not ours.
+  test('unrelated environment variables are not problems', () => {
+    const config = parseConfig({ env: { ...ENV_ONLY, PATH: '/usr/bin', HOME: '/root', SLACK_SOMETHING: 'x', POLICYHOLDER: 'y' } });
+    expect(config.bandwidth.accountId).toBe('9900000');
+  });
+});
+
+describe('tokens and secrets that cannot work (issue 6, item 8)', () => {
+  const credentials: Array<[section: string, key: string, good: string, changes?: Env]> = [
+    ['slack', 'bot_token', 'xoxb-1-abc'],
+    ['slack', 'app_token', 'xapp-1-abc'],
+    ['slack', 'signing_secret', 'abc123'],
+    ['bandwidth', 'api_user', 'bw-user-7q'],
+    ['bandwidth', 'api_password', 'p#1;2'],
+    ['bandwidth', 'client_id', 'cid', { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_SECRET: 'csecret' }],
+    ['bandwidth', 'client_secret', 'csecret', { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid' }],
+  ];
+  const mistakes: Array<[label: string, value: (good: string) => string, message: string]> = [
+    ['a trailing # comment', (good) => `${good} # from the Slack page`, 'has a comment after it (" #" or " ;"): put comments on a line of their own'],
+    ['a trailing ; comment', (good) => `${good}\t; prod`, 'has a comment after it (" #" or " ;"): put comments on a line of their own'],
+    ['quotes', (good) => `"${good}"`, 'contains a quote: write the value without quotes (they would be sent as part of it)'],
+    ['a space', (good) => `${good} ${good}`, 'contains a space: copy the value again, without spaces'],
+  ];
+  const cases = credentials.flatMap(([section, key, good, changes]) => mistakes.map(([label, value, message]) => [section, key, label, good, value(good), message, changes ?? {}] as const));
+
+  // Rule: the value is refused with one line naming the key and what is wrong, without repeating the value.
+  test.each(cases)('[%s] %s with %s', (section, key, _label, good, bad, message, changes) => {
+    const envName = `${section}_${key}`.toUpperCase();
+    expect(parseConfig({ env: envWith({ ...changes, [envName]: good }) })).toBeDefined();
+    const problems = problemsOf(envWith({ ...changes, [envName]: bad }));
+    expect(problems).toEqual([`[${section}] ${key} (env ${envName}): ${message}`]);
+    expect(problems.join('\n')).not.toContain(good);
+  });
+
+  // Rule: the same holds for values in the file, where a pasted comment is the usual mistake.
+  test('in the file', () => {
+    const fileText = SAMPLE_INI.replace('api_password = ab#cd;ef', 'api_password = ab#cd;ef   # rotated in May');
+    expect(problemsOf(SLACK_ENV, fileText)).toEqual([
+      '[bandwidth] api_password (env BANDWIDTH_API_PASSWORD): has a comment after it (" #" or " ;"): put comments on a line of their own',
+    ]);
+  });
+});
+
+describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
+  // Rule: a premium-rate number in [phones] is refused with the reason, naming the key, never echoing the number.
+  test('a premium-rate number in [phones]', () => {
+    const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +19005550100\n`);
+    expect(problems).toEqual(['[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: that is a premium-rate number; codes only go to a personal phone.']);
+    expect(problems.join('\n')).not.toContain('9005550100');
+  });
+
+  // Rule: user_number follows the same rules (here: toll-free, and a number no phone can have).
+  test.each([
+    ['+18005550100', 'is refused: that is a toll-free number; codes only go to a personal phone.'],
+    ['+15553330101', 'is refused: that is not a valid phone number.'],
+  ])('user_number %s', (number, message) => {
+    expect(problemsOf(envWith({ NUMBERS_USER_NUMBER: number }))).toEqual([`[numbers] user_number (env NUMBERS_USER_NUMBER): ${message}`]);
+  });
+
+  // Rule: the calling codes of [policy] allowed_country_codes apply, as for /admin link.
+  test('allowed_country_codes', () => {
+    const london = { PHONES_U012ABCDEF: '+442079460123' };
+    expect(problemsOf(envWith(london))).toEqual(['[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in +44 are not allowed here (allowed: +1).']);
+    expect(parseConfig({ env: envWith({ ...london, POLICY_ALLOWED_COUNTRY_CODES: '1,44' }) }).phones).toEqual({ U012ABCDEF: '+442079460123' });
+  });
+
+  // Rule: from_number is the sender, not a person's phone: a toll-free sending number is fine.
+  test('from_number is not held to these rules', () => {
+    expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.from_number).toBe('+18005550100');
+  });
+});
+
+describe('LOG_LEVEL (issue 6, item 8)', () => {
+  // Rule: an unknown level is one config line listing the levels, not a crash at start.
+  test('an unknown level is a problem listing the levels', () => {
+    expect(problemsOf(envWith({ LOG_LEVEL: 'verbose' }))).toEqual(['[log] level (env LOG_LEVEL): must be one of fatal, error, warn, info, debug, trace, silent']);
+  });
+
+  // Rule: the level defaults to info, may be written in any case, and may be set in the file's [log] section.
+  test('default, case and file', () => {
+    expect(parseConfig({ env: ENV_ONLY }).log.level).toBe('info');
+    expect(parseConfig({ env: envWith({ LOG_LEVEL: 'DEBUG' }) }).log.level).toBe('debug');
+    expect(parseConfig({ fileText: '[log]\nlevel = warn\n', env: ENV_ONLY }).log.level).toBe('warn');
+  });
+});
+
+describe('startupNotes (issue 6, item 8)', () => {
+  const oauth = { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' };
+
+  // Rule: Basic auth gets a warning naming the retirement date and the way out.
+  test('Basic auth', () => {
+    const notes = startupNotes(parseConfig({ env: ENV_ONLY }));
+    expect(notes).toEqual([expect.stringContaining('Bandwidth retires Basic-auth API users on 2026-12-02')]);
+    expect(notes[0]).toContain('client_id and client_secret');
+  });
+
+  // Rule: user_number gets a line saying where unlisted users' codes go, masked.
+  test('user_number', () => {
+    const notes = startupNotes(parseConfig({ env: envWith({ ...oauth, NUMBERS_USER_NUMBER: '+12015550101' }) }));
+    expect(notes).toEqual(['[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (•••• 0101)']);
+  });
+
+  // Rule: OAuth2 and no user_number: nothing to say.
+  test('nothing to note', () => {
+    expect(startupNotes(parseConfig({ env: envWith(oauth) }))).toEqual([]);
   });
 });

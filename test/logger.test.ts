@@ -1,5 +1,7 @@
 import { LogLevel } from '@slack/bolt';
+import pino from 'pino';
 import { describe, expect, test } from 'vitest';
+import { LOG_LEVELS } from '../src/config.js';
 import { boltLogger, createLogger, scrub, serializeError } from '../src/logger.js';
 import { LogCapture } from './helpers/logs.js';
 
@@ -106,6 +108,15 @@ describe('createLogger', () => {
     expect(line!.headers).toBe('[redacted]');
     expect(line!.call).toEqual({ config: '[redacted]' });
     expect(capture.text()).not.toMatch(/SENSITIVE/);
+  });
+});
+
+describe('log levels', () => {
+  // Rule: the levels config accepts for LOG_LEVEL are exactly pino's, so a level config passes never crashes createLogger.
+  test("config's LOG_LEVELS are pino's levels", () => {
+    expect([...LOG_LEVELS].sort()).toEqual([...Object.keys(pino.levels.values), 'silent'].sort());
+    for (const level of LOG_LEVELS) expect(() => capturedLogger(level)).not.toThrow();
+    expect(() => capturedLogger('verbose')).toThrow();
   });
 });
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,11 @@ import { ACCOUNT_ID, FROM_NUMBER, PHONES, SECRETS, testEnv, USERS } from '../hel
 import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
 
 /**
- * The real process, started the way a new user starts it (`npm start` in the project directory,
- * no config.ini, configuration from the environment), driven over HTTP the way Slack drives it,
- * against the fake Slack Web API and the fake Bandwidth MFA API served on 127.0.0.1.
+ * The real process, started the way a new user starts it (`npm start` in the project directory),
+ * configured from the environment, driven over HTTP the way Slack drives it, against the fake Slack
+ * Web API and the fake Bandwidth MFA API served on 127.0.0.1. CONFIG_FILE names an empty file, so a
+ * config.ini in the checkout (the README has newcomers create one) is never read.
+ * How long a start takes is measured by `npm run bench:start` (bench/warm-start.mjs), not asserted here.
  *
  * Each `npm start` runs in its own process group (spawn's `detached`), so that clean-up reaches
  * the whole tree: npm -> node scripts/start.mjs (the script runs `exec node`). Linux only (reads /proc).
@@ -24,7 +26,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; scripts: Record<string, string> };
 /** What npm itself prints on stdout before running the script; everything else must be our JSON. */
 const NPM_BANNER = new Set(['', `> ${PACKAGE.name}@${PACKAGE.version} start`, `> ${PACKAGE.scripts.start}`]);
-const WARM_START_LIMIT_MS = 2000;
 const STOP_WITHIN_MS = 5000;
 /** Room for a start that has to rebuild (src changed since beforeAll): about 10 s here. */
 const TEST_TIMEOUT_MS = 40_000;
@@ -173,13 +174,13 @@ class AppProcess {
   }
 }
 
-/** GETs /healthz every ~25 ms until it answers 200; returns ms since spawn. */
-async function waitUntilHealthy(app: AppProcess, port: number, timeoutMs = 30_000): Promise<number> {
+/** GETs /healthz every ~25 ms until it answers 200. */
+async function waitUntilHealthy(app: AppProcess, port: number, timeoutMs = 30_000): Promise<void> {
   for (;;) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return performance.now() - app.startedAt;
+      if (res.status === 200) return;
     } catch {
       // not listening yet
     }
@@ -198,6 +199,8 @@ let bandwidth: FakeBandwidth;
 let slackHttp: { origin: string; close: () => Promise<void> };
 let bandwidthHttp: { origin: string; close: () => Promise<void> };
 let storeUrl: string;
+/** An empty config file, so that the checkout's config.ini is not read. */
+let configFile: string;
 
 function launch(overrides: Record<string, string | undefined> = {}, port?: number): AppProcess {
   const env: Record<string, string> = {
@@ -206,6 +209,7 @@ function launch(overrides: Record<string, string | undefined> = {}, port?: numbe
     SLACK_API_URL: `${slackHttp.origin}/api/`,
     BANDWIDTH_MFA_BASE_URL: `${bandwidthHttp.origin}/api/v1`,
     STORE_URL: storeUrl,
+    CONFIG_FILE: configFile,
     ...(port === undefined ? {} : { SLACK_PORT: String(port) }),
   };
   for (const [name, value] of Object.entries(overrides)) {
@@ -218,11 +222,11 @@ function launch(overrides: Record<string, string | undefined> = {}, port?: numbe
 }
 
 /** `npm start` on a free port, once /healthz answers 200. */
-async function startApp(): Promise<{ app: AppProcess; port: number; requests: SlackRequests; readyMs: number }> {
+async function startApp(): Promise<{ app: AppProcess; port: number; requests: SlackRequests }> {
   const port = await freePort();
   const app = launch({}, port);
-  const readyMs = await waitUntilHealthy(app, port);
-  return { app, port, requests: new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret), readyMs };
+  await waitUntilHealthy(app, port);
+  return { app, port, requests: new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret) };
 }
 
 /** A slash command as Slack sends it, with its response_url on the fake Slack (not hooks.slack.com). */
@@ -255,7 +259,7 @@ async function logInOverHttp(requests: SlackRequests, userId: string): Promise<s
   const entry = slack.lastView();
 
   expect(bandwidth.sent).toHaveLength(sentBefore + 1);
-  expect(bandwidth.sent.at(-1)).toMatchObject({ channel: 'messaging', to: PHONES[userId === USERS.alice ? 'alice' : 'bob'], from: FROM_NUMBER, scope: 'login' });
+  expect(bandwidth.sent.at(-1)).toMatchObject({ channel: 'messaging', to: PHONES[userId === USERS.alice ? 'alice' : 'bob'], from: FROM_NUMBER, scope: expect.stringMatching(/^login(-|$)/) });
   expect(bandwidth.authorizations.length).toBeGreaterThan(0);
   expect(new Set(bandwidth.authorizations)).toEqual(new Set([BASIC_AUTH]));
   expect(bandwidth.badRequests).toEqual([]);
@@ -275,9 +279,10 @@ async function whoami(requests: SlackRequests, userId: string) {
 }
 
 beforeAll(() => {
-  if (existsSync(join(ROOT, 'config.ini'))) {
-    throw new Error(`${join(ROOT, 'config.ini')} exists: these tests start the app as a new user does, configured by the environment only. Move it aside to run them.`);
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'phonegate-process-config-'));
+  tempDirs.push(dir);
+  configFile = join(dir, 'config.ini');
+  writeFileSync(configFile, '');
   // One build now, so that each `npm start` below is a warm start (its own `tsc -b` finds nothing to do).
   execFileSync('npx', ['tsc', '-b'], { cwd: ROOT, env: cleanEnv(), stdio: 'pipe', timeout: 120_000 });
 }, 150_000);
@@ -302,17 +307,16 @@ afterAll(() => {
 });
 
 describe('npm start: the real process over HTTP', () => {
-  test(`warm start: /healthz answers 200 within ${WARM_START_LIMIT_MS} ms of launch, and it logs "ready"`, async () => {
+  test('warm start: /healthz answers 200, it logs "ready", and warns that Basic auth is retired', async () => {
     const buildInfo = join(ROOT, 'dist', '.tsbuildinfo');
     const builtAt = statSync(buildInfo).mtimeMs;
-    const { app, readyMs, port } = await startApp();
-    console.log(`warm start: /healthz answered 200 after ${Math.round(readyMs)} ms`);
+    const { app, port } = await startApp();
     // The requirement is about a start with nothing to rebuild; the start script touches the build info when it rebuilds.
     expect(statSync(buildInfo).mtimeMs, 'not a warm start: dist was rebuilt during this start (src changed after the build in beforeAll, or another build ran)').toBe(builtAt);
     const ready = await app.waitForLog('ready');
     expect(ready).toMatchObject({ level: 'info', mode: 'http', port, auth: 'basic' });
     expect(slack.callsOf('auth.test')).toEqual([expect.objectContaining({ authorization: `Bearer ${SECRETS.botToken}` })]);
-    expect(readyMs).toBeLessThan(WARM_START_LIMIT_MS);
+    expect(app.jsonLines().filter((l) => l.level === 'warn' && String(l.msg).includes('Basic-auth API users on 2026-12-02'))).toHaveLength(1);
   }, TEST_TIMEOUT_MS);
 
   test('a changed source is compiled before the bot starts', async () => {
@@ -403,20 +407,19 @@ describe('npm start: the real process over HTTP', () => {
   }, 2 * TEST_TIMEOUT_MS);
 
   test('bad configuration: exit code 1, one "config: [section] key" line per problem on stderr, no stack trace', async () => {
-    const app = launch({ BANDWIDTH_ACCOUNT_ID: undefined, NUMBERS_FROM_NUMBER: '12345' });
+    const app = launch({ BANDWIDTH_ACCOUNT_ID: undefined, NUMBERS_FROM_NUMBER: '12345', LOG_LEVEL: 'verbose' });
     const exit = await app.exitWithin(30_000);
     await Promise.race([app.closed, sleep(1000)]);
     expect(exit.code, app.describe()).toBe(1);
 
     const lines = app.stderr.split('\n');
     const problems = lines.filter((l) => l.startsWith('config: ['));
-    expect(problems, app.stderr).toHaveLength(2);
+    expect(problems, app.stderr).toHaveLength(3);
     expect(problems.filter((l) => l.includes('[bandwidth] account_id'))).toHaveLength(1);
     expect(problems.filter((l) => l.includes('[numbers] from_number'))).toHaveLength(1);
-    // Besides the problems, the only config line is the hint that there is no config.ini.
-    expect(lines.filter((l) => l.startsWith('config:') && !l.startsWith('config: ['))).toEqual([
-      expect.stringMatching(/^config: \(no config\.ini was found/),
-    ]);
+    expect(problems.filter((l) => l.startsWith('config: [log] level (env LOG_LEVEL): must be one of fatal, error, warn, info'))).toHaveLength(1);
+    // Besides the problems, no config line (CONFIG_FILE names a file, so there is no "no config.ini" hint).
+    expect(lines.filter((l) => l.startsWith('config:') && !l.startsWith('config: ['))).toEqual([]);
     expect(lines.filter((l) => l.includes('    at '))).toEqual([]);
     expect(app.appLines().filter((l) => l.includes('"msg":"ready"'))).toEqual([]);
   }, TEST_TIMEOUT_MS);
