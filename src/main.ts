@@ -1,8 +1,9 @@
 import { createBandwidthProvider } from './bandwidth/index.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, startupNotes, type Config } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
 import { createApp } from './slack/app.js';
+import { startFailure } from './slack/socket-mode.js';
 import { openStore } from './store/index.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -19,14 +20,24 @@ async function main(): Promise<void> {
     return;
   }
 
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = createLogger({ level: config.log.level });
+  for (const note of startupNotes(config)) logger.warn(note);
   const clock = systemClock;
   const store = await openStore(config.store.url, clock).catch((error: unknown) => {
     logger.fatal({ err: error, store: config.store.url.split('://')[0] }, 'cannot open the store');
     process.exit(1);
   });
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock);
-  const bot = createApp(config, { store, provider, clock, logger });
+  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
+  const bot = createApp(config, {
+    store,
+    provider,
+    clock,
+    logger,
+    onSocketLost: (error) => {
+      logger.fatal(`${error.message}; exiting`);
+      process.exit(1);
+    },
+  });
 
   // Expired rows (SQLite never deletes them itself) and audit events beyond the count bound.
   const purge = () =>
@@ -36,15 +47,16 @@ async function main(): Promise<void> {
     );
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
 
+  let port: number | undefined;
   try {
-    await bot.start();
+    port = await bot.start(); // Socket Mode: resolves once Slack said hello on the link; port is then /healthz's, if served
   } catch (error) {
-    logger.fatal({ err: error }, 'cannot start: check [slack] bot_token, app_token and api_url');
+    logger.fatal({ err: error }, startFailure(error));
     await store.close();
     process.exit(1);
   }
   logger.info(
-    { mode: config.slack.app_token ? 'socket' : 'http', port: config.slack.app_token ? undefined : config.slack.port, auth: config.bandwidth.auth.kind },
+    { mode: config.slack.app_token ? 'socket' : 'http', port, auth: config.bandwidth.auth.kind },
     'ready',
   );
   void purge(); // after listening: trimming the audit trail reads all its keys, which need not delay start-up

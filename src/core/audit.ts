@@ -16,7 +16,9 @@ export type AuditEventName =
   | 'authn_phone_unlinked'
   | 'authz_fail'
   | 'authz_admin'
-  | 'excess_rate_limit_exceeded';
+  | 'excess_rate_limit_exceeded'
+  /** A signed request seen before (a replay, or Slack retrying an event): acknowledged, not run. */
+  | 'replay_dropped';
 
 export type AuditOutcome = 'success' | 'failure' | 'refused' | 'error';
 

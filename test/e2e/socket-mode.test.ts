@@ -11,6 +11,7 @@ import { createBandwidthProvider } from '../../src/bandwidth/mfa-provider.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createApp, type Bot } from '../../src/slack/app.js';
+import { SocketStartError, startFailure, type SocketRetry } from '../../src/slack/socket-mode.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
 import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
@@ -29,8 +30,8 @@ import { SlackRequests, type HttpResult } from '../helpers/slack-client.js';
  *  - work arrives as envelopes {envelope_id, type, payload, accepts_response_payload}, type
  *    'slash_commands' | 'interactive' | 'events_api'; the client acks with {envelope_id, payload};
  *  - {type:'disconnect', reason} (refresh_requested, warning, link_disabled: all handled alike) makes
- *    the client close the socket, wait clientPingTimeout (5 s by default) and call
- *    apps.connections.open again for a new URL; so does the socket closing under it;
+ *    the client close the socket; our receiver (src/slack/socket-mode.ts) then calls
+ *    apps.connections.open again for a new URL, with bounded tries; so does the socket closing under it;
  *  - the client pings every clientPingTimeout/3 and drops a link that stops answering pongs (ws
  *    answers pings by itself); it watches server pings only once the server has sent one.
  */
@@ -38,7 +39,7 @@ import { SlackRequests, type HttpResult } from '../helpers/slack-client.js';
 const APP_TOKEN = 'xapp-1-A0001-test';
 const API_ORIGIN = 'http://slack.test';
 const ACK_TIMEOUT_MS = 5000;
-/** The client waits clientPingTimeout (5 s, not configurable through our config) before it reconnects. */
+/** Our receiver reconnects at once; the margin is for a slow machine. */
 const RECONNECT_TIMEOUT_MS = 10_000;
 
 async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
@@ -67,6 +68,9 @@ interface Link {
 /** Slack's Socket Mode backend: one WebSocket endpoint, a link per apps.connections.open ticket. */
 class FakeSocketModeServer {
   readonly links: Link[] = [];
+  /** When true, new links get no hello until releaseHello(): the client is connected at TCP level only. */
+  holdHello = false;
+  private held: WebSocket[] = [];
   private readonly pending = new Map<string, (ack: any) => void>();
   private server: WebSocketServer | undefined;
   private port = 0;
@@ -102,6 +106,16 @@ class FakeSocketModeServer {
     socket.on('close', () => {
       link.closed = true;
     });
+    if (this.holdHello) this.held.push(socket);
+    else this.hello(socket);
+  }
+
+  releaseHello(): void {
+    this.holdHello = false;
+    for (const socket of this.held.splice(0)) this.hello(socket);
+  }
+
+  private hello(socket: WebSocket): void {
     socket.send(
       JSON.stringify({
         type: 'hello',
@@ -110,6 +124,11 @@ class FakeSocketModeServer {
         connection_info: { app_id: 'A0001' },
       }),
     );
+  }
+
+  /** A ws:// URL where nothing listens (a port that was just free). */
+  static async deadUrl(): Promise<string> {
+    return `ws://127.0.0.1:${await freePort()}/link?ticket=dead`;
   }
 
   /** The link the client uses now (the newest open one). */
@@ -154,6 +173,8 @@ class FakeSocketModeServer {
 /** FakeSlack plus apps.connections.open, which hands out a link to the Socket Mode server. */
 class SocketModeSlack extends FakeSlack {
   private tickets = 0;
+  /** How apps.connections.open answers: as Slack does, HTTP 500, never, or with a URL where nothing listens. */
+  open: 'ok' | 'http500' | 'hang' | { url: string } = 'ok';
 
   constructor(
     origin: string,
@@ -167,6 +188,9 @@ class SocketModeSlack extends FakeSlack {
     if (path !== '/api/apps.connections.open') return answer;
     // Slack refuses anything but an app-level token here; invalid_auth stops start-up at once.
     if (authorization !== `Bearer ${APP_TOKEN}`) return [200, { ok: false, error: 'invalid_auth' }];
+    if (this.open === 'http500') return [500, 'Internal Server Error'];
+    if (this.open === 'hang') return new Promise(() => undefined);
+    if (typeof this.open === 'object') return [200, { ok: true, url: this.open.url }];
     return [200, { ok: true, url: this.linkUrl(++this.tickets) }];
   }
 }
@@ -216,11 +240,24 @@ interface SocketHarness {
   /** Calls that reached https://slack.com (there must be none). */
   strays: string[];
   started: number | undefined;
+  /** What onSocketLost received (main.ts exits on it). */
+  lost: SocketStartError[];
   stop(): Promise<void>;
 }
 
+interface SocketOptions {
+  /** Serve /healthz on this port (0: a free one). */
+  port?: number;
+  socketRetry?: SocketRetry;
+  /** Set up the stand-ins before start(), e.g. make apps.connections.open fail. */
+  before?: (h: Omit<SocketHarness, 'started'>) => void;
+}
+
+/** Quick tries, so failure tests take milliseconds. */
+const FAST_RETRY: SocketRetry = { tries: 3, firstDelayMs: 10, timeoutMs: 300 };
+
 /** Builds the bot like test/helpers/harness.ts does, but configured for Socket Mode. */
-async function startSocketBot(): Promise<SocketHarness> {
+async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarness> {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   const clock = new TestClock();
@@ -243,8 +280,9 @@ async function startSocketBot(): Promise<SocketHarness> {
       strays.push(uri);
       return [200, { ok: false, error: 'invalid_auth' }];
     });
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock);
-  const bot = createApp(config, { store, provider, clock, logger });
+  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
+  const lost: SocketStartError[] = [];
+  const bot = createApp(config, { store, provider, clock, logger, socketRetry: options.socketRetry, onSocketLost: (error) => lost.push(error) });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -258,19 +296,31 @@ async function startSocketBot(): Promise<SocketHarness> {
       rmSync(dir, { recursive: true, force: true });
     }
   };
+  const parts = { config, bot, store, slack, bandwidth, server, requests: new SocketRequests(server), logs, strays, lost, stop };
+  options.before?.(parts);
   let started: number | undefined;
   try {
-    started = await bot.start();
+    started = await bot.start(options.port);
   } catch (error) {
     await stop();
     throw new Error(`start-up failed: ${String(error)}; Web API calls at ${API_ORIGIN}: ${slack.calls.map((c) => c.method).join(', ') || 'none'}; at https://slack.com: ${strays.join(', ') || 'none'}`, { cause: error });
   }
-  return { config, bot, store, slack, bandwidth, server, requests: new SocketRequests(server), logs, strays, started, stop };
+  return { ...parts, started };
+}
+
+/** Starts a bot whose start-up must fail; returns the error and the logs. */
+async function failedStart(before: (h: Omit<SocketHarness, 'started'>) => void, socketRetry = FAST_RETRY) {
+  let parts: Omit<SocketHarness, 'started'> | undefined;
+  const error = await startSocketBot({ socketRetry, before: (p) => ((parts = p), before(p)) }).then(
+    () => undefined,
+    (e: Error) => e.cause,
+  );
+  return { error, ...parts! };
 }
 
 let h: SocketHarness | undefined;
-async function harness(): Promise<SocketHarness> {
-  h = await startSocketBot();
+async function harness(options: SocketOptions = {}): Promise<SocketHarness> {
+  h = await startSocketBot(options);
   return h;
 }
 beforeEach(() => {
@@ -334,13 +384,13 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
     const entry = slack.lastView();
     expect(entry.id).toBe(choice.id);
     expect(bandwidth.sent).toHaveLength(1);
-    expect(bandwidth.sent[0]).toMatchObject({ channel: 'messaging', to: PHONES.alice, scope: 'login' });
+    expect(bandwidth.sent[0]).toMatchObject({ channel: 'messaging', to: PHONES.alice, scope: expect.stringMatching(/^login-/) });
 
     const code = bandwidth.lastCode();
     const verified = await requests.submitCode(USERS.alice, entry, code);
     expect(verified.json.response_action).toBe('update');
     expect(JSON.stringify(verified.json.view)).toContain("You're logged in for 12 h");
-    expect(bandwidth.verifies).toEqual([expect.objectContaining({ to: PHONES.alice, scope: 'login', valid: true })]);
+    expect(bandwidth.verifies).toEqual([expect.objectContaining({ to: PHONES.alice, scope: bandwidth.sent[0]!.scope, valid: true })]);
 
     const whoami = await requests.command('/whoami', USERS.alice);
     expect(whoami.json.response_type).toBe('ephemeral');
@@ -383,5 +433,135 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
 
     const after = await requests.command('/whoami', USERS.carol);
     expect(after.json.text).toContain('`/whoami` needs you to log in first');
+  });
+});
+
+const warnings = (logs: LogCapture, msg: string) => logs.lines().filter((l) => l.msg === msg);
+
+describe('Socket Mode start-up: bounded, and it says why', () => {
+  test('apps.connections.open answering HTTP 500: each try is logged with the status, then start-up fails with the cause', async () => {
+    const { error, slack, logs } = await failedStart((p) => (p.slack.open = 'http500'));
+    expect(error).toBeInstanceOf(SocketStartError);
+    expect((error as Error).message).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500');
+    expect(slack.callsOf('apps.connections.open')).toHaveLength(3);
+    const tries = warnings(logs, 'Socket Mode could not connect');
+    expect(tries.map((l) => [l.level, l.attempt, l.tries, l.cause, l.retryInMs])).toEqual([
+      ['warn', 1, 3, 'apps.connections.open answered HTTP 500', 10],
+      ['warn', 2, 3, 'apps.connections.open answered HTTP 500', 20],
+      ['warn', 3, 3, 'apps.connections.open answered HTTP 500', undefined],
+    ]);
+    expect(startFailure(error)).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500; check [slack] app_token, api_url and the network');
+    expect(logs.text()).not.toContain(APP_TOKEN);
+  });
+
+  test('apps.connections.open never answering: each try times out and says so', async () => {
+    const { error, slack, logs } = await failedStart((p) => (p.slack.open = 'hang'));
+    expect((error as Error).message).toBe('Socket Mode could not connect after 3 tries: no answer within 300 ms');
+    expect(slack.callsOf('apps.connections.open')).toHaveLength(3);
+    expect(warnings(logs, 'Socket Mode could not connect').map((l) => l.cause)).toEqual(Array(3).fill('no answer within 300 ms'));
+  });
+
+  test('a WebSocket URL where nothing listens: logged with ECONNREFUSED, bounded', async () => {
+    const url = await FakeSocketModeServer.deadUrl();
+    const { error, slack, logs } = await failedStart((p) => (p.slack.open = { url }));
+    expect((error as Error).message).toBe('Socket Mode could not connect after 3 tries: ECONNREFUSED');
+    expect(slack.callsOf('apps.connections.open')).toHaveLength(3);
+    expect(warnings(logs, 'Socket Mode could not connect').map((l) => l.cause)).toEqual(Array(3).fill('ECONNREFUSED'));
+  });
+
+  test('no network: the fatal line names ENOTFOUND, not only the config', async () => {
+    const { error } = await failedStart(() => {
+      nock.cleanAll(); // no stand-in of Slack: every call fails as a failed DNS lookup does
+      nock(API_ORIGIN).persist().post(/.*/).replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND slack.test'), { code: 'ENOTFOUND' }));
+    });
+    expect(startFailure(error)).toBe('cannot start (ENOTFOUND): check [slack] bot_token, api_url and the network');
+  });
+
+  test('start() resolves only after Slack said hello; /healthz says 503 "connecting" until then, then 200', async () => {
+    const port = await freePort();
+    let parts: Omit<SocketHarness, 'started'> | undefined;
+    let resolved = false;
+    const starting = startSocketBot({
+      port,
+      before: (p) => {
+        parts = p;
+        p.server.holdHello = true;
+      },
+    }).then((started) => {
+      resolved = true;
+      return started;
+    });
+    await until(() => parts !== undefined && parts.server.links.length === 1, 'the WebSocket to open');
+    const waiting = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(resolved).toBe(false);
+    expect(waiting.status).toBe(503);
+    expect(await waiting.json()).toEqual({ ok: false, store: 'ok', socket: 'connecting' });
+
+    parts!.server.releaseHello();
+    h = await starting;
+    expect(h.started).toBe(port);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true, store: 'ok', socket: 'connected' });
+    expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
+  });
+
+});
+
+/** A TCP port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const probe = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => probe.once('listening', () => resolve()));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('Socket Mode once running', () => {
+  test('/healthz names the store when the store is down', async () => {
+    const { started, bot, server, store } = await harness({ port: 0 });
+    expect((await fetch(`http://127.0.0.1:${started}/healthz`)).status).toBe(200);
+    await store.close();
+    h!.stop = async () => {
+      await bot.stop();
+      await server.close();
+      nock.cleanAll();
+    };
+    const down = await fetch(`http://127.0.0.1:${started}/healthz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ ok: false, store: 'unavailable', socket: 'connected' });
+  });
+
+  test('a dropped link that cannot be restored: the tries are logged, then onSocketLost gets the cause; /healthz says so', async () => {
+    const { server, slack, lost, logs, started } = await harness({ port: 0, socketRetry: FAST_RETRY });
+    slack.open = 'http500';
+    server.links[0]!.socket.terminate();
+    await until(() => lost.length === 1, 'the link to be given up');
+    expect(lost[0]!.message).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500');
+    expect(warnings(logs, 'the Socket Mode link closed; reconnecting')).toHaveLength(1);
+    expect(warnings(logs, 'Socket Mode could not connect')).toHaveLength(3);
+    const health = await fetch(`http://127.0.0.1:${started}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ ok: false, store: 'ok', socket: 'disconnected' });
+  });
+
+  test('an event retried over the socket (retry_attempt 1, new envelope, same event_id) runs once', async () => {
+    const { server, slack, logs } = await harness();
+    const payload = {
+      token: 'deprecated-verification-token',
+      team_id: 'T0001',
+      api_app_id: 'A0001',
+      event: { type: 'app_home_opened', user: USERS.bob, channel: 'D0BOB', tab: 'home', event_ts: `${Date.now() / 1000}` },
+      type: 'event_callback',
+      event_id: 'Ev0SOCKET1',
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: 'T0001', user_id: 'UBOT0001', is_bot: true, is_enterprise_install: false }],
+    };
+    await server.deliver({ type: 'events_api', payload, accepts_response_payload: false });
+    await slack.waitFor((calls) => calls.some((c) => c.method === 'views.publish'), 'the Home tab');
+    await server.deliver({ type: 'events_api', payload, accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout' } as never);
+    await until(() => logs.audit('replay_dropped').length === 1 || slack.callsOf('views.publish').length > 1, 'the retry to be handled');
+    expect(slack.callsOf('views.publish')).toHaveLength(1);
+    expect(logs.audit('replay_dropped')[0]).toMatchObject({ userId: USERS.bob, detail: { kind: 'event:app_home_opened', retryNum: 1 } });
   });
 });

@@ -13,6 +13,9 @@ export interface HttpResult {
 
 /** Sends requests to the bot's /slack/events exactly as Slack does: form-encoded and signed. */
 export class SlackRequests {
+  /** Every request posted, exactly as sent (body and headers), oldest first: what an attacker on the path could capture. */
+  readonly sent: Array<{ body: string; headers: Record<string, string> }> = [];
+
   constructor(
     readonly baseUrl: string,
     private readonly signingSecret: string,
@@ -24,6 +27,7 @@ export class SlackRequests {
   }
 
   async post(body: string, headers: Record<string, string> = this.sign(body)): Promise<HttpResult> {
+    this.sent.push({ body, headers });
     const started = Date.now();
     const res = await fetch(`${this.baseUrl}/slack/events`, {
       method: 'POST',
@@ -38,6 +42,11 @@ export class SlackRequests {
       json = undefined;
     }
     return { status: res.status, text, json, ms: Date.now() - started };
+  }
+
+  /** Sends a captured request again, byte for byte (a replay); `extra` headers are added, as Slack adds X-Slack-Retry-Num. */
+  resend(request: { body: string; headers: Record<string, string> } = this.sent.at(-1)!, extra: Record<string, string> = {}): Promise<HttpResult> {
+    return this.post(request.body, { ...request.headers, ...extra });
   }
 
   commandBody(command: string, userId: string, text = ''): string {

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
+import type { Counters } from '../core/ports.js';
+import type { Services } from '../services.js';
+import { ephemeral } from './reply.js';
+import { messageModal } from './views/modals.js';
+import { unavailable } from './views/text.js';
+
+/**
+ * A signed request is accepted while its timestamp is within five minutes of our clock, either way,
+ * so the same bytes can arrive over ten minutes; Slack retries an event over about as long. A minute
+ * more covers clock drift between instances.
+ */
+export const REPLAY_WINDOW_MS = 11 * 60_000;
+
+/**
+ * Commands that change nothing and answer only their sender: running one twice does no harm, so they
+ * skip the claim and the gate stays one store read. Everything else is claimed.
+ */
+export const UNCLAIMED_COMMANDS: ReadonlySet<string> = new Set(['/whoami']);
+
+/** What the receiver adds to the context: an id for this one delivery. */
+export interface DeliveryProperties {
+  [key: string]: string;
+  deliveryId: string;
+}
+
+/**
+ * HTTPReceiver's customPropertiesExtractor. Bolt calls it only after the signature was verified. The
+ * signature covers timestamp and body, so it names these exact bytes; a hash keeps the key short.
+ */
+export function httpDelivery(req: IncomingMessage): DeliveryProperties | Record<string, never> {
+  const header = req.headers['x-slack-signature'];
+  const signature = Array.isArray(header) ? header[0] : header;
+  return signature ? { deliveryId: `sig:${createHash('sha256').update(signature).digest('hex')}` } : {};
+}
+
+/** SocketModeReceiver's customPropertiesExtractor: Slack redelivers an unacknowledged envelope with its id. */
+export function socketDelivery(args: { envelope_id?: string }): DeliveryProperties | Record<string, never> {
+  return args.envelope_id ? { deliveryId: `envelope:${args.envelope_id}` } : {};
+}
+
+interface Body {
+  type?: string;
+  command?: string;
+  event_id?: string;
+  user_id?: string;
+  user?: { id?: string };
+  event?: { user?: string; type?: string };
+  view?: { title?: { text?: string } };
+}
+
+/** The key that makes this request "seen", or undefined when it need not be claimed. */
+export function claimKey(body: Body, context: Context): string | undefined {
+  // A retried event has a new signature (and a new envelope) but the same event_id.
+  if (body.type === 'event_callback' && typeof body.event_id === 'string') return `seen:event:${body.event_id}`;
+  if (typeof body.command === 'string' && UNCLAIMED_COMMANDS.has(body.command)) return undefined;
+  return typeof context.deliveryId === 'string' ? `seen:${context.deliveryId}` : undefined;
+}
+
+/**
+ * Global middleware: a request already seen (here or on another instance sharing the store) is
+ * acknowledged and ignored, and audited. Slack's retries of an event run nothing twice. If the store
+ * cannot record the claim, nothing runs (fail closed).
+ */
+export function onlyOnce(s: Services, counters: Counters): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const body = args.body as Body;
+    const key = claimKey(body, args.context);
+    if (key === undefined) {
+      await args.next();
+      return;
+    }
+    const kind = kindOf(body);
+    let first: boolean;
+    try {
+      first = (await counters.increment(key, REPLAY_WINDOW_MS)).count === 1;
+    } catch (error) {
+      s.logger.error({ err: error, kind }, 'could not record a request as seen; ignoring it');
+      await acknowledge(args, body, true);
+      return;
+    }
+    if (first) {
+      await args.next();
+      return;
+    }
+    await acknowledge(args, body, false);
+    const detail: Record<string, string | number> = { kind };
+    if (body.command) detail.command = body.command;
+    if (args.context.retryNum !== undefined) detail.retryNum = args.context.retryNum;
+    await s.audit
+      .record({ event: 'replay_dropped', userId: userOf(body), outcome: 'refused', detail })
+      .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
+  };
+}
+
+/** Answers Slack without running anything: empty, or the plain "try again" when the store failed. */
+async function acknowledge(args: AnyMiddlewareArgs, body: Body, storeFailed: boolean): Promise<void> {
+  if (!('ack' in args) || typeof args.ack !== 'function') return; // events: Bolt has acknowledged already
+  const ack = args.ack as (response?: unknown) => Promise<void>;
+  if (!storeFailed || body.type === 'block_actions') {
+    await ack();
+  } else if (body.type === 'view_submission') {
+    await ack({ response_action: 'update', view: messageModal(body.view?.title?.text ?? 'PhoneGate', unavailable) });
+  } else if (body.command) {
+    await ack(ephemeral(unavailable));
+  } else {
+    await ack();
+  }
+}
+
+function kindOf(body: Body): string {
+  if (body.command) return 'command';
+  if (body.type === 'event_callback') return `event:${body.event?.type ?? 'unknown'}`;
+  return body.type ?? 'unknown';
+}
+
+function userOf(body: Body): string {
+  return body.user_id ?? body.user?.id ?? body.event?.user ?? 'unknown';
+}
