@@ -1,12 +1,15 @@
 import type { Config } from './config.js';
 import { AdminActions } from './core/admin.js';
 import { AuditLog, AuditTrail, type AuditSink } from './core/audit.js';
-import { Challenges } from './core/challenges.js';
 import { Lockout } from './core/lockout.js';
 import { PhoneDirectory } from './core/phones.js';
+import { Requests } from './core/requests.js';
+import { CodeSender } from './core/send-code.js';
+import { CodeVerifier } from './core/verify-code.js';
 import type { Clock, CodeProvider, Notifier } from './core/ports.js';
 import { Sessions } from './core/sessions.js';
 import type { Logger } from './logger.js';
+import { PendingCommands } from './slack/presenters/step-up.js';
 import type { Store } from './store/index.js';
 
 const MINUTE_MS = 60_000;
@@ -19,7 +22,11 @@ export interface Services {
   phones: PhoneDirectory;
   sessions: Sessions;
   lockout: Lockout;
-  challenges: Challenges;
+  requests: Requests;
+  sender: CodeSender;
+  verifier: CodeVerifier;
+  /** Step-up commands waiting for their code (Slack state, kept by request id). */
+  pending: PendingCommands;
   audit: AuditLog;
   trail: AuditTrail;
   admin: AdminActions;
@@ -59,34 +66,27 @@ export function buildServices(config: Config, { store, provider, clock, logger, 
     sessions,
     policy: { lockoutFailures: policy.lockout_failures, lockoutMs: policy.lockout_minutes * MINUTE_MS },
   });
-  const challenges = new Challenges({
-    store: store.kv,
-    counters: store.counters,
-    provider,
-    phones,
-    sessions,
-    lockout,
-    audit,
-    clock,
-    appName: config.slack.app_name,
-    policy: {
-      codeDigits: policy.code_digits,
-      codeTtlMs: policy.code_ttl_minutes * MINUTE_MS,
-      maxAttempts: policy.max_attempts,
-      resendCooldownMs: policy.resend_cooldown_seconds * 1000,
-      maxSendsPerHour: policy.max_sends_per_hour,
-    },
-  });
+  const codes = {
+    codeDigits: policy.code_digits,
+    codeTtlMs: policy.code_ttl_minutes * MINUTE_MS,
+    maxAttempts: policy.max_attempts,
+    resendCooldownMs: policy.resend_cooldown_seconds * 1000,
+    maxSendsPerHour: policy.max_sends_per_hour,
+  };
+  const requests = new Requests({ store: store.kv, counters: store.counters, phones, sessions, lockout, clock, policy: codes });
+  const shared = { requests, counters: store.counters, provider, phones, sessions, lockout, audit, clock, policy: codes };
+  const sender = new CodeSender(shared);
+  const verifier = new CodeVerifier(shared);
   const admin = new AdminActions({
     admins: policy.admins,
     allowedCallingCodes: policy.allowed_country_codes,
     phones,
     sessions,
-    challenges,
+    requests,
     audit,
     trail,
     notifier,
     clock,
   });
-  return { config, clock, logger, phones, sessions, lockout, challenges, audit, trail, admin, slackDeadlineMs };
+  return { config, clock, logger, phones, sessions, lockout, requests, sender, verifier, pending: new PendingCommands(store.kv), audit, trail, admin, slackDeadlineMs };
 }

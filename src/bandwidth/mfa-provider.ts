@@ -3,6 +3,7 @@ import type { BandwidthConfig } from '../config.js';
 import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, type VerifyCodeRequest } from '../core/ports.js';
 import { withDeadline } from './deadline.js';
 import { toProviderError } from './errors.js';
+import { codeMessage } from './message.js';
 import { createTokenSource } from './oauth-token.js';
 
 /**
@@ -10,7 +11,7 @@ import { createTokenSource } from './oauth-token.js';
  * endpoint with the messaging application id, voice to the voice endpoint with the voice one.
  * Every call, the OAuth token fetch included, ends within `timeoutMs`; every failure becomes a ProviderError.
  */
-export function createBandwidthProvider(config: BandwidthConfig, fromNumber: string, clock: Clock): CodeProvider {
+export function createBandwidthProvider(config: BandwidthConfig, fromNumber: string, clock: Clock, appName: string): CodeProvider {
   const auth =
     config.auth.kind === 'basic'
       ? { username: config.auth.username, password: config.auth.password }
@@ -19,8 +20,8 @@ export function createBandwidthProvider(config: BandwidthConfig, fromNumber: str
   const api = new MFAApi(new Configuration({ ...auth, basePath: config.mfaBaseUrl }));
 
   return {
-    async send({ to, scope, delivery, digits, message }: SendCodeRequest) {
-      const request = { to, from: fromNumber, scope, digits, message };
+    async send({ to, scope, purpose, delivery, digits, lifetimeMinutes }: SendCodeRequest) {
+      const request = { to, from: fromNumber, scope, digits, message: codeMessage(appName, purpose, lifetimeMinutes) };
       try {
         // Any 2xx means the code went out; its body (messageId or callId) is not needed.
         await withDeadline<unknown>('send', config.timeoutMs, (signal) =>

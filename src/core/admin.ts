@@ -1,5 +1,5 @@
 import type { AuditLog, AuditRecord, AuditTrail } from './audit.js';
-import type { Challenges } from './challenges.js';
+import type { Requests } from './requests.js';
 import { maskPhone, parsePhone, type PhoneDirectory } from './phones.js';
 import type { Clock, Notifier } from './ports.js';
 import type { LiveScope, LiveSession, Sessions } from './sessions.js';
@@ -20,7 +20,7 @@ export class AdminActions {
       allowedCallingCodes: readonly string[];
       phones: PhoneDirectory;
       sessions: Sessions;
-      challenges: Challenges;
+      requests: Requests;
       audit: AuditLog;
       trail: AuditTrail;
       notifier: Notifier;
@@ -83,7 +83,7 @@ export class AdminActions {
 
   private async endAccess(userId: string): Promise<LiveScope[]> {
     const ended = await this.deps.sessions.end(userId);
-    await this.deps.challenges.cancel(userId);
+    await this.deps.requests.cancel(userId);
     return ended;
   }
 }

@@ -58,10 +58,12 @@ export interface SendCodeRequest {
    * provider keeps codes per scope, so a code from another challenge can never match.
    */
   scope: string;
+  /** What the code is for, named in the text the user reads or hears. */
+  purpose: Scope;
   delivery: Delivery;
   digits: number;
-  /** The text sent or spoken; contains the placeholder `{CODE}`. */
-  message: string;
+  /** How long the code works, for the text. */
+  lifetimeMinutes: number;
 }
 
 export interface VerifyCodeRequest {

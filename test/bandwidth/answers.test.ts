@@ -22,7 +22,7 @@ const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></he
 
 function makeProvider(auth: 'basic' | 'oauth') {
   const config = parseConfig({ env: testEnv(auth) });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock());
+  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
 }
 const verify = (auth: 'basic' | 'oauth') => makeProvider(auth).verify({ to: PHONE, scope: 'login-3fa9c1e2', code: '918273', windowMinutes: 3 });
 const tokenOk = () => nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 });
@@ -92,7 +92,7 @@ describe.each(['basic', 'oauth'] as const)('send (%s auth)', (auth) => {
       .post(`${PATH}/${delivery === 'sms' ? 'messaging' : 'voice'}`)
       .reply(status, body, headers);
     const provider = makeProvider(auth);
-    expect(await outcome(provider.send({ to: PHONE, scope: 'admin-9b1d04aa', delivery, digits: 6, message: 'Your PhoneGate admin code is {CODE}' }))).toEqual({ value: undefined });
+    expect(await outcome(provider.send({ to: PHONE, scope: 'admin-9b1d04aa', purpose: 'login', delivery, digits: 6, lifetimeMinutes: 5 }))).toEqual({ value: undefined });
     expect(mfa.isDone()).toBe(true);
   });
 });

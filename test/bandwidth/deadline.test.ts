@@ -34,14 +34,14 @@ function makeProvider(auth: 'basic' | 'oauth', timeoutSeconds: number) {
     BANDWIDTH_OAUTH_TOKEN_URL: `${server!.origin}${TOKEN_PATH}`,
   });
   const config = parseConfig({ env });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock());
+  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
 }
 
 type Operation = 'send' | 'verify';
 function call(auth: 'basic' | 'oauth', operation: Operation, timeoutSeconds = 1) {
   const provider = makeProvider(auth, timeoutSeconds);
   return operation === 'send'
-    ? provider.send({ to: PHONE, scope: 'login-3fa9c1e2', delivery: 'sms', digits: 6, message: 'Your PhoneGate login code is {CODE}' })
+    ? provider.send({ to: PHONE, scope: 'login-3fa9c1e2', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 })
     : provider.verify({ to: PHONE, scope: 'login-3fa9c1e2', code: CODE, windowMinutes: 3 });
 }
 const endpoint = (operation: Operation) => `${PATH}/${operation === 'send' ? 'messaging' : 'verify'}`;

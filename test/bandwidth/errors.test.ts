@@ -35,14 +35,14 @@ const FORBIDDEN: Record<string, string> = {
 
 function makeProvider(auth: 'basic' | 'oauth', extraEnv: Record<string, string> = {}) {
   const config = parseConfig({ env: testEnv(auth, extraEnv) });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock());
+  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
 }
 
 type Operation = 'send' | 'verify';
 const call = (auth: 'basic' | 'oauth', operation: Operation, env: Record<string, string> = {}) => {
   const provider = makeProvider(auth, env);
   return operation === 'send'
-    ? provider.send({ to: PHONE, scope: 'login', delivery: 'sms', digits: 6, message: `Your code is {CODE} (ref ${CODE})` })
+    ? provider.send({ to: PHONE, scope: 'login', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 })
     : provider.verify({ to: PHONE, scope: 'login', code: CODE, windowMinutes: 3 });
 };
 const endpoint = (operation: Operation) => `${PATH}/${operation === 'send' ? 'messaging' : 'verify'}`;

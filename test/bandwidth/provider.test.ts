@@ -19,10 +19,10 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 function makeProvider(auth: 'basic' | 'oauth', extraEnv: Record<string, string> = {}, clock = new TestClock()) {
   const env = testEnv(auth, extraEnv);
   const config = parseConfig({ env });
-  return { env, clock, provider: createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock) };
+  return { env, clock, provider: createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name) };
 }
 
-const smsRequest: SendCodeRequest = { to: PHONE, scope: 'login', delivery: 'sms', digits: 6, message: 'Your {SCOPE} code is {CODE}' };
+const smsRequest: SendCodeRequest = { to: PHONE, scope: 'login-0a1b2c3d4e5f', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 };
 
 interface Seen {
   path: string;
@@ -80,8 +80,8 @@ describe('requests (Basic auth)', () => {
       to: PHONE,
       from: FROM_NUMBER,
       applicationId: env.BANDWIDTH_MESSAGING_APPLICATION_ID,
-      scope: 'login',
-      message: 'Your {SCOPE} code is {CODE}',
+      scope: 'login-0a1b2c3d4e5f',
+      message: 'Your PhoneGate login code is {CODE}. It expires in 5 minutes. Do not share it.',
       digits: 6,
     });
     expect(seen[0]!.contentType).toMatch(/^application\/json/);
@@ -91,14 +91,14 @@ describe('requests (Basic auth)', () => {
   test('send by voice posts to /code/voice with the voice application id', async () => {
     const { provider, env } = makeProvider('basic');
     const seen = recordMfa(MFA, () => ({ callId: 'c-1' }));
-    await provider.send({ ...smsRequest, delivery: 'voice', scope: 'admin', digits: 8 });
+    await provider.send({ ...smsRequest, delivery: 'voice', scope: 'admin-0a1b2c3d4e5f', purpose: 'admin', digits: 8 });
     expect(seen.map((s) => s.path)).toEqual([`${PATH}/voice`]);
     expect(seen[0]!.body).toEqual({
       to: PHONE,
       from: FROM_NUMBER,
       applicationId: env.BANDWIDTH_VOICE_APPLICATION_ID,
-      scope: 'admin',
-      message: 'Your {SCOPE} code is {CODE}',
+      scope: 'admin-0a1b2c3d4e5f',
+      message: 'Your PhoneGate admin code is {CODE}. It expires in 5 minutes. Do not share it.',
       digits: 8,
     });
   });
@@ -222,9 +222,9 @@ describe('against the stateful fake', () => {
     }).install();
     await provider.send(smsRequest);
     expect(fake.badRequests).toEqual([]);
-    expect(await provider.verify({ to: PHONE, scope: 'login', code: fake.wrongCode(), windowMinutes: 3 })).toBe(false);
-    expect(await provider.verify({ to: PHONE, scope: 'login', code: fake.lastCode(), windowMinutes: 3 })).toBe(true);
-    expect(await provider.verify({ to: PHONE, scope: 'admin', code: fake.lastCode(), windowMinutes: 3 })).toBe(false);
+    expect(await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.wrongCode(), windowMinutes: 3 })).toBe(false);
+    expect(await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.lastCode(), windowMinutes: 3 })).toBe(true);
+    expect(await provider.verify({ to: PHONE, scope: 'login-ffffffffffff', code: fake.lastCode(), windowMinutes: 3 })).toBe(false);
     expect(fake.tokenRequests).toBe(auth === 'oauth' ? 1 : 0);
   });
 });

@@ -57,7 +57,7 @@ describe('AdminActions', () => {
       allowedCallingCodes: ['1'],
       phones: f.phones,
       sessions: f.sessions,
-      challenges: f.challenges,
+      requests: f.requests,
       audit,
       trail,
       notifier: { notify: async (userId, notice) => void notices.push({ userId, notice }) },
@@ -83,7 +83,7 @@ describe('AdminActions', () => {
     expect(result).toEqual({ ok: true, changed: true, maskedPhone: '•••• 0199', ended: [expect.objectContaining({ scope: 'login' })] });
     expect(await f.phones.phoneOf(U1)).toBe('+14155550199');
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
-    expect(await f.challenges.verify(U1, pending.flowId, pending.code)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await f.verifier.verify(U1, pending.requestId, pending.code)).toMatchObject({ ok: false, reason: 'no_request' });
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_linked', maskedPhone: '•••• 0199', by: ADMIN } }]);
     expect(records.find((r) => r.event === 'authn_phone_linked')).toMatchObject({ userId: U1, actorId: ADMIN, outcome: 'success', detail: { maskedPhone: '•••• 0199', replaced: true } });
     expect(JSON.stringify(records)).not.toContain('5550199');
@@ -111,7 +111,7 @@ describe('AdminActions', () => {
     await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
     expect(await admin.unlink(ADMIN, U1)).toEqual({ hadPhone: true, ended: [expect.objectContaining({ scope: 'login' })] });
     expect(await f.phones.phoneOf(U1)).toBeUndefined();
-    expect(await f.challenges.begin(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
+    expect(await f.requests.open(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_unlinked', by: ADMIN } }]);
     await admin.link(ADMIN, U1, '+14155550177');
     expect(await f.phones.phoneOf(U1)).toBe('+14155550177');

@@ -10,26 +10,23 @@ afterEach(async () => {
 describe('a code grants its scope', () => {
   test('the right code grants the scope of the request, once, and ends the request', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f, U1, 'login');
-    expect(f.provider.sent[0]).toMatchObject({ to: PHONE1, scope: expect.stringMatching(/^login-[0-9a-f]{12}$/), digits: 6, delivery: 'sms' });
-    // The text names the scope in words; the provider's scope string never reaches the user.
-    expect(f.provider.sent[0]!.message).toMatch(/^Your PhoneGate login code is \{CODE\}\./);
-    expect(f.provider.sent[0]!.message).not.toContain(f.provider.sent[0]!.scope);
-    expect(f.provider.sent[0]!.message).not.toContain('{SCOPE}');
+    const { requestId, code } = await requestCode(f, U1, 'login');
+    // A provider scope of this challenge's own; the text is built from `purpose` (bandwidth/message.ts).
+    expect(f.provider.sent[0]).toMatchObject({ to: PHONE1, scope: expect.stringMatching(/^login-[0-9a-f]{12}$/), purpose: 'login', digits: 6, lifetimeMinutes: 5, delivery: 'sms' });
 
-    const result = await f.challenges.verify(U1, flowId, code);
+    const result = await f.verifier.verify(U1, requestId, code);
     expect(result).toMatchObject({ ok: true, scope: 'login', expiresAt: f.clock.now() + 720 * MINUTE });
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(await f.sessions.isLive(U1, 'admin')).toBe(false);
     expect(f.audit.map((a) => a.event)).toEqual(['authn_otp_sent', 'authn_login_success']);
     // The same window cannot be used again.
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'already_used' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'already_used' });
   });
 
   test('spaces and dashes in a typed code are ignored', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
-    expect(await f.challenges.verify(U1, flowId, ` ${code.slice(0, 3)}-${code.slice(3)} `)).toMatchObject({ ok: true });
+    const { requestId, code } = await requestCode(f);
+    expect(await f.verifier.verify(U1, requestId, ` ${code.slice(0, 3)}-${code.slice(3)} `)).toMatchObject({ ok: true });
   });
 });
 
@@ -42,12 +39,12 @@ describe('scope binding', () => {
     expect(f.provider.sent.map((s) => s.scope.split('-')[0])).toEqual(['login', 'admin']);
 
     // The admin request is current; the login code is refused for it.
-    expect(await f.challenges.verify(U1, admin.flowId, login.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, admin.requestId, login.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
     expect(await f.sessions.isLive(U1, 'admin')).toBe(false);
 
     f.clock.advance(MINUTE);
     const login2 = await requestCode(f, U1, 'login');
-    expect(await f.challenges.verify(U1, login2.flowId, admin.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, login2.requestId, admin.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
   });
 
@@ -57,7 +54,7 @@ describe('scope binding', () => {
     f.clock.advance(MINUTE);
     const admin = await requestCode(f, U1, 'admin');
     // Submitting the admin code through the login window's id is refused outright.
-    expect(await f.challenges.verify(U1, login.flowId, admin.code)).toMatchObject({ ok: false, reason: 'stale' });
+    expect(await f.verifier.verify(U1, login.requestId, admin.code)).toMatchObject({ ok: false, reason: 'stale' });
     expect(await f.sessions.isLive(U1, 'admin')).toBe(false);
     expect(f.provider.verifies).toHaveLength(0);
   });
@@ -65,9 +62,9 @@ describe('scope binding', () => {
   test("one user's code and window cannot serve another user", async () => {
     f = await coreFixture();
     const mine = await requestCode(f, U1);
-    expect(await f.challenges.verify(U2, mine.flowId, mine.code)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await f.verifier.verify(U2, mine.requestId, mine.code)).toMatchObject({ ok: false, reason: 'no_request' });
     const theirs = await requestCode(f, U2);
-    expect(await f.challenges.verify(U2, theirs.flowId, mine.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U2, theirs.requestId, mine.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
     expect(await f.sessions.isLive(U2, 'login')).toBe(false);
   });
 });
@@ -76,34 +73,34 @@ describe('single use', () => {
   test('a consumed code is refused in a later request even by a provider that ignores scope and time', async () => {
     f = await coreFixture({ ignoreWindow: true, ignoreScope: true });
     const first = await requestCode(f);
-    expect(await f.challenges.verify(U1, first.flowId, first.code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, first.requestId, first.code)).toMatchObject({ ok: true });
     await f.sessions.end(U1);
 
     const second = await requestCode(f);
     const verifiesBefore = f.provider.verifies.length;
-    expect(await f.challenges.verify(U1, second.flowId, first.code)).toEqual({ ok: false, reason: 'already_used' });
+    expect(await f.verifier.verify(U1, second.requestId, first.code)).toEqual({ ok: false, reason: 'already_used' });
     expect(f.provider.verifies.length).toBe(verifiesBefore); // not even asked
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
-    expect(await f.challenges.verify(U1, second.flowId, second.code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, second.requestId, second.code)).toMatchObject({ ok: true });
   });
 
   test('the same right code submitted again after a success is "already used" and counts as no failure', async () => {
     f = await coreFixture({ policy: { lockoutFailures: 1 } });
-    const { flowId, code } = await requestCode(f);
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: true });
-    expect(await f.challenges.verify(U1, flowId, code)).toEqual({ ok: false, reason: 'already_used' });
+    const { requestId, code } = await requestCode(f);
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, requestId, code)).toEqual({ ok: false, reason: 'already_used' });
     // With lockout_failures = 1, one counted failure would have locked the user.
     expect(await f.lockout.lockedUntil(U1)).toBeUndefined();
-    expect(f.audit.filter((a) => a.event.startsWith('authn_login_fail'))).toHaveLength(0);
+    expect(f.audit.filter((a) => a.outcome === 'failure')).toHaveLength(0); // refused and audited, never counted
   });
 
   test('two simultaneous submissions of the right code give exactly one success (every interleaving of 30 rounds)', async () => {
     f = await coreFixture({ policy: { maxSendsPerHour: 50 } });
     for (let round = 0; round < 30; round++) {
-      const { flowId, code } = await requestCode(f);
+      const { requestId, code } = await requestCode(f);
       let release!: () => void;
       f.provider.hold = new Promise((resolve) => (release = resolve));
-      const both = Promise.all([f.challenges.verify(U1, flowId, code), f.challenges.verify(U1, flowId, code)]);
+      const both = Promise.all([f.verifier.verify(U1, requestId, code), f.verifier.verify(U1, requestId, code)]);
       setTimeout(release, round % 3); // vary where the two meet
       const results = await both;
       expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -113,47 +110,47 @@ describe('single use', () => {
       await f.sessions.end(U1);
     }
     expect(f.audit.filter((a) => a.event.startsWith('authn_login_success'))).toHaveLength(30);
-    expect(f.audit.filter((a) => a.event.startsWith('authn_login_fail'))).toHaveLength(0);
+    expect(f.audit.filter((a) => a.outcome === 'failure')).toHaveLength(0); // refused and audited, never counted
   });
 
   test('after a code died of too many attempts, a new request sends at once and the old code never works', async () => {
     f = await coreFixture();
     const first = await requestCode(f);
-    for (let i = 0; i < 5; i++) await f.challenges.verify(U1, first.flowId, f.provider.wrongCode()); // kills it
+    for (let i = 0; i < 5; i++) await f.verifier.verify(U1, first.requestId, f.provider.wrongCode()); // kills it
 
-    const begun = await f.challenges.begin(U1, 'login');
-    if (!begun.ok) throw new Error('begin refused');
-    expect(begun.flow.flowId).not.toBe(first.flowId);
-    expect(begun.flow.sent).toBeUndefined();
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: true }); // no wait
+    const begun = await f.requests.open(U1, 'login');
+    if (!begun.ok) throw new Error('open refused');
+    expect(begun.request.requestId).not.toBe(first.requestId);
+    expect(begun.request.sent).toBeUndefined();
+    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toMatchObject({ ok: true }); // no wait
     const [old, fresh] = f.provider.sent;
     expect(fresh!.scope).not.toBe(old!.scope);
     // The provider still holds the old code (same number, within its window), but under the old challenge's scope.
-    expect(await f.challenges.verify(U1, begun.flow.flowId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, begun.request.requestId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
     expect(f.provider.verifies.at(-1)).toMatchObject({ code: first.code, scope: fresh!.scope, valid: false });
-    expect(await f.challenges.verify(U1, begun.flow.flowId, f.provider.lastCode())).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, begun.request.requestId, f.provider.lastCode())).toMatchObject({ ok: true });
   });
 
   test('running the command again while a code is out continues that challenge (its attempts carry over)', async () => {
     f = await coreFixture();
     const first = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.challenges.verify(U1, first.flowId, f.provider.wrongCode());
-    const again = await f.challenges.begin(U1, 'login');
-    if (!again.ok) throw new Error('begin refused');
-    expect(again.flow.sent).toMatchObject({ delivery: 'sms' }); // the window goes straight to code entry
-    expect(await f.challenges.verify(U1, again.flow.flowId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code', attemptsLeft: 1 });
-    expect(await f.challenges.verify(U1, again.flow.flowId, first.code)).toMatchObject({ ok: true });
+    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, first.requestId, f.provider.wrongCode());
+    const again = await f.requests.open(U1, 'login');
+    if (!again.ok) throw new Error('open refused');
+    expect(again.request.sent).toMatchObject({ delivery: 'sms' }); // the window goes straight to code entry
+    expect(await f.verifier.verify(U1, again.request.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code', attemptsLeft: 1 });
+    expect(await f.verifier.verify(U1, again.request.requestId, first.code)).toMatchObject({ ok: true });
   });
 });
 
 describe('attempt limits', () => {
   test('max_attempts wrong codes kill the challenge: the right code is refused and the provider is not asked again', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
+    const { requestId, code } = await requestCode(f);
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await f.challenges.verify(U1, flowId, f.provider.wrongCode()));
+    for (let i = 0; i < 5; i++) results.push(await f.verifier.verify(U1, requestId, f.provider.wrongCode()));
     expect(results.map((r) => (r.ok ? 'ok' : r.reason === 'wrong_code' ? r.attemptsLeft : r.reason))).toEqual([4, 3, 2, 1, 'dead']);
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'dead' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'dead' });
     expect(f.provider.verifies).toHaveLength(5);
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
     expect(f.audit.filter((a) => a.event === 'authn_login_fail_max')).toHaveLength(1);
@@ -161,33 +158,33 @@ describe('attempt limits', () => {
 
   test('twenty simultaneous wrong codes cannot exceed max_attempts', async () => {
     f = await coreFixture({ policy: { lockoutFailures: 100 } });
-    const { flowId, code } = await requestCode(f);
-    const results = await Promise.all(Array.from({ length: 20 }, () => f.challenges.verify(U1, flowId, f.provider.wrongCode())));
+    const { requestId, code } = await requestCode(f);
+    const results = await Promise.all(Array.from({ length: 20 }, () => f.verifier.verify(U1, requestId, f.provider.wrongCode())));
     expect(f.provider.verifies).toHaveLength(5);
     expect(results.filter((r) => !r.ok && r.reason === 'wrong_code')).toHaveLength(4);
     expect(results.filter((r) => !r.ok && r.reason === 'dead')).toHaveLength(16);
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'dead' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'dead' });
   });
 
   test('a resend never resets the attempt count: 4 wrong, resend, 1 wrong -> dead', async () => {
     f = await coreFixture();
-    const { flowId } = await requestCode(f);
-    for (let i = 0; i < 4; i++) await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+    const { requestId } = await requestCode(f);
+    for (let i = 0; i < 4; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
     f.clock.advance(30_000);
-    expect(await f.challenges.send(U1, flowId, 'voice')).toMatchObject({ ok: true });
+    expect(await f.sender.send(U1, requestId, 'voice')).toMatchObject({ ok: true });
     const newCode = f.provider.lastCode();
-    expect(await f.challenges.verify(U1, flowId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'dead' });
-    expect(await f.challenges.verify(U1, flowId, newCode)).toMatchObject({ ok: false, reason: 'dead' });
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'dead' });
+    expect(await f.verifier.verify(U1, requestId, newCode)).toMatchObject({ ok: false, reason: 'dead' });
   });
 
   test('a malformed code is refused without counting and without asking the provider', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
+    const { requestId, code } = await requestCode(f);
     for (const bad of ['', 'abcdef', '12345', '1234567', '12a456', '١٢٣٤٥٦']) {
-      expect(await f.challenges.verify(U1, flowId, bad)).toMatchObject({ ok: false, reason: 'malformed', digits: 6 });
+      expect(await f.verifier.verify(U1, requestId, bad)).toMatchObject({ ok: false, reason: 'malformed', digits: 6 });
     }
     expect(f.provider.verifies).toHaveLength(0);
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
   });
 });
 
@@ -195,102 +192,102 @@ describe('lockout', () => {
   test('lockout_failures wrong codes in a row, across challenges, lock the user for lockout_minutes and tell them', async () => {
     f = await coreFixture();
     for (let round = 0; round < 2; round++) {
-      const { flowId } = await requestCode(f);
-      for (let i = 0; i < 5; i++) await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+      const { requestId } = await requestCode(f);
+      for (let i = 0; i < 5; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
       f.clock.advance(MINUTE);
     }
     const until = await f.lockout.lockedUntil(U1);
     expect(until).toBeGreaterThan(f.clock.now());
     expect(f.notices).toEqual([{ userId: U1, notice: { kind: 'locked', until } }]);
     expect(f.audit.filter((a) => a.event === 'authn_login_lock')).toHaveLength(1);
-    expect(await f.challenges.begin(U1, 'login')).toMatchObject({ ok: false, reason: 'locked', until });
+    expect(await f.requests.open(U1, 'login')).toMatchObject({ ok: false, reason: 'locked', until });
 
     f.clock.advance(15 * MINUTE);
     expect(await f.lockout.lockedUntil(U1)).toBeUndefined();
-    expect(await f.challenges.begin(U1, 'login')).toMatchObject({ ok: true });
+    expect(await f.requests.open(U1, 'login')).toMatchObject({ ok: true });
   });
 
   test('a locked user cannot submit codes either, even the right one', async () => {
     f = await coreFixture({ policy: { lockoutFailures: 3 } });
-    const { flowId, code } = await requestCode(f);
-    for (let i = 0; i < 2; i++) await f.challenges.verify(U1, flowId, f.provider.wrongCode());
-    expect(await f.challenges.verify(U1, flowId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'locked' });
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false });
+    const { requestId, code } = await requestCode(f);
+    for (let i = 0; i < 2; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'locked' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
   });
 
   test('a resend does not reset the failure run; a success does', async () => {
     f = await coreFixture({ policy: { lockoutFailures: 4, maxAttempts: 10 } });
-    const { flowId } = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+    const { requestId } = await requestCode(f);
+    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
     f.clock.advance(30_000);
-    await f.challenges.send(U1, flowId, 'sms');
-    expect(await f.challenges.verify(U1, flowId, f.provider.wrongCode())).toMatchObject({ reason: 'locked' });
+    await f.sender.send(U1, requestId, 'sms');
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ reason: 'locked' });
 
     f.clock.advance(16 * MINUTE);
     const next = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.challenges.verify(U1, next.flowId, f.provider.wrongCode());
-    expect(await f.challenges.verify(U1, next.flowId, next.code)).toMatchObject({ ok: true });
+    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, next.requestId, f.provider.wrongCode());
+    expect(await f.verifier.verify(U1, next.requestId, next.code)).toMatchObject({ ok: true });
     await f.sessions.end(U1);
     f.clock.advance(MINUTE);
     const after = await requestCode(f);
-    for (let i = 0; i < 3; i++) expect(await f.challenges.verify(U1, after.flowId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code' });
+    for (let i = 0; i < 3; i++) expect(await f.verifier.verify(U1, after.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code' });
   });
 });
 
 describe('send limits', () => {
   test('resend cooldown counts from the last code sent', async () => {
     f = await coreFixture();
-    const { flowId } = await requestCode(f);
+    const { requestId } = await requestCode(f);
     f.clock.advance(10_000);
-    expect(await f.challenges.send(U1, flowId, 'sms')).toMatchObject({ ok: false, reason: 'cooldown', retryAt: f.provider.sent[0]!.at + 30_000 });
+    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: false, reason: 'cooldown', retryAt: f.provider.sent[0]!.at + 30_000 });
     f.clock.advance(20_000);
-    expect(await f.challenges.send(U1, flowId, 'sms')).toMatchObject({ ok: true });
+    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
     expect(f.provider.sent).toHaveLength(2);
   });
 
   test('the cooldown is per request: a step-up right after login, or a login right after a logout, sends at once; the hourly cap counts every scope', async () => {
     f = await coreFixture({ policy: { maxSendsPerHour: 3 } });
     const login = await requestCode(f, U1, 'login');
-    expect(await f.challenges.verify(U1, login.flowId, login.code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, login.requestId, login.code)).toMatchObject({ ok: true });
     await requestCode(f, U1, 'admin'); // at once
     await f.sessions.end(U1); // logout
     await requestCode(f, U1, 'login'); // at once
     await f.sessions.end(U1);
-    const begun = await f.challenges.begin(U1, 'login');
-    if (!begun.ok) throw new Error('begin refused');
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // a fourth send this hour
+    const begun = await f.requests.open(U1, 'login');
+    if (!begun.ok) throw new Error('open refused');
+    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // a fourth send this hour
     expect(f.provider.sent).toHaveLength(3);
   });
 
   test('max_sends_per_hour caps sends per user, with an audit event', async () => {
     f = await coreFixture();
-    const { flowId } = await requestCode(f);
+    const { requestId } = await requestCode(f);
     for (let i = 1; i < 5; i++) {
       f.clock.advance(30_000);
-      expect(await f.challenges.send(U1, flowId, 'sms')).toMatchObject({ ok: true });
+      expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
     }
     f.clock.advance(30_000);
-    const refused = await f.challenges.send(U1, flowId, 'sms');
+    const refused = await f.sender.send(U1, requestId, 'sms');
     expect(refused).toMatchObject({ ok: false, reason: 'send_limit', retryAt: f.provider.sent[0]!.at + 60 * MINUTE });
     expect(f.provider.sent).toHaveLength(5);
     expect(f.audit.at(-1)).toMatchObject({ event: 'excess_rate_limit_exceeded', outcome: 'refused' });
     f.clock.advance(60 * MINUTE);
-    expect(await f.challenges.send(U1, flowId, 'sms')).toMatchObject({ ok: true });
+    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
   });
 
   test('ten simultaneous send requests send one code', async () => {
     f = await coreFixture();
-    const begun = await f.challenges.begin(U1, 'login');
-    if (!begun.ok) throw new Error('begin refused');
-    const results = await Promise.all(Array.from({ length: 10 }, () => f.challenges.send(U1, begun.flow.flowId, 'sms')));
+    const begun = await f.requests.open(U1, 'login');
+    if (!begun.ok) throw new Error('open refused');
+    const results = await Promise.all(Array.from({ length: 10 }, () => f.sender.send(U1, begun.request.requestId, 'sms')));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(f.provider.sent).toHaveLength(1);
   });
 
   test('a user with no phone gets no code', async () => {
     f = await coreFixture();
-    expect(await f.challenges.begin('U0NOPHONE', 'login')).toEqual({ ok: false, reason: 'no_phone' });
+    expect(await f.requests.open('U0NOPHONE', 'login')).toEqual({ ok: false, reason: 'no_phone' });
     expect(f.provider.sent).toHaveLength(0);
   });
 });
@@ -300,35 +297,35 @@ describe('lifetime', () => {
     f = await coreFixture();
     const early = await requestCode(f);
     f.clock.advance(5 * MINUTE - 1000);
-    expect(await f.challenges.verify(U1, early.flowId, early.code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, early.requestId, early.code)).toMatchObject({ ok: true });
 
     await f.sessions.end(U1);
     f.clock.advance(MINUTE);
     const late = await requestCode(f);
     f.clock.advance(5 * MINUTE + 1000);
     const verifies = f.provider.verifies.length;
-    expect(await f.challenges.verify(U1, late.flowId, late.code)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await f.verifier.verify(U1, late.requestId, late.code)).toMatchObject({ ok: false, reason: 'code_expired' });
     expect(f.provider.verifies.length).toBe(verifies);
   });
 
   test('the provider is asked under the challenge\'s own scope, for codes within the code lifetime', async () => {
     f = await coreFixture({ policy: { maxAttempts: 10, lockoutFailures: 100 } });
-    const { flowId } = await requestCode(f);
-    await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+    const { requestId } = await requestCode(f);
+    await f.verifier.verify(U1, requestId, f.provider.wrongCode());
     f.clock.advance(3.5 * MINUTE);
-    await f.challenges.send(U1, flowId, 'sms');
-    await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+    await f.sender.send(U1, requestId, 'sms');
+    await f.verifier.verify(U1, requestId, f.provider.wrongCode());
     f.clock.advance(4 * MINUTE);
-    await f.challenges.verify(U1, flowId, f.provider.wrongCode());
+    await f.verifier.verify(U1, requestId, f.provider.wrongCode());
     expect(f.provider.verifies.map((v) => v.windowMinutes)).toEqual([5, 5, 5]);
     expect(new Set(f.provider.verifies.map((v) => v.scope))).toEqual(new Set([f.provider.sent[0]!.scope]));
   });
 
   test('a code sent to a phone that is no longer the user\'s proves nothing', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
+    const { requestId, code } = await requestCode(f);
     await f.phones.link(U1, '+14155550199', 'UADMIN', f.clock.now());
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'phone_changed' });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
   });
 });
@@ -336,30 +333,32 @@ describe('lifetime', () => {
 describe('fail closed', () => {
   test('a provider error on verify grants nothing and says why', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
+    const { requestId, code } = await requestCode(f);
     f.provider.failNext('verify', new ProviderError('rate_limited', 'Bandwidth verify: HTTP 429', 429));
-    expect(await f.challenges.verify(U1, flowId, code)).toEqual({ ok: false, reason: 'provider', failure: 'rate_limited' });
+    expect(await f.verifier.verify(U1, requestId, code)).toEqual({ ok: false, reason: 'provider', failure: 'rate_limited' });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
     f.provider.failNext('verify', new ProviderError('unavailable', 'Bandwidth verify: HTTP 500', 500));
-    expect(await f.challenges.verify(U1, flowId, code)).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
-    expect(await f.challenges.verify(U1, flowId, code)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, requestId, code)).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
   });
 
   test('a provider error on send leaves no usable code behind', async () => {
     f = await coreFixture();
-    const begun = await f.challenges.begin(U1, 'login');
-    if (!begun.ok) throw new Error('begin refused');
+    const begun = await f.requests.open(U1, 'login');
+    if (!begun.ok) throw new Error('open refused');
     f.provider.failNext('send', new ProviderError('unavailable', 'Bandwidth send: no response (ECONNABORTED)'));
-    expect(await f.challenges.send(U1, begun.flow.flowId, 'sms')).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
-    expect(await f.challenges.verify(U1, begun.flow.flowId, '123456')).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
     expect(f.audit.at(-1)).toMatchObject({ event: 'authn_otp_send_failed', outcome: 'error' });
+    expect(await f.verifier.verify(U1, begun.request.requestId, '123456')).toMatchObject({ ok: false, reason: 'no_code' });
+    // Every refusal is audited with its precise reason.
+    expect(f.audit.at(-1)).toMatchObject({ event: 'authn_login_fail', outcome: 'refused', detail: { reason: 'no_code' } });
   });
 
   test('a store failure grants nothing: verify rejects, and the session is not live afterwards', async () => {
     f = await coreFixture();
-    const { flowId, code } = await requestCode(f);
+    const { requestId, code } = await requestCode(f);
     await f.store.close();
-    await expect(f.challenges.verify(U1, flowId, code)).rejects.toMatchObject({ name: 'StoreError' });
+    await expect(f.verifier.verify(U1, requestId, code)).rejects.toMatchObject({ name: 'StoreError' });
     await expect(f.sessions.isLive(U1, 'login')).rejects.toMatchObject({ name: 'StoreError' });
     const reopened = await coreFixture({ dbFile: f.dbFile });
     expect(await reopened.sessions.isLive(U1, 'login')).toBe(false);

@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
-import { Challenges, type ChallengePolicy } from '../../src/core/challenges.js';
+import { Requests } from '../../src/core/requests.js';
+import { CodeSender, type SendPolicy } from '../../src/core/send-code.js';
+import { CodeVerifier } from '../../src/core/verify-code.js';
 import { Lockout, type LockoutPolicy } from '../../src/core/lockout.js';
 import { PhoneDirectory } from '../../src/core/phones.js';
 import type { Notice } from '../../src/core/ports.js';
@@ -17,7 +19,7 @@ export const PHONE1 = '+14155550111';
 export const PHONE2 = '+14155550122';
 export const MINUTE = 60_000;
 
-export const defaultPolicy: ChallengePolicy & LockoutPolicy = {
+export const defaultPolicy: SendPolicy & LockoutPolicy & { maxAttempts: number } = {
   codeDigits: 6,
   codeTtlMs: 5 * MINUTE,
   maxAttempts: 5,
@@ -41,17 +43,20 @@ export async function coreFixture(options: { policy?: Partial<typeof defaultPoli
   const phones = new PhoneDirectory(store.kv, { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
   const sessions = new Sessions(store.kv, clock, { login: 720 * MINUTE, admin: 15 * MINUTE });
   const lockout = new Lockout({ store: store.kv, counters: store.counters, clock, audit: auditLog, notifier, sessions, policy });
-  const challenges = new Challenges({ store: store.kv, counters: store.counters, provider, phones, sessions, lockout, audit: auditLog, clock, policy, appName: 'PhoneGate' });
-  return { clock, store, provider, audit, notices, phones, sessions, lockout, challenges, policy, dbFile };
+  const requests = new Requests({ store: store.kv, counters: store.counters, phones, sessions, lockout, clock, policy });
+  const shared = { requests, counters: store.counters, provider, phones, sessions, lockout, audit: auditLog, clock, policy };
+  const sender = new CodeSender(shared);
+  const verifier = new CodeVerifier(shared);
+  return { clock, store, provider, audit, notices, phones, sessions, lockout, requests, sender, verifier, policy, dbFile };
 }
 
 export type CoreFixture = Awaited<ReturnType<typeof coreFixture>>;
 
-/** begin + send: returns the flow id and the code the user received. */
+/** open + send: returns the request id and the code the user received. */
 export async function requestCode(f: CoreFixture, userId = U1, scope: 'login' | 'admin' = 'login', delivery: 'sms' | 'voice' = 'sms') {
-  const begun = await f.challenges.begin(userId, scope);
-  if (!begun.ok) throw new Error(`begin refused: ${begun.reason}`);
-  const sent = await f.challenges.send(userId, begun.flow.flowId, delivery);
+  const opened = await f.requests.open(userId, scope);
+  if (!opened.ok) throw new Error(`open refused: ${opened.reason}`);
+  const sent = await f.sender.send(userId, opened.request.requestId, delivery);
   if (!sent.ok) throw new Error(`send refused: ${sent.reason}`);
-  return { flowId: begun.flow.flowId, code: f.provider.lastCode() };
+  return { requestId: opened.request.requestId, code: f.provider.lastCode() };
 }

@@ -91,7 +91,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
     auth === 'basic' ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret };
   const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: bandwidthAuth }).install();
   const slack = new FakeSlack().install();
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock);
+  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
   const bot = createApp(config, { store, provider, clock, logger, slackDeadlineMs: options.slackDeadlineMs });
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);

@@ -1,9 +1,9 @@
 import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Scope } from '../core/ports.js';
-import type { Services } from '../services.js';
-import { ephemeral } from './reply.js';
-import { notAnAdmin } from './views/admin-text.js';
-import { loginRequired, unavailable } from './views/text.js';
+import type { Scope } from '../../core/ports.js';
+import type { Services } from '../../services.js';
+import { ephemeral } from '../reply.js';
+import { notAnAdmin } from '../views/admin-text.js';
+import { loginRequired, unavailable } from '../views/text.js';
 
 /**
  * Listener middleware for a command that needs a live `scope`:

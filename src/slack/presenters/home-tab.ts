@@ -1,10 +1,19 @@
 import type { webApi } from '@slack/bolt';
-import type { Services } from '../services.js';
-import { readStatus } from './status.js';
-import { homeView } from './views/home.js';
+import { maskPhone } from '../../core/phones.js';
+import type { Services } from '../../services.js';
+import { homeView } from '../views/home.js';
+import type { Status } from '../views/text.js';
+
+type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
+
+/** What /whoami and the Home tab show: the user's masked phone, delivery method and live scopes. */
+export async function readStatus(s: Omit<Deps, 'logger' | 'clock'>, userId: string): Promise<Status> {
+  const [phone, delivery, scopes] = await Promise.all([s.phones.phoneOf(userId), s.sessions.delivery(userId), s.sessions.liveScopes(userId)]);
+  return { userId, maskedPhone: phone && maskPhone(phone), delivery, scopes };
+}
 
 /** Publishes the user's Home tab. Failures are logged: the tab is a convenience, not a control. */
-export async function publishHome(s: Services, client: webApi.WebClient, userId: string): Promise<void> {
+export async function publishHome(s: Deps, client: webApi.WebClient, userId: string): Promise<void> {
   try {
     await client.views.publish({ user_id: userId, view: homeView(await readStatus(s, userId), s.clock.now()) });
   } catch (error) {

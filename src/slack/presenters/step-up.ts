@@ -1,24 +1,56 @@
 import type { webApi } from '@slack/bolt';
-import type { PendingCommand } from '../core/challenges.js';
-import type { Services } from '../services.js';
-import { parseAdminCommand } from './admin/parse.js';
-import { runAdminCommand } from './admin/run.js';
-import { postToResponseUrl } from './reply.js';
-import { notAnAdmin } from './views/admin-text.js';
-import { refusal, unavailable } from './views/text.js';
+import type { KeyValueStore } from '../../core/ports.js';
+import { KEEP_MS } from '../../core/requests.js';
+import type { Services } from '../../services.js';
+import type { AdminCommand } from '../input/admin-command.js';
+import { postToResponseUrl } from '../reply.js';
+import { refusal, unavailable } from '../views/text.js';
+import { runAdminCommand } from './admin-command.js';
+
+/** The command that asked for a step-up, parsed once when it was typed, and where to answer it. */
+export interface PendingCommand {
+  command: AdminCommand;
+  /** What was typed, for the success view. */
+  text: string;
+  responseUrl?: string | undefined;
+}
+
+const pendingKey = (requestId: string) => `pending:${requestId}`;
 
 /**
- * Runs the command that asked for a step-up, now that its code was verified. It was kept server-side
- * in the request and is handed over once, by the one successful verify. The reply goes to the
+ * Step-up commands waiting for their code, kept server-side by request id (never in the window).
+ * Only the one submission that grants a request gets to take its command, so it runs once.
+ */
+export class PendingCommands {
+  constructor(private readonly store: KeyValueStore) {}
+
+  async keep(requestId: string, pending: PendingCommand): Promise<void> {
+    await this.store.set(pendingKey(requestId), pending, KEEP_MS);
+  }
+
+  async take(requestId: string): Promise<PendingCommand | undefined> {
+    const pending = await this.store.get<PendingCommand>(pendingKey(requestId));
+    if (pending) await this.store.delete(pendingKey(requestId));
+    return pending;
+  }
+}
+
+/**
+ * Runs the command that asked for a step-up, now that its code was verified. The reply goes to the
  * command's response_url (where the user typed it), or by direct message if that fails.
  */
-export async function runPending(s: Services, client: webApi.WebClient, userId: string, pending: PendingCommand): Promise<void> {
+export async function runPending(
+  s: Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'sessions'>,
+  client: webApi.WebClient,
+  userId: string,
+  pending: PendingCommand,
+): Promise<void> {
   let reply: string;
   try {
     // The grant was checked against endings when it was made; check once more right before acting.
-    if (!s.admin.isAdmin(userId)) reply = notAnAdmin;
-    else if (!(await s.sessions.isLive(userId, 'admin'))) reply = refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins);
-    else reply = await runAdminCommand(s, userId, parseAdminCommand(pending.text));
+    reply = (await s.sessions.isLive(userId, 'admin'))
+      ? await runAdminCommand(s, userId, pending.command)
+      : refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins);
   } catch (error) {
     s.logger.error({ err: error, userId }, 'the pending admin command failed');
     reply = unavailable;

@@ -1,7 +1,7 @@
 import type { LinkResult } from '../../core/admin.js';
 import type { AuditRecord } from '../../core/audit.js';
 import type { LiveScope, LiveSession } from '../../core/sessions.js';
-import { USAGE, type AdminCommand } from '../admin/parse.js';
+import { USAGE, type AdminCommand } from '../input/admin-command.js';
 import { formatDuration, slackTime, userText } from './format.js';
 
 export const notAnAdmin = 'Only admins can use `/admin`. If you need something done, ask an admin.';

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
-import type { FlowView } from '../../core/challenges.js';
-import { DELIVERIES, type Delivery } from '../../core/ports.js';
+import { maskPhone } from '../../core/phones.js';
+import type { Delivery } from '../../core/ports.js';
+import type { RequestState } from '../../core/requests.js';
 import { ACTION, BLOCK, CALLBACK } from '../ids.js';
 import { scopeTitle } from './format.js';
 import { codeSent, sending } from './text.js';
@@ -16,18 +17,8 @@ const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: tru
 const section = (text: string): types.SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const notice = (text: string): types.ContextBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
 
-export const flowMetadata = (flowId: string) => JSON.stringify({ flowId });
-
-/** The request id a view was opened for ('' if the view carries none). */
-export function flowIdOf(privateMetadata: string | undefined): string {
-  try {
-    const parsed: unknown = JSON.parse(privateMetadata ?? '');
-    const flowId = (parsed as { flowId?: unknown } | null)?.flowId;
-    return typeof flowId === 'string' ? flowId : '';
-  } catch {
-    return '';
-  }
-}
+/** The request a window was opened for: its id only (see input/view-state.ts for reading it back). */
+export const requestMetadata = (requestId: string) => JSON.stringify({ requestId });
 
 const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
   const option = (delivery: Delivery, description: string) => ({ text: plain(delivery === 'sms' ? 'Text message (SMS)' : 'Voice call'), value: delivery, description: plain(description) });
@@ -40,23 +31,17 @@ const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
   };
 };
 
-/** The delivery method chosen in a submitted delivery choice or preference, if it is a valid one. */
-export function chosenDelivery(view: { state: { values: Record<string, Record<string, { selected_option?: { value?: string } | null }>> } }): Delivery | undefined {
-  const value = view.state.values[BLOCK.delivery]?.[ACTION.delivery]?.selected_option?.value;
-  return DELIVERIES.find((d) => d === value);
-}
-
 export const chooseDeliveryError = { response_action: 'errors', errors: { [BLOCK.delivery]: 'Choose text message or voice call.' } } as const;
 
-export function deliveryChoiceModal(flow: FlowView): ModalView {
+export function deliveryChoiceModal(request: RequestState): ModalView {
   return {
     type: 'modal',
     callback_id: CALLBACK.deliveryChoice,
-    private_metadata: flowMetadata(flow.flowId),
-    title: plain(scopeTitle[flow.scope]),
+    private_metadata: requestMetadata(request.requestId),
+    title: plain(scopeTitle[request.scope]),
     submit: plain('Send code'),
     close: plain('Cancel'),
-    blocks: [section(`I'll send a one-time code to your phone *${flow.maskedPhone}*. How should it arrive?`), deliveryInput('Send the code by', 'sms')],
+    blocks: [section(`I'll send a one-time code to your phone *${maskPhone(request.phone)}*. How should it arrive?`), deliveryInput('Send the code by', 'sms')],
   };
 }
 
@@ -72,38 +57,38 @@ export function deliveryPreferenceModal(current: Delivery | undefined): ModalVie
   };
 }
 
-export function sendingModal(flow: FlowView, delivery: Delivery): ModalView {
+export function sendingModal(request: RequestState, delivery: Delivery): ModalView {
   return {
     type: 'modal',
-    title: plain(scopeTitle[flow.scope]),
+    title: plain(scopeTitle[request.scope]),
     close: plain('Cancel'),
-    blocks: [section(sending(delivery, flow.maskedPhone))],
+    blocks: [section(sending(delivery, maskPhone(request.phone)))],
   };
 }
 
-/** The code-entry window. `flow.sent` must be set. `note` is shown above the input (a resend, a wait). */
-export function codeEntryModal(flow: FlowView, now: number, note?: string): ModalView {
-  const sent = flow.sent!;
+/** The code-entry window. `request.sent` must be set. `note` is shown above the input (a resend, a wait). */
+export function codeEntryModal(request: RequestState, now: number, note?: string): ModalView {
+  const sent = request.sent!;
   const other: Delivery = sent.delivery === 'sms' ? 'voice' : 'sms';
   return {
     type: 'modal',
     callback_id: CALLBACK.codeEntry,
-    private_metadata: flowMetadata(flow.flowId),
-    title: plain(scopeTitle[flow.scope]),
+    private_metadata: requestMetadata(request.requestId),
+    title: plain(scopeTitle[request.scope]),
     submit: plain('Verify'),
     close: plain('Cancel'),
     blocks: [
-      section(codeSent(sent.delivery, flow.maskedPhone, flow.digits, sent.codeExpiresAt, now)),
+      section(codeSent(sent.delivery, maskPhone(request.phone), request.digits, sent.codeExpiresAt, now)),
       ...(note ? [notice(note)] : []),
       {
         type: 'input',
         block_id: BLOCK.code,
-        label: plain(`${flow.digits}-digit code`),
+        label: plain(`${request.digits}-digit code`),
         element: {
           type: 'plain_text_input',
           action_id: ACTION.code,
           max_length: 16,
-          placeholder: plain('123456'.padEnd(flow.digits, '7').slice(0, flow.digits)),
+          placeholder: plain('123456'.padEnd(request.digits, '7').slice(0, request.digits)),
         },
       },
       {
@@ -118,11 +103,11 @@ export function codeEntryModal(flow: FlowView, now: number, note?: string): Moda
 }
 
 /** No code can be entered right now (none is out, or it stopped working): say why, offer a new one. */
-export function retryModal(flow: FlowView, text: string): ModalView {
+export function retryModal(request: RequestState, text: string): ModalView {
   return {
     type: 'modal',
-    private_metadata: flowMetadata(flow.flowId),
-    title: plain(scopeTitle[flow.scope]),
+    private_metadata: requestMetadata(request.requestId),
+    title: plain(scopeTitle[request.scope]),
     close: plain('Cancel'),
     blocks: [section(text), { type: 'actions', elements: [{ type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') }] }],
   };

@@ -1,4 +1,4 @@
-import type { Refusal } from '../../core/challenges.js';
+import type { Refusal } from '../../core/refusals.js';
 import type { LiveScope } from '../../core/sessions.js';
 import type { Delivery, Scope } from '../../core/ports.js';
 import { deliveryName, formatDuration, mentionList, slackTime } from './format.js';
@@ -49,8 +49,14 @@ export function refusal(r: Refusal, now: number, admins: readonly string[]): str
       return `Too many wrong codes. For your safety, codes are blocked until ${slackTime(r.until)} (${formatDuration(r.until - now)} from now).`;
     case 'stale':
       return 'A newer request replaced this one. Use the newest window, or run the command again.';
-    case 'expired':
-      return 'This code has expired or is no longer valid. Use *Resend code* to get a new one, or run the command again.';
+    case 'no_request':
+      return 'This request is no longer open. Run the command again to start over.';
+    case 'no_code':
+      return 'No code has been sent for this request yet. Use *Resend code* to get one.';
+    case 'code_expired':
+      return 'This code has expired. Use *Resend code* to get a new one, or run the command again.';
+    case 'phone_changed':
+      return 'Your linked phone changed after this code was sent. Run the command again to get a code on your phone.';
     case 'ended':
       return 'This request was ended: you logged out, an admin changed your access, or codes were blocked. Nothing was granted. Run the command again to start over.';
     case 'cooldown':

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { needsStepUp, parseAdminCommand } from '../../src/slack/admin/parse.js';
+import { needsStepUp, parseAdminCommand } from '../../../src/slack/input/admin-command.js';
 
 describe('/admin arguments as Slack sends them (should_escape on)', () => {
   // Rule: mentions arrive escaped with or without the name part; a bare id works too.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { Refusal } from '../../../src/core/challenges.js';
+import type { Refusal } from '../../../src/core/refusals.js';
 import { plainText, refusal } from '../../../src/slack/views/text.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0);
@@ -10,7 +10,8 @@ describe('inline errors are plain text', () => {
     { ok: false, reason: 'malformed', digits: 6 },
     { ok: false, reason: 'wrong_code', attemptsLeft: 2 },
     { ok: false, reason: 'dead' },
-    { ok: false, reason: 'expired' },
+    { ok: false, reason: 'no_code' },
+    { ok: false, reason: 'code_expired' },
     { ok: false, reason: 'already_used' },
     { ok: false, reason: 'provider', failure: 'unavailable' },
   ];

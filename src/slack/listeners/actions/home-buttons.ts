@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../services.js';
-import { openFlowWindow, startLogin } from '../../flow.js';
-import { publishHome } from '../../home.js';
+import { publishHome } from '../../presenters/home-tab.js';
+import { openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
@@ -14,8 +14,8 @@ export function homeLogin(s: Services) {
     await ack();
     const userId = body.user.id;
     try {
-      const start = await startLogin(s, userId);
-      if (start.ok) await openFlowWindow(s, client, body.trigger_id, userId, start.flow);
+      const start = await openLoginRequest(s, userId);
+      if (start.ok) await openRequestWindow(s, client, body.trigger_id, userId, start.request);
       else await client.views.open({ trigger_id: body.trigger_id, view: messageModal('Log in', start.text) });
     } catch (error) {
       s.logger.error({ err: error, userId }, 'Home tab login failed');

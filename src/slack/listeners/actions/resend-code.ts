@@ -1,10 +1,10 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { FlowResult } from '../../../core/challenges.js';
 import type { Delivery } from '../../../core/ports.js';
 import type { Services } from '../../../services.js';
-import { explain, sendAndShow } from '../../flow.js';
+import { requestIdOf } from '../../input/view-state.js';
+import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { updateView } from '../../view-update.js';
-import { flowIdOf, messageModal } from '../../views/modals.js';
+import { messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
@@ -35,15 +35,15 @@ function resend(s: Services, choose: (current: Delivery) => Delivery) {
     const title = view.title.text.slice(0, 24);
     const tellClicker = (text: string) =>
       client.views.push({ trigger_id: body.trigger_id, view: messageModal(title, text) }).catch((error: unknown) => s.logger.warn({ err: error, userId }, 'could not show why a resend did not happen'));
-    let current: FlowResult;
+    let current: Awaited<ReturnType<Services['requests']['describe']>>;
     try {
-      current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
+      current = await s.requests.describe(userId, requestIdOf(view.private_metadata));
     } catch (error) {
       s.logger.error({ err: error, userId }, 'resending a code failed');
       await tellClicker(unavailable);
       return;
     }
-    if (!current.ok && (current.reason === 'stale' || current.reason === 'expired')) {
+    if (!current.ok && (current.reason === 'stale' || current.reason === 'no_request')) {
       await tellClicker(explain(s, current));
       return;
     }
@@ -52,8 +52,8 @@ function resend(s: Services, choose: (current: Delivery) => Delivery) {
         await updateView(client, view.id, view.hash, messageModal(title, explain(s, current)), s.logger);
         return;
       }
-      const delivery = choose(current.flow.sent?.delivery ?? current.flow.preferredDelivery ?? 'sms');
-      await sendAndShow(s, client, view.id, userId, current.flow, delivery, true, view.hash);
+      const delivery = choose(current.request.sent?.delivery ?? current.request.preferredDelivery ?? 'sms');
+      await sendAndShow(s, client, view.id, userId, current.request, delivery, true, view.hash);
     } catch (error) {
       s.logger.error({ err: error, userId }, 'resending a code failed');
       await updateView(client, view.id, view.hash, messageModal(title, unavailable), s.logger).catch(() => {});

@@ -1,19 +1,21 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { needsStepUp, parseAdminCommand } from '../../admin/parse.js';
-import { runAdminCommand } from '../../admin/run.js';
 import { withinDeadline } from '../../deadline.js';
-import { explain, openFlowWindow } from '../../flow.js';
+import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
+import { runAdminCommand } from '../../presenters/admin-command.js';
+import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
 import { unavailable } from '../../views/text.js';
 
+type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs'>;
+
 /**
  * /admin <subcommand>, behind adminsOnly and gate('login'). Help and bad arguments are answered at
  * once. Anything else needs a live `admin` scope: with one, it runs now; without, a step-up starts
- * (a code with scope `admin`) and the command is kept server-side to run once the code is right.
+ * (a request for scope `admin`) and the parsed command is kept server-side, to run once the code is right.
  */
-export function admin(s: Services) {
+export function admin(s: Deps) {
   return async ({ ack, command, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const userId = command.user_id;
     const parsed = parseAdminCommand(command.text);
@@ -38,7 +40,8 @@ export function admin(s: Services) {
         }
         return;
       }
-      stepUp = await s.challenges.begin(userId, 'admin', { text: command.text, channelId: command.channel_id, responseUrl: command.response_url });
+      stepUp = await s.requests.open(userId, 'admin');
+      if (stepUp.ok) await s.pending.keep(stepUp.request.requestId, { command: parsed, text: command.text, responseUrl: command.response_url });
     } catch (error) {
       s.logger.error({ err: error, userId }, '/admin could not start');
       await ack(ephemeral(unavailable));
@@ -49,6 +52,6 @@ export function admin(s: Services) {
       return;
     }
     await ack();
-    await openFlowWindow(s, client, command.trigger_id, userId, stepUp.flow);
+    await openRequestWindow(s, client, command.trigger_id, userId, stepUp.request);
   };
 }

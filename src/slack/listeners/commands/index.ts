@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { adminsOnly, gate } from '../../gate.js';
+import { adminsOnly, gate } from '../../middleware/gate.js';
 import { admin } from './admin.js';
 import { login } from './login.js';
 import { logout } from './logout.js';

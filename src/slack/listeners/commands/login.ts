@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { openFlowWindow, startLogin, type LoginStart } from '../../flow.js';
+import { openLoginRequest, openRequestWindow, type LoginStart } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { unavailable } from '../../views/text.js';
 
@@ -10,7 +10,7 @@ export function login(s: Services) {
     const userId = command.user_id;
     let start: LoginStart;
     try {
-      start = await startLogin(s, userId);
+      start = await openLoginRequest(s, userId);
     } catch (error) {
       s.logger.error({ err: error, userId }, '/login could not start');
       await ack(ephemeral(unavailable));
@@ -21,6 +21,6 @@ export function login(s: Services) {
       return;
     }
     await ack();
-    await openFlowWindow(s, client, command.trigger_id, userId, start.flow);
+    await openRequestWindow(s, client, command.trigger_id, userId, start.request);
   };
 }

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../services.js';
-import { publishHome } from '../../home.js';
+import { publishHome } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';
 import { loggedOut, unavailable } from '../../views/text.js';
 

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../services.js';
 import { ephemeral } from '../../reply.js';
-import { readStatus } from '../../status.js';
+import { readStatus } from '../../presenters/home-tab.js';
 import { status, unavailable } from '../../views/text.js';
 
 /** /whoami: an ordinary command behind the `login` gate. Shows the user's own status. */

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { publishHome } from '../../home.js';
+import { publishHome } from '../../presenters/home-tab.js';
 
 /** The user opened the app's Home tab: show their status. */
 export function appHomeOpened(s: Services) {

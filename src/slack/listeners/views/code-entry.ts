@@ -1,51 +1,56 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, types } from '@slack/bolt';
-import type { VerifyResult } from '../../../core/challenges.js';
+import type { RefusalReason } from '../../../core/refusals.js';
+import type { Verified } from '../../../core/verify-code.js';
 import type { Services } from '../../../services.js';
 import { withinDeadline } from '../../deadline.js';
-import { explain, refusalView } from '../../flow.js';
-import { ACTION, BLOCK } from '../../ids.js';
-import { scopeTitle } from '../../views/format.js';
-import { publishHome } from '../../home.js';
-import { runPending } from '../../pending.js';
+import { BLOCK } from '../../ids.js';
+import { requestIdOf, typedCode } from '../../input/view-state.js';
+import { publishHome } from '../../presenters/home-tab.js';
+import { explain, refusalView } from '../../presenters/request-window.js';
+import { runPending, type PendingCommand } from '../../presenters/step-up.js';
 import { stepUpStarted } from '../../views/admin-text.js';
-import { flowIdOf, messageModal } from '../../views/modals.js';
+import { scopeTitle } from '../../views/format.js';
+import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, unavailable } from '../../views/text.js';
 
-type Outcome = VerifyResult | { ok: 'error' };
+type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'phones' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs' | 'verifier'>;
+type Outcome = (Verified & { pending?: PendingCommand | undefined }) | { ok: 'error' };
 
 /** Refusals shown under the code input, with the window left open for another try or a resend. */
-const INLINE: ReadonlyArray<string> = ['malformed', 'wrong_code', 'dead', 'expired', 'already_used', 'provider'];
+const INLINE: ReadonlySet<RefusalReason> = new Set(['malformed', 'wrong_code', 'dead', 'no_code', 'code_expired', 'already_used', 'provider']);
 
 /**
  * A code was submitted. Bandwidth's verify runs against Slack's 3-second deadline: if it answers in
  * time, the result goes in the acknowledgement (an inline error, or the success view); if not, the
  * window shows "checking…" and the result replaces it when it comes. (`title` is only the window's
- * own title, echoed back for display.)
+ * own title, echoed back for display.) A granted step-up hands over its pending command, once.
  */
-export function codeEntered(s: Services) {
+export function codeEntered(s: Deps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
-    const flowId = flowIdOf(view.private_metadata);
-    const code = view.state.values[BLOCK.code]?.[ACTION.code]?.value ?? '';
-    const verifying: Promise<Outcome> = s.challenges.verify(userId, flowId, code).catch((error: unknown) => {
-      s.logger.error({ err: error, userId }, 'verifying a code failed');
-      return { ok: 'error' as const };
-    });
+    const requestId = requestIdOf(view.private_metadata);
+    const verifying: Promise<Outcome> = s.verifier
+      .verify(userId, requestId, typedCode(view))
+      .then(async (verified): Promise<Outcome> => (verified.ok && verified.scope === 'admin' ? { ...verified, pending: await s.pending.take(requestId) } : verified))
+      .catch((error: unknown) => {
+        s.logger.error({ err: error, userId }, 'verifying a code failed');
+        return { ok: 'error' as const };
+      });
 
     const early = await withinDeadline(verifying, s.slackDeadlineMs);
     let outcome: Outcome;
     if (early.done) {
       outcome = early.value;
-      if (outcome.ok !== true && (outcome.ok === 'error' || INLINE.includes(outcome.reason))) {
+      if (outcome.ok !== true && (outcome.ok === 'error' || INLINE.has(outcome.reason))) {
         const text = plainText(outcome.ok === 'error' ? unavailable : explain(s, outcome));
         await ack({ response_action: 'errors', errors: { [BLOCK.code]: text } });
         return;
       }
-      await ack({ response_action: 'update', view: await finalView(s, userId, flowId, outcome, view.title.text) });
+      await ack({ response_action: 'update', view: await finalView(s, userId, requestId, outcome, view.title.text) });
     } else {
       await ack({ response_action: 'update', view: messageModal(view.title.text, checking) });
       outcome = await verifying;
-      await client.views.update({ view_id: view.id, view: await finalView(s, userId, flowId, outcome, view.title.text) });
+      await client.views.update({ view_id: view.id, view: await finalView(s, userId, requestId, outcome, view.title.text) });
     }
     if (outcome.ok !== true) return;
     if (outcome.pending) await runPending(s, client, userId, outcome.pending);
@@ -53,7 +58,7 @@ export function codeEntered(s: Services) {
   };
 }
 
-async function finalView(s: Services, userId: string, flowId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
+async function finalView(s: Deps, userId: string, requestId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
   const now = s.clock.now();
   if (outcome.ok === 'error') return messageModal(title, unavailable);
   if (outcome.ok) {
@@ -61,7 +66,7 @@ async function finalView(s: Services, userId: string, flowId: string, outcome: O
     return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now) + next);
   }
   try {
-    return await refusalView(s, userId, flowId, outcome, title);
+    return await refusalView(s, userId, requestId, outcome, title);
   } catch (error) {
     s.logger.error({ err: error, userId }, 'showing a refusal failed');
     return messageModal(title, explain(s, outcome));

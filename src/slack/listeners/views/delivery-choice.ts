@@ -1,7 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { explain, sendAndShow } from '../../flow.js';
-import { chooseDeliveryError, chosenDelivery, flowIdOf, messageModal, sendingModal } from '../../views/modals.js';
+import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
+import { explain, sendAndShow } from '../../presenters/request-window.js';
+import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
 /** The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry. */
@@ -15,7 +16,7 @@ export function deliveryChosen(s: Services) {
     }
     let current;
     try {
-      current = await s.challenges.describe(userId, flowIdOf(view.private_metadata));
+      current = await s.requests.describe(userId, requestIdOf(view.private_metadata));
     } catch (error) {
       s.logger.error({ err: error, userId }, 'delivery choice could not read the request');
       await ack({ response_action: 'update', view: messageModal(view.title.text, unavailable) });
@@ -25,8 +26,8 @@ export function deliveryChosen(s: Services) {
       await ack({ response_action: 'update', view: messageModal(view.title.text, explain(s, current)) });
       return;
     }
-    await ack({ response_action: 'update', view: sendingModal(current.flow, delivery) });
-    await sendAndShow(s, client, view.id, userId, current.flow, delivery, false);
+    await ack({ response_action: 'update', view: sendingModal(current.request, delivery) });
+    await sendAndShow(s, client, view.id, userId, current.request, delivery, false);
   };
 }
 

@@ -1,8 +1,9 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Services } from '../../../services.js';
-import { publishHome } from '../../home.js';
+import { chosenDelivery } from '../../input/view-state.js';
+import { publishHome } from '../../presenters/home-tab.js';
 import { BLOCK } from '../../ids.js';
-import { chooseDeliveryError, chosenDelivery } from '../../views/modals.js';
+import { chooseDeliveryError } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
 /** The Home tab's delivery preference was saved. */

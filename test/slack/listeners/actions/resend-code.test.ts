@@ -7,7 +7,7 @@ import { parseConfig } from '../../../../src/config.js';
 import { createLogger } from '../../../../src/logger.js';
 import { buildServices, type Services } from '../../../../src/services.js';
 import { resendCode, switchDelivery } from '../../../../src/slack/listeners/actions/resend-code.js';
-import { flowMetadata } from '../../../../src/slack/views/modals.js';
+import { requestMetadata } from '../../../../src/slack/views/modals.js';
 import { openStore, type Store } from '../../../../src/store/index.js';
 import { TestClock } from '../../../helpers/clock.js';
 import { testEnv, USERS } from '../../../helpers/harness.js';
@@ -71,20 +71,20 @@ function click(clicker: string, viewId: string, metadata: string, hash = '170000
 
 /** Alice's open login window: a code is out; returns its request id. */
 async function aliceWindow(): Promise<string> {
-  const begun = await s.challenges.begin(USERS.alice, 'login');
+  const begun = await s.requests.open(USERS.alice, 'login');
   if (!begun.ok) throw new Error(begun.reason);
-  const sent = await s.challenges.send(USERS.alice, begun.flow.flowId, 'sms');
+  const sent = await s.sender.send(USERS.alice, begun.request.requestId, 'sms');
   if (!sent.ok) throw new Error(sent.reason);
   clock.advance(60_000); // past the resend cooldown
-  return begun.flow.flowId;
+  return begun.request.requestId;
 }
 
 describe('Resend code / switch delivery', () => {
   // Rule: the update after a click carries the view's hash, so Slack refuses it if the window changed meanwhile.
   test("the owner's click updates the window with the view's hash", async () => {
-    const flowId = await aliceWindow();
+    const requestId = await aliceWindow();
     const { calls, client } = fakeClient();
-    await switchDelivery(s)({ ...click(USERS.alice, 'VALICE01', flowMetadata(flowId), 'hash-seen-by-alice'), client });
+    await switchDelivery(s)({ ...click(USERS.alice, 'VALICE01', requestMetadata(requestId), 'hash-seen-by-alice'), client });
     expect(provider.sent.map((x) => x.delivery)).toEqual(['sms', 'voice']);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ method: 'views.update', args: { view_id: 'VALICE01', hash: 'hash-seen-by-alice' } });
@@ -93,9 +93,9 @@ describe('Resend code / switch delivery', () => {
 
   // Rule: hash_conflict means a newer view is already there: no error, and nothing more is shown over it.
   test('hash_conflict is quiet: no error view, no error log', async () => {
-    const flowId = await aliceWindow();
+    const requestId = await aliceWindow();
     const { calls, client } = fakeClient(() => 'hash_conflict');
-    await resendCode(s)({ ...click(USERS.alice, 'VALICE01', flowMetadata(flowId)), client });
+    await resendCode(s)({ ...click(USERS.alice, 'VALICE01', requestMetadata(requestId)), client });
     expect(calls.map((c) => c.method)).toEqual(['views.update']);
     expect(logs.lines().filter((l) => l.level >= 50)).toEqual([]);
     expect(logs.lines().some((l) => l.msg.includes('changed meanwhile'))).toBe(true);
@@ -103,23 +103,23 @@ describe('Resend code / switch delivery', () => {
 
   // Rule: a click sent as Bob on Alice's window (a forged payload) changes nothing in that window.
   test("a click on someone else's window never updates it", async () => {
-    const flowId = await aliceWindow();
+    const requestId = await aliceWindow();
     const { calls, client } = fakeClient();
-    await resendCode(s)({ ...click(USERS.bob, 'VALICE01', flowMetadata(flowId)), client });
+    await resendCode(s)({ ...click(USERS.bob, 'VALICE01', requestMetadata(requestId)), client });
     expect(calls.filter((c) => c.method === 'views.update')).toEqual([]);
     expect(calls).toMatchObject([{ method: 'views.push', args: { trigger_id: `trigger-of-${USERS.bob}` } }]);
     expect(provider.sent).toHaveLength(1);
     // Alice's request is untouched: her code still works.
-    expect(await s.challenges.verify(USERS.alice, flowId, provider.lastCode())).toMatchObject({ ok: true, scope: 'login' });
+    expect(await s.verifier.verify(USERS.alice, requestId, provider.lastCode())).toMatchObject({ ok: true, scope: 'login' });
   });
 
   // Rule: Bob's own live request does not let him aim its result at Alice's window: Slack refuses a hash he never saw.
   test("Bob's own request id on Alice's window id: the update needs the hash Bob never saw", async () => {
     await aliceWindow();
-    const bobs = await s.challenges.begin(USERS.bob, 'login');
+    const bobs = await s.requests.open(USERS.bob, 'login');
     if (!bobs.ok) throw new Error(bobs.reason);
     const { calls, client } = fakeClient((args) => (args.hash === 'alice-hash' ? undefined : 'hash_conflict'));
-    await resendCode(s)({ ...click(USERS.bob, 'VALICE01', flowMetadata(bobs.flow.flowId), 'made-up-hash'), client });
+    await resendCode(s)({ ...click(USERS.bob, 'VALICE01', requestMetadata(bobs.request.requestId), 'made-up-hash'), client });
     expect(calls).toMatchObject([{ method: 'views.update', args: { view_id: 'VALICE01', hash: 'made-up-hash' } }]);
   });
 });

@@ -1,0 +1,102 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditLog } from './audit.js';
+import type { Lockout } from './lockout.js';
+import { maskPhone, type PhoneDirectory } from './phones.js';
+import { ProviderError, type Clock, type CodeProvider, type Counters, type Delivery, type Scope } from './ports.js';
+import type { Refusal } from './refusals.js';
+import type { Challenge, Opened, Request, Requests } from './requests.js';
+import type { Sessions } from './sessions.js';
+
+export interface SendPolicy {
+  codeDigits: number;
+  codeTtlMs: number;
+  resendCooldownMs: number;
+  maxSendsPerHour: number;
+}
+
+const HOUR_MS = 60 * 60_000;
+
+const keys = {
+  /** Per user, every scope together. */
+  sends: (userId: string) => `sends:${userId}`,
+  /** Per request (so per scope): a new request after a logout or a success sends at once. */
+  cooldown: (requestId: string) => `cooldown:${requestId}`,
+};
+
+/** A new provider scope per challenge: the scope's name, a dash and 12 hex digits (Bandwidth allows 25 characters). */
+export const providerScope = (scope: Scope): string => `${scope}-${randomBytes(6).toString('hex')}`;
+
+/** Sends a code for the user's current request: the first, a resend, or by the other method. */
+export class CodeSender {
+  constructor(
+    private readonly deps: {
+      requests: Requests;
+      counters: Counters;
+      provider: CodeProvider;
+      phones: PhoneDirectory;
+      sessions: Sessions;
+      lockout: Lockout;
+      audit: AuditLog;
+      clock: Clock;
+      policy: SendPolicy;
+    },
+  ) {}
+
+  async send(userId: string, requestId: string, delivery: Delivery): Promise<Opened> {
+    const { deps } = this;
+    // S1. Only the user's current request, in force (see Requests.current).
+    const current = await deps.requests.current(userId, requestId);
+    if (!current.ok) return current;
+    const { request } = current;
+    // S2. Codes go only to a linked phone, and never while the user is locked.
+    const phone = await deps.phones.phoneOf(userId);
+    if (!phone) return { ok: false, reason: 'no_phone' };
+    const lockedUntil = await deps.lockout.lockedUntil(userId);
+    if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
+    // S3. The resend cooldown per request, then the hourly cap per user: each one atomic count, so
+    //     simultaneous sends cannot slip past. A resend never resets a failure count.
+    const refused = await this.takeAllowance(userId, request);
+    if (refused) return refused;
+    // S4. A live challenge takes the new code (its attempts carry over); a granted, dead or expired one
+    //     is replaced by a new challenge under a provider scope of its own.
+    const live = await deps.requests.liveChallenge(request, phone);
+    const challenge: Challenge = live
+      ? { ...live, delivery }
+      : { id: randomUUID(), providerScope: providerScope(request.scope), to: phone, delivery, firstSentAt: 0, lastSentAt: 0 };
+    try {
+      const { codeDigits: digits, codeTtlMs } = deps.policy;
+      await deps.provider.send({ to: phone, scope: challenge.providerScope, purpose: request.scope, delivery, digits, lifetimeMinutes: Math.round(codeTtlMs / 60_000) });
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      await deps.audit.record({ event: 'authn_otp_send_failed', userId, scope: request.scope, outcome: 'error', detail: { delivery, failure: error.failure, status: error.status ?? 0 } });
+      return { ok: false, reason: 'provider', failure: error.failure };
+    }
+
+    const sentAt = deps.clock.now();
+    const sent: Request = { ...request, challenge: { ...challenge, firstSentAt: live ? challenge.firstSentAt : sentAt, lastSentAt: sentAt } };
+    await deps.requests.save(userId, sent);
+    await deps.sessions.rememberDelivery(userId, delivery);
+    await deps.audit.record({
+      event: 'authn_otp_sent',
+      userId,
+      scope: request.scope,
+      outcome: 'success',
+      detail: { delivery, resend: Boolean(live), maskedPhone: maskPhone(phone) },
+    });
+    return { ok: true, request: deps.requests.stateOf(sent, phone, delivery) };
+  }
+
+  private async takeAllowance(userId: string, request: Request): Promise<Refusal | undefined> {
+    const { counters, policy, audit } = this.deps;
+    if (policy.resendCooldownMs > 0) {
+      const cooldown = await counters.increment(keys.cooldown(request.id), policy.resendCooldownMs);
+      if (cooldown.count > 1) return { ok: false, reason: 'cooldown', retryAt: cooldown.resetsAt };
+    }
+    const sends = await counters.increment(keys.sends(userId), HOUR_MS);
+    if (sends.count > policy.maxSendsPerHour) {
+      await audit.record({ event: 'excess_rate_limit_exceeded', userId, scope: request.scope, outcome: 'refused', detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour } });
+      return { ok: false, reason: 'send_limit', retryAt: sends.resetsAt };
+    }
+    return undefined;
+  }
+}
