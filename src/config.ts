@@ -108,7 +108,7 @@ const sectionsSchema = z
       url: z
         .string()
         .default('sqlite://data/state.sqlite')
-        .refine((u) => /^(sqlite|redis|rediss):\/\/./.test(u), { error: 'must start with sqlite://, redis:// or rediss://' }),
+        .refine((u) => /^(sqlite|redis|rediss|postgres|postgresql):\/\/./.test(u), { error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://' }),
     }),
     policy: z.object({
       login_ttl_minutes: intInRange(720, 1, 1440),

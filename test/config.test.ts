@@ -122,6 +122,7 @@ describe('environment overrides', () => {
     });
     expect(config.slack.port).toBe(8080);
     expect(config.store.url).toBe('redis://cache:6379');
+    expect(parseConfig({ fileText: SAMPLE_INI, env: { ...SLACK_ENV, STORE_URL: 'postgres://phonegate@db:5432/phonegate' } }).store.url).toBe('postgres://phonegate@db:5432/phonegate');
     expect(config.policy.code_digits).toBe(8);
     expect(config.policy.admins).toEqual(['U012ABCDEF', 'W034GHIJKL']);
   });
@@ -341,7 +342,7 @@ describe('problem reports', () => {
           BANDWIDTH_API_PASSWORD: undefined,
           NUMBERS_FROM_NUMBER: '555',
           SLACK_SIGNING_SECRET: undefined,
-          STORE_URL: 'postgres://db',
+          STORE_URL: 'mysql://db',
           POLICY_MAX_ATTEMPTS: '0',
           POLICY_ADMINS: 'alice',
         }),
@@ -352,7 +353,7 @@ describe('problem reports', () => {
       '[bandwidth] api_password (env BANDWIDTH_API_PASSWORD): is required with its pair (api_user and api_password go together)',
       '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
       '[slack] signing_secret (env SLACK_SIGNING_SECRET): is required in HTTP mode (or set app_token for Socket Mode)',
-      '[store] url (env STORE_URL): must start with sqlite://, redis:// or rediss://',
+      '[store] url (env STORE_URL): must start with sqlite://, redis://, rediss://, postgres:// or postgresql://',
       '[policy] max_attempts (env POLICY_MAX_ATTEMPTS): must be between 1 and 10',
       '[policy] admins (env POLICY_ADMINS): must list Slack user ids like U012ABCDEF, separated by commas',
     ]);

@@ -4,7 +4,7 @@ import type { Store } from './types.js';
 
 export type { Store } from './types.js';
 
-/** Opens the backend named by `[store] url`: sqlite://path (default) or redis://host:port. */
+/** Opens the backend named by `[store] url`: sqlite://path (default), redis://host:port or postgres://user@host:port/db. */
 export async function openStore(url: string, clock: Clock): Promise<Store> {
   if (url.startsWith('sqlite://')) return openSqliteStore(url, clock);
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
@@ -12,5 +12,9 @@ export async function openStore(url: string, clock: Clock): Promise<Store> {
     const { openRedisStore } = await import('./redis.js');
     return openRedisStore(url, clock);
   }
-  throw new Error(`[store] url must start with sqlite:// or redis://`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresStore } = await import('./postgres.js'); // loaded only when used, as Redis
+    return openPostgresStore(url, clock);
+  }
+  throw new Error(`[store] url must start with sqlite://, redis:// or postgres://`);
 }

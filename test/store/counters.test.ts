@@ -4,18 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
+import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
 import { requireService } from '../helpers/services.js';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
 
 /**
- * The Counters contract (src/core/ports.ts), run against both backends. `increment` must be one
+ * The Counters contract (src/core/ports.ts), run against every backend. `increment` must be one
  * atomic step on each: keyv has no increment, and a read-then-write would lose concurrent updates.
  */
 
 /** No Redis on this machine: its tests are skipped with a note (and fail where REQUIRE_REDIS=1, as in .ci/run). */
 const SKIP_REDIS = !(await requireService('redis', REDIS_URL));
+/** The same for PostgreSQL (REQUIRE_POSTGRES=1). Its tables go in a schema of this run's own. */
+const SKIP_POSTGRES = !(await requireService('postgres', POSTGRES_URL));
+const pgSchema = `counters_${randomUUID().replaceAll('-', '')}`;
 const run = `pg-counters-${randomUUID()}`; // every key this file creates contains this
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-counters-'));
 
@@ -56,12 +60,22 @@ const backends: Backend[] = [
     },
     resetsAtSlackMs: 30,
   },
+  {
+    name: 'PostgreSQL',
+    skip: SKIP_POSTGRES,
+    open: (clock) => openStore(postgresUrl(pgSchema), clock),
+    shortWindowMs: 60_000,
+    // Like SQLite, the statement compares `expires` with the injected clock.
+    passTime: async (clock, ms) => clock.advance(ms),
+    resetsAtSlackMs: 0,
+  },
 ];
 
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   if (!SKIP_REDIS) await deleteRedisKeys(run);
+  if (!SKIP_POSTGRES) await dropPostgresSchema(pgSchema);
 });
 
 describe.each(backends)('Counters on $name', (backend) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
+import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
 import { requireService } from '../helpers/services.js';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -19,6 +20,9 @@ import { TestClock } from '../helpers/clock.js';
 
 /** No Redis on this machine: its tests are skipped with a note (and fail where REQUIRE_REDIS=1, as in .ci/run). */
 const SKIP_REDIS = !(await requireService('redis', REDIS_URL));
+/** The same for PostgreSQL (REQUIRE_POSTGRES=1). Its tables go in a schema of this run's own. */
+const SKIP_POSTGRES = !(await requireService('postgres', POSTGRES_URL));
+const pgSchema = `kv_${randomUUID().replaceAll('-', '')}`;
 const run = `pg-kv-${randomUUID()}`; // every key this file creates contains this
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-kv-'));
 const newDbFile = () => join(dir, `${randomUUID()}.sqlite`);
@@ -45,11 +49,13 @@ async function collect<T>(iterable: AsyncIterable<[string, T]>): Promise<Array<[
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   if (!SKIP_REDIS) await deleteRedisKeys(run);
+  if (!SKIP_POSTGRES) await dropPostgresSchema(pgSchema);
 });
 
 const backends = [
   { name: 'SQLite', skip: false, url: () => `sqlite://${newDbFile()}` },
   { name: 'Redis', skip: SKIP_REDIS, url: () => REDIS_URL },
+  { name: 'PostgreSQL', skip: SKIP_POSTGRES, url: () => postgresUrl(pgSchema) },
 ];
 
 describe.each(backends)('KeyValueStore basics on $name', (backend) => {
