@@ -134,8 +134,13 @@ const sectionsSchema = z
     }),
   });
 
-const schema = sectionsSchema.transform(({ bandwidth: b, ...rest }) => ({
-  ...rest,
+const MINUTE_MS = 60_000;
+
+/**
+ * The one typed, normalised config the code uses: camelCase names, durations in milliseconds. The
+ * file keeps the sample's snake_case keys; the code never sees them.
+ */
+const schema = sectionsSchema.transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, log }) => ({
   bandwidth: {
     accountId: b.account_id,
     auth:
@@ -147,6 +152,33 @@ const schema = sectionsSchema.transform(({ bandwidth: b, ...rest }) => ({
     mfaBaseUrl: b.mfa_base_url.replace(/\/+$/, ''),
     timeoutMs: b.timeout_seconds * 1000,
   },
+  numbers: { fromNumber: numbers.from_number, userNumber: numbers.user_number || undefined },
+  slack: {
+    botToken: slack.bot_token,
+    signingSecret: slack.signing_secret,
+    appToken: slack.app_token,
+    port: slack.port,
+    /** Socket Mode serves /healthz only when a port was given. */
+    portSet: slack.port_set,
+    apiUrl: slack.api_url,
+    appName: slack.app_name,
+  },
+  phones,
+  store,
+  policy: {
+    ttlMs: { login: p.login_ttl_minutes * MINUTE_MS, admin: p.admin_ttl_minutes * MINUTE_MS },
+    codeDigits: p.code_digits,
+    codeTtlMs: p.code_ttl_minutes * MINUTE_MS,
+    maxAttempts: p.max_attempts,
+    resendCooldownMs: p.resend_cooldown_seconds * 1000,
+    maxSendsPerHour: p.max_sends_per_hour,
+    lockoutFailures: p.lockout_failures,
+    lockoutMs: p.lockout_minutes * MINUTE_MS,
+    admins: p.admins,
+    /** [policy] allowed_country_codes: calling codes like 1 or 44. */
+    allowedCallingCodes: p.allowed_country_codes,
+  },
+  log,
 }));
 
 export type Config = Readonly<z.output<typeof schema>>;
@@ -312,8 +344,8 @@ export function startupNotes(config: Config): string[] {
   if (config.bandwidth.auth.kind === 'basic') {
     notes.push('[bandwidth] uses Basic auth (api_user/api_password): Bandwidth retires Basic-auth API users on 2026-12-02; set client_id and client_secret (OAuth2) instead');
   }
-  if (config.numbers.user_number) {
-    notes.push(`[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.user_number)})`);
+  if (config.numbers.userNumber) {
+    notes.push(`[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.userNumber)})`);
   }
   return notes;
 }

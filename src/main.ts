@@ -1,8 +1,7 @@
-import { createBandwidthProvider } from './bandwidth/index.js';
+import { compose } from './compose.js';
 import { ConfigError, loadConfig, startupNotes, type Config } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
-import { createApp } from './slack/app.js';
 import { startFailure } from './slack/socket-mode.js';
 import { openStore } from './store/index.js';
 
@@ -27,10 +26,8 @@ async function main(): Promise<void> {
     logger.fatal({ err: error, store: config.store.url.split('://')[0] }, 'cannot open the store');
     process.exit(1);
   });
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
-  const bot = createApp(config, {
+  const bot = compose(config, {
     store,
-    provider,
     clock,
     logger,
     onSocketLost: (error) => {
@@ -39,26 +36,22 @@ async function main(): Promise<void> {
     },
   });
 
-  // Expired rows (SQLite never deletes them itself) and audit events beyond the count bound.
   const purge = () =>
-    Promise.all([store.purgeExpired(), bot.services.trail.trim()]).then(
-      ([expired, trimmed]) => expired + trimmed > 0 && logger.info({ expired, trimmed }, 'purged old state'),
+    bot.purge().then(
+      ({ expired, trimmed }) => expired + trimmed > 0 && logger.info({ expired, trimmed }, 'purged old state'),
       (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
     );
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
 
   let port: number | undefined;
   try {
-    port = await bot.start(); // Socket Mode: resolves once Slack said hello on the link; port is then /healthz's, if served
+    port = await bot.start();
   } catch (error) {
     logger.fatal({ err: error }, startFailure(error));
     await store.close();
     process.exit(1);
   }
-  logger.info(
-    { mode: config.slack.app_token ? 'socket' : 'http', port, auth: config.bandwidth.auth.kind },
-    'ready',
-  );
+  logger.info({ mode: config.slack.appToken ? 'socket' : 'http', port, auth: config.bandwidth.auth.kind }, 'ready');
   void purge(); // after listening: trimming the audit trail reads all its keys, which need not delay start-up
 
   let stopping = false;

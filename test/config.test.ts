@@ -67,9 +67,9 @@ describe("the sample's config.ini", () => {
       mfaBaseUrl: 'https://mfa.bandwidth.com/api/v1',
       timeoutMs: 10_000,
     });
-    expect(config.numbers).toEqual({ from_number: '+15553330100', user_number: '+12015550101' });
-    expect(config.slack.bot_token).toBe('xoxb-test-bot-token');
-    expect(config.slack.signing_secret).toBe('test-signing-secret');
+    expect(config.numbers).toEqual({ fromNumber: '+15553330100', userNumber: '+12015550101' });
+    expect(config.slack.botToken).toBe('xoxb-test-bot-token');
+    expect(config.slack.signingSecret).toBe('test-signing-secret');
   });
 
   // Rule: the shipped template is valid INI; left blank (Slack keys from env), it only yields problems for the blank keys.
@@ -96,9 +96,9 @@ describe("the sample's config.ini", () => {
       .replace(/^app_token =$/m, 'app_token = xapp-1');
     const config = parseConfig({ fileText: filled, env: {} });
     expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'u', password: 'p#1;2' });
-    expect(config.slack.app_token).toBe('xapp-1');
+    expect(config.slack.appToken).toBe('xapp-1');
     expect(config.slack.port).toBe(3000);
-    expect(config.policy.code_digits).toBe(6);
+    expect(config.policy.codeDigits).toBe(6);
   });
 });
 
@@ -110,7 +110,7 @@ describe('environment overrides', () => {
       env: { ...SLACK_ENV, BANDWIDTH_ACCOUNT_ID: '1234567', NUMBERS_FROM_NUMBER: '+15559990000', BANDWIDTH_API_PASSWORD: 'from-env' },
     });
     expect(config.bandwidth.accountId).toBe('1234567');
-    expect(config.numbers.from_number).toBe('+15559990000');
+    expect(config.numbers.fromNumber).toBe('+15559990000');
     expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'sample-api-user', password: 'from-env' });
   });
 
@@ -123,7 +123,7 @@ describe('environment overrides', () => {
     expect(config.slack.port).toBe(8080);
     expect(config.store.url).toBe('redis://cache:6379');
     expect(parseConfig({ fileText: SAMPLE_INI, env: { ...SLACK_ENV, STORE_URL: 'postgres://phonegate@db:5432/phonegate' } }).store.url).toBe('postgres://phonegate@db:5432/phonegate');
-    expect(config.policy.code_digits).toBe(8);
+    expect(config.policy.codeDigits).toBe(8);
     expect(config.policy.admins).toEqual(['U012ABCDEF', 'W034GHIJKL']);
   });
 
@@ -155,25 +155,25 @@ describe('defaults', () => {
     const config = parseConfig({ env: ENV_ONLY });
     expect(config.bandwidth.mfaBaseUrl).toBe('https://mfa.bandwidth.com/api/v1');
     expect(config.bandwidth.timeoutMs).toBe(10_000);
-    expect(config.slack.api_url).toBe('https://slack.com/api/');
+    expect(config.slack.apiUrl).toBe('https://slack.com/api/');
     expect(config.slack.port).toBe(3000);
-    expect(config.slack.app_name).toBe('PhoneGate');
-    expect(config.slack.app_token).toBeUndefined();
-    expect(config.numbers.user_number).toBe('');
+    expect(config.slack.appName).toBe('PhoneGate');
+    expect(config.slack.appToken).toBeUndefined();
+    expect(config.numbers.userNumber).toBeUndefined();
     expect(config.phones).toEqual({});
     expect(config.store.url).toBe('sqlite://data/state.sqlite');
+    // One normalised shape for the code: camelCase, durations in milliseconds.
     expect(config.policy).toEqual({
-      login_ttl_minutes: 720,
-      admin_ttl_minutes: 15,
-      code_digits: 6,
-      code_ttl_minutes: 5,
-      max_attempts: 5,
-      resend_cooldown_seconds: 30,
-      max_sends_per_hour: 5,
-      lockout_failures: 10,
-      lockout_minutes: 15,
+      ttlMs: { login: 720 * 60_000, admin: 15 * 60_000 },
+      codeDigits: 6,
+      codeTtlMs: 5 * 60_000,
+      maxAttempts: 5,
+      resendCooldownMs: 30_000,
+      maxSendsPerHour: 5,
+      lockoutFailures: 10,
+      lockoutMs: 15 * 60_000,
       admins: [],
-      allowed_country_codes: ['1'],
+      allowedCallingCodes: ['1'],
     });
   });
 
@@ -190,7 +190,7 @@ describe('defaults', () => {
 
   // Rule: allowed_country_codes is a comma list; spaces and a leading "+" are dropped.
   test('allowed_country_codes is parsed as a list', () => {
-    expect(parseConfig({ env: envWith({ POLICY_ALLOWED_COUNTRY_CODES: '+1, 44 ,353' }) }).policy.allowed_country_codes).toEqual(['1', '44', '353']);
+    expect(parseConfig({ env: envWith({ POLICY_ALLOWED_COUNTRY_CODES: '+1, 44 ,353' }) }).policy.allowedCallingCodes).toEqual(['1', '44', '353']);
   });
 });
 
@@ -206,13 +206,25 @@ describe('policy ranges', () => {
     ['admin_ttl_minutes', 1, 60],
     ['login_ttl_minutes', 1, 1440],
   ];
+  /** Where each key lands in the normalised config, in the key's own unit. */
+  const read: Record<string, (p: Config['policy']) => number> = {
+    code_digits: (p) => p.codeDigits,
+    code_ttl_minutes: (p) => p.codeTtlMs / 60_000,
+    max_attempts: (p) => p.maxAttempts,
+    resend_cooldown_seconds: (p) => p.resendCooldownMs / 1000,
+    max_sends_per_hour: (p) => p.maxSendsPerHour,
+    lockout_failures: (p) => p.lockoutFailures,
+    lockout_minutes: (p) => p.lockoutMs / 60_000,
+    admin_ttl_minutes: (p) => p.ttlMs.admin / 60_000,
+    login_ttl_minutes: (p) => p.ttlMs.login / 60_000,
+  };
 
   // Rule: both ends of each range are accepted, as numbers.
   test.each(ranges)('%s accepts %i and %i', (key, min, max) => {
     const envName = `POLICY_${key.toUpperCase()}`;
-    const policy = (value: number) => parseConfig({ env: envWith({ [envName]: String(value) }) }).policy as unknown as Record<string, unknown>;
-    expect(policy(min)[key]).toBe(min);
-    expect(policy(max)[key]).toBe(max);
+    const policy = (value: number) => parseConfig({ env: envWith({ [envName]: String(value) }) }).policy;
+    expect(read[key]!(policy(min))).toBe(min);
+    expect(read[key]!(policy(max))).toBe(max);
   });
 
   // Rule: one below the minimum and one above the maximum are each rejected with a single line naming key, env and range.
@@ -284,8 +296,8 @@ describe('Slack settings', () => {
   // Rule: with an app-level token (Socket Mode) the signing secret may be left out.
   test('app_token makes signing_secret optional', () => {
     const config = parseConfig({ env: envWith({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0-123-abc' }) });
-    expect(config.slack.app_token).toBe('xapp-1-A0-123-abc');
-    expect(config.slack.signing_secret).toBeUndefined();
+    expect(config.slack.appToken).toBe('xapp-1-A0-123-abc');
+    expect(config.slack.signingSecret).toBeUndefined();
   });
 
   // Rule: token kinds are checked by prefix: bot_token xoxb-, app_token xapp-.
@@ -309,7 +321,7 @@ describe('phone numbers must be E.164', () => {
 
   // Rule: user_number may be empty, but when set it must be E.164 too.
   test('user_number: empty is fine, a bad number is not', () => {
-    expect(parseConfig({ env: envWith({ NUMBERS_USER_NUMBER: '' }) }).numbers.user_number).toBe('');
+    expect(parseConfig({ env: envWith({ NUMBERS_USER_NUMBER: '' }) }).numbers.userNumber).toBeUndefined();
     const problems = problemsOf(envWith({ NUMBERS_USER_NUMBER: '555-333-0101' }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^\[numbers\] user_number \(env NUMBERS_USER_NUMBER\): /);
@@ -387,13 +399,13 @@ describe('the result is deeply frozen', () => {
   test('writes throw', () => {
     const config = parseConfig({ env: envWith({ POLICY_ADMINS: 'U012ABCDEF' }) });
     expect(() => {
-      (config.policy as { max_attempts: number }).max_attempts = 99;
+      (config.policy as { maxAttempts: number }).maxAttempts = 99;
     }).toThrow(TypeError);
     expect(() => (config.policy.admins as string[]).push('U0EVIL0001')).toThrow(TypeError);
     expect(() => {
       (config.bandwidth.auth as { password?: string }).password = 'changed';
     }).toThrow(TypeError);
-    expect(config.policy.max_attempts).toBe(5);
+    expect(config.policy.maxAttempts).toBe(5);
     expect(config.policy.admins).toEqual(['U012ABCDEF']);
   });
 });
@@ -417,7 +429,7 @@ describe('loadConfig', () => {
     writeFileSync(file, SAMPLE_INI);
     const config = loadConfig({ ...SLACK_ENV, CONFIG_FILE: file, NUMBERS_USER_NUMBER: '+12015550199' });
     expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'sample-api-user', password: 'ab#cd;ef' });
-    expect(config.numbers.user_number).toBe('+12015550199');
+    expect(config.numbers.userNumber).toBe('+12015550199');
   });
 
   // Rule: a CONFIG_FILE that does not exist is an error naming the file, not a silent fall-back to env only.
@@ -449,7 +461,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...ENV_ONLY });
     expect(config.bandwidth.accountId).toBe('9900000');
     expect(config.bandwidth.auth).toEqual({ kind: 'basic', username: 'env-api-user', password: 'env-api-password' });
-    expect(config.numbers.from_number).toBe('+15553330100');
+    expect(config.numbers.fromNumber).toBe('+15553330100');
   });
 
   // Rule: when there is no config.ini and settings are missing, the problems end with a hint to create one.
@@ -467,10 +479,10 @@ describe('blank and odd values', () => {
   // Rule: a blank value is "not set": a blank cooldown must not silently become 0 (no cooldown).
   test('blank numbers fall back to their defaults', () => {
     const config = parseConfig({ fileText: '', env: envWith({ POLICY_RESEND_COOLDOWN_SECONDS: '', SLACK_PORT: ' ' }) });
-    expect(config.policy.resend_cooldown_seconds).toBe(30);
+    expect(config.policy.resendCooldownMs).toBe(30_000);
     expect(config.slack.port).toBe(3000);
     const fromFile = parseConfig({ fileText: '[policy]\nresend_cooldown_seconds =\n', env: envWith({}) });
-    expect(fromFile.policy.resend_cooldown_seconds).toBe(30);
+    expect(fromFile.policy.resendCooldownMs).toBe(30_000);
   });
 
   // Rule: only plain whole numbers count: hex, decimals and exponents are mistakes.
@@ -603,7 +615,7 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
 
   // Rule: from_number is the sender, not a person's phone: a toll-free sending number is fine.
   test('from_number is not held to these rules', () => {
-    expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.from_number).toBe('+18005550100');
+    expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.fromNumber).toBe('+18005550100');
   });
 });
 

@@ -10,6 +10,9 @@ export type Scope = (typeof SCOPES)[number];
 export const DELIVERIES = ['sms', 'voice'] as const;
 export type Delivery = (typeof DELIVERIES)[number];
 
+/** The method a "switch" button offers. */
+export const otherDelivery = (delivery: Delivery): Delivery => (delivery === 'sms' ? 'voice' : 'sms');
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;

@@ -2,33 +2,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
 import type { Config } from '../config.js';
-import { systemClock, type Clock, type CodeProvider } from '../core/ports.js';
+import { systemClock } from '../core/ports.js';
 import { boltLogger, type Logger } from '../logger.js';
-import { buildServices, type Services } from '../services.js';
-import type { Store } from '../store/index.js';
-import { SLACK_DEADLINE_MS } from './deadline.js';
-import { registerListeners } from './listeners/index.js';
-import { SlackNotifier } from './notifier.js';
 import { createReceiver, healthz, serveHealthz } from './receiver.js';
-import { onlyOnce } from './replay.js';
 import { BoundedSocketModeReceiver, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
-export interface AppDeps {
-  store: Store;
-  provider: CodeProvider;
-  clock: Clock;
+export interface SlackAppDeps {
   logger: Logger;
-  /** Override only in tests, to exercise the late path without waiting seconds. */
-  slackDeadlineMs?: number;
+  /** For /healthz: resolves when the store answers. */
+  ping: () => Promise<void>;
   /** Socket Mode start-up tries; override only in tests. */
-  socketRetry?: SocketRetry;
+  socketRetry?: SocketRetry | undefined;
   /** Socket Mode: the link dropped and could not be restored (main.ts exits). */
-  onSocketLost?: (error: SocketStartError) => void;
+  onSocketLost?: ((error: SocketStartError) => void) | undefined;
 }
 
-export interface Bot {
+export interface SlackApp {
   app: App;
-  services: Services;
   /**
    * HTTP mode: listens on `port` (default `[slack] port`; 0 picks a free one) and returns the port.
    * Socket Mode: serves /healthz on `[slack] port` if it was set (0 picks a free one) and returns that
@@ -38,41 +28,20 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-/** Builds the whole bot from config and its outside parts. The only place that knows Bolt's App. */
-export function createApp(config: Config, deps: AppDeps): Bot {
-  const { clock, logger, store } = deps;
+/** Bolt's App on the receiver `[slack]` asks for (HTTP or Socket Mode). Listeners are registered by compose.ts. */
+export function createSlackApp(config: Config, { logger, ping, socketRetry, onSocketLost }: SlackAppDeps): SlackApp {
   const bolt = boltLogger(logger);
   // Request signatures are checked against real time, as Bolt itself does, whatever clock the core uses.
-  const receiver = createReceiver({
-    config,
-    clock: systemClock,
-    logger: bolt,
-    ping: () => store.ping(),
-    log: logger,
-    socketRetry: deps.socketRetry,
-    onSocketLost: deps.onSocketLost,
-  });
+  const receiver = createReceiver({ config, clock: systemClock, logger: bolt, ping, log: logger, socketRetry, onSocketLost });
   const app = new App({
-    token: config.slack.bot_token,
+    token: config.slack.botToken,
     receiver,
     logger: bolt,
     // Interactive calls must be quick (a trigger_id lives 3 s); a slow retry helps nobody.
-    clientOptions: { slackApiUrl: config.slack.api_url, timeout: 5000, retryConfig: { retries: 0 } },
+    clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: 5000, retryConfig: { retries: 0 } },
     // auth.test runs in start(), so a bad token or api_url stops start-up with a clear error.
     deferInitialization: true,
   });
-  const notifier = new SlackNotifier(app.client, logger, () => clock.now());
-  const services = buildServices(config, {
-    store,
-    provider: deps.provider,
-    clock,
-    logger,
-    notifier,
-    slackDeadlineMs: deps.slackDeadlineMs ?? SLACK_DEADLINE_MS,
-  });
-  // Before any listener: a request seen before runs nothing (invariant 9).
-  app.use(onlyOnce(services, store.counters));
-  registerListeners(app, services);
   app.error(async (error) => {
     logger.error({ err: error }, 'unhandled error in a listener');
   });
@@ -80,12 +49,11 @@ export function createApp(config: Config, deps: AppDeps): Bot {
   let health: Server | undefined;
   return {
     app,
-    services,
     async start(port?: number) {
       await app.init();
       if (receiver instanceof BoundedSocketModeReceiver) {
-        if (port !== undefined || config.slack.port_set) {
-          health = await serveHealthz(port ?? config.slack.port, healthz(() => store.ping(), () => receiver.state));
+        if (port !== undefined || config.slack.portSet) {
+          health = await serveHealthz(port ?? config.slack.port, healthz(ping, () => receiver.state));
         }
         try {
           await app.start();

@@ -3,7 +3,7 @@ import { HTTPReceiver, type Logger as BoltLogger, type Receiver } from '@slack/b
 import type { Config } from '../config.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../logger.js';
-import { httpDelivery, socketDelivery } from './replay.js';
+import { httpDelivery, socketDelivery } from './middleware/replay.js';
 import { BoundedSocketModeReceiver, SOCKET_RETRY, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
 /** Slack's rule: a request more than five minutes from our clock, either way, may be a replay. */
@@ -26,12 +26,12 @@ export interface ReceiverOptions {
 /** Socket Mode when `[slack] app_token` is set, else HTTP on `[slack] port`. */
 export function createReceiver({ config, clock, logger, ping, log, socketRetry, onSocketLost }: ReceiverOptions): Receiver {
   const { slack } = config;
-  if (slack.app_token) {
+  if (slack.appToken) {
     return new BoundedSocketModeReceiver({
-      appToken: slack.app_token,
+      appToken: slack.appToken,
       logger,
       // apps.connections.open goes to [slack] api_url too.
-      installerOptions: { clientOptions: { slackApiUrl: slack.api_url } },
+      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
       customPropertiesExtractor: socketDelivery,
       retry: socketRetry ?? SOCKET_RETRY,
       log,
@@ -39,7 +39,7 @@ export function createReceiver({ config, clock, logger, ping, log, socketRetry, 
     });
   }
   const receiver = new HTTPReceiver({
-    signingSecret: slack.signing_secret!,
+    signingSecret: slack.signingSecret!,
     endpoints: '/slack/events',
     port: slack.port,
     logger,

@@ -22,7 +22,7 @@ const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></he
 
 function makeProvider(auth: 'basic' | 'oauth') {
   const config = parseConfig({ env: testEnv(auth) });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
+  return createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, new TestClock(), 'PhoneGate');
 }
 const verify = (auth: 'basic' | 'oauth') => makeProvider(auth).verify({ to: PHONE, scope: 'login-3fa9c1e2', code: '918273', windowMinutes: 3 });
 const tokenOk = () => nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 });

@@ -34,7 +34,7 @@ function makeProvider(auth: 'basic' | 'oauth', timeoutSeconds: number) {
     BANDWIDTH_OAUTH_TOKEN_URL: `${server!.origin}${TOKEN_PATH}`,
   });
   const config = parseConfig({ env });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
+  return createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, new TestClock(), 'PhoneGate');
 }
 
 type Operation = 'send' | 'verify';

@@ -35,7 +35,7 @@ const FORBIDDEN: Record<string, string> = {
 
 function makeProvider(auth: 'basic' | 'oauth', extraEnv: Record<string, string> = {}) {
   const config = parseConfig({ env: testEnv(auth, extraEnv) });
-  return createBandwidthProvider(config.bandwidth, config.numbers.from_number, new TestClock(), 'PhoneGate');
+  return createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, new TestClock(), 'PhoneGate');
 }
 
 type Operation = 'send' | 'verify';

@@ -19,7 +19,7 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 function makeProvider(auth: 'basic' | 'oauth', extraEnv: Record<string, string> = {}, clock = new TestClock()) {
   const env = testEnv(auth, extraEnv);
   const config = parseConfig({ env });
-  return { env, clock, provider: createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name) };
+  return { env, clock, provider: createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName) };
 }
 
 const smsRequest: SendCodeRequest = { to: PHONE, scope: 'login-0a1b2c3d4e5f', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 };

@@ -27,7 +27,7 @@ describe('/login, end to end over a signed HTTP receiver', () => {
     expect(choice.view.callback_id).toBe('delivery_choice');
     expect(viewText(choice.view)).toContain('•••• 0101');
     expect(viewText(choice.view)).not.toContain(PHONES.alice);
-    expect(h.slack.callsOf('views.open')[0]!.authorization).toBe(`Bearer ${h.config.slack.bot_token}`);
+    expect(h.slack.callsOf('views.open')[0]!.authorization).toBe(`Bearer ${h.config.slack.botToken}`);
 
     const chosen = await h.requests.chooseDelivery(USERS.alice, choice, 'sms');
     expect(chosen.json.response_action).toBe('update');

@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { createBandwidthProvider } from '../../src/bandwidth/mfa-provider.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createApp, type Bot } from '../../src/slack/app.js';
+import { compose, type Bot } from '../../src/compose.js';
 import { SocketStartError, startFailure, type SocketRetry } from '../../src/slack/socket-mode.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
@@ -280,9 +280,9 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
       strays.push(uri);
       return [200, { ok: false, error: 'invalid_auth' }];
     });
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
+  const provider = createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName);
   const lost: SocketStartError[] = [];
-  const bot = createApp(config, { store, provider, clock, logger, socketRetry: options.socketRetry, onSocketLost: (error) => lost.push(error) });
+  const bot = compose(config, { store, provider, clock, logger, socketRetry: options.socketRetry, onSocketLost: (error) => lost.push(error) });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -340,7 +340,7 @@ function errorLogs(logs: LogCapture): Array<Record<string, any>> {
 describe('Socket Mode, against a local stand-in of Slack', () => {
   test('start-up opens a link through the configured api_url with the app token; a gated command is refused with a pointer to /login', async () => {
     const { config, slack, server, requests, strays, started, logs } = await harness();
-    expect(config.slack.signing_secret).toBeUndefined();
+    expect(config.slack.signingSecret).toBeUndefined();
     expect(started).toBeUndefined();
 
     // auth.test with the bot token, then apps.connections.open with the app token, both at api_url.

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { createBandwidthProvider } from '../../src/bandwidth/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createApp, type Bot } from '../../src/slack/app.js';
+import { compose, type Bot } from '../../src/compose.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
 import { FakeBandwidth, type BandwidthAuth } from './fake-bandwidth.js';
@@ -91,8 +90,8 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
     auth === 'basic' ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret };
   const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: bandwidthAuth }).install();
   const slack = new FakeSlack().install();
-  const provider = createBandwidthProvider(config.bandwidth, config.numbers.from_number, clock, config.slack.app_name);
-  const bot = createApp(config, { store, provider, clock, logger, slackDeadlineMs: options.slackDeadlineMs });
+  // The real Bandwidth adapter (compose builds it), against the fake at Bandwidth's URLs.
+  const bot = compose(config, { store, clock, logger, slackDeadlineMs: options.slackDeadlineMs });
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { causeOf, SocketStartError, startFailure } from '../../src/slack/socket-mode.js';
-import { claimKey, UNCLAIMED_COMMANDS } from '../../src/slack/replay.js';
+import { claimKey, UNCLAIMED_COMMANDS } from '../../src/slack/middleware/replay.js';
 
 describe('causeOf: a failed try in a few words', () => {
   test('a network error code buried in causes, as fetch reports a failed DNS lookup', () => {

@@ -1,6 +1,6 @@
 import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Scope } from '../../core/ports.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../compose.js';
 import { ephemeral } from '../reply.js';
 import { notAnAdmin } from '../views/admin-text.js';
 import { loginRequired, unavailable } from '../views/text.js';
@@ -11,7 +11,7 @@ import { loginRequired, unavailable } from '../views/text.js';
  * One store read. On refusal the reply goes in the acknowledgement itself and the command never runs;
  * if the store cannot be read, the command is refused too (fail closed).
  */
-export function gate(scope: Scope, services: Services): Middleware<SlackCommandMiddlewareArgs> {
+export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' | 'sessions'>): Middleware<SlackCommandMiddlewareArgs> {
   return async ({ ack, command, next }) => {
     let live: boolean;
     try {
@@ -36,7 +36,7 @@ export function gate(scope: Scope, services: Services): Middleware<SlackCommandM
  * Listener middleware for /admin: only users in `[policy] admins` get past, before anything else
  * happens (no code is sent to anyone else). Refusals are audited.
  */
-export function adminsOnly(services: Services): Middleware<SlackCommandMiddlewareArgs> {
+export function adminsOnly(services: Pick<Services, 'admin' | 'audit' | 'logger'>): Middleware<SlackCommandMiddlewareArgs> {
   return async ({ ack, command, next }) => {
     if (services.admin.isAdmin(command.user_id)) {
       await next();

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { maskPhone } from '../../core/phones.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../compose.js';
 import { homeView } from '../views/home.js';
 import type { Status } from '../views/text.js';
 

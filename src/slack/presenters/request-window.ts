@@ -2,11 +2,11 @@ import type { types, webApi } from '@slack/bolt';
 import type { Delivery } from '../../core/ports.js';
 import type { Refusal, RefusalReason } from '../../core/refusals.js';
 import type { RequestState } from '../../core/requests.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../compose.js';
 import { updateView } from '../view-update.js';
 import { deliveryName, scopeTitle } from '../views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from '../views/modals.js';
-import { alreadyLoggedIn, refusal, unavailable } from '../views/text.js';
+import { alreadyLoggedIn, refusal, unavailable, type Unavailable } from '../views/text.js';
 
 /**
  * The request window: the modal a user proves possession in, shared by /login, /admin, the delivery
@@ -17,7 +17,7 @@ import { alreadyLoggedIn, refusal, unavailable } from '../views/text.js';
 type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
 
 /** A refusal as the sentence the user reads. */
-export function explain(s: Pick<Services, 'clock' | 'config'>, r: Refusal): string {
+export function explain(s: Pick<Services, 'clock' | 'config'>, r: Refusal | Unavailable): string {
   return refusal(r, s.clock.now(), s.config.policy.admins);
 }
 
@@ -75,6 +75,10 @@ async function viewAfterSend(s: Deps, userId: string, request: Pick<RequestState
 
 /** Refusals after which the request can go on in the same window (wait, limit, provider trouble, a dead or used code). */
 const RECOVERABLE: ReadonlySet<RefusalReason> = new Set(['cooldown', 'send_limit', 'provider', 'dead', 'no_code', 'code_expired', 'already_used']);
+
+/** Whether the user can go on in the same window after this refusal (a code entry may show it under the input). */
+export const windowStaysOpen = (reason: RefusalReason | Unavailable['reason']): boolean =>
+  reason === 'malformed' || reason === 'wrong_code' || reason === 'unavailable' || RECOVERABLE.has(reason);
 
 /**
  * A refusal that leaves the request open keeps the user in the window: the code entry if a code still

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { KeyValueStore } from '../../core/ports.js';
 import { KEEP_MS } from '../../core/requests.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../compose.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import { postToResponseUrl } from '../reply.js';
 import { refusal, unavailable } from '../views/text.js';

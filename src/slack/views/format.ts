@@ -17,11 +17,14 @@ export function slackTime(ms: number): string {
   return `<!date^${seconds}^{time}|${new Date(ms).toISOString()}>`;
 }
 
+/** The one wording of each delivery method, in a sentence ("by text message") and as a choice. */
 export const deliveryName: Record<Delivery, string> = { sms: 'text message', voice: 'voice call' };
+export const deliveryChoice: Record<Delivery, { label: string; description: string }> = {
+  sms: { label: 'Text message (SMS)', description: 'A text with the code' },
+  voice: { label: 'Voice call', description: 'A call that reads the code aloud' },
+};
 
 export const scopeTitle: Record<Scope, string> = { login: 'Log in', admin: 'Admin step-up' };
-
-export const scopeName: Record<Scope, string> = { login: 'login', admin: 'admin' };
 
 export function mentionList(userIds: readonly string[]): string {
   return userIds.map((id) => `<@${id}>`).join(', ');

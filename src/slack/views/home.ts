@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { ACTION } from '../ids.js';
-import { deliveryName, formatDuration, scopeName } from './format.js';
+import { deliveryName, formatDuration } from './format.js';
 import type { Status } from './text.js';
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
@@ -9,7 +9,7 @@ const button = (text: string, action_id: string, style?: 'primary' | 'danger'): 
 /** The Home tab: the user's own status, with buttons that open the same modals as the commands. */
 export function homeView({ maskedPhone, delivery, scopes }: Status, now: number): types.HomeView {
   const loggedIn = scopes.some((s) => s.scope === 'login');
-  const scopeLines = scopes.length === 0 ? '_Not logged in._' : scopes.map((s) => `• \`${scopeName[s.scope]}\`: ${formatDuration(s.expiresAt - now)} left`).join('\n');
+  const scopeLines = scopes.length === 0 ? '_Not logged in._' : scopes.map((s) => `• \`${s.scope}\`: ${formatDuration(s.expiresAt - now)} left`).join('\n');
   return {
     type: 'home',
     blocks: [

@@ -1,9 +1,9 @@
 import type { types } from '@slack/bolt';
 import { maskPhone } from '../../core/phones.js';
-import type { Delivery } from '../../core/ports.js';
+import { DELIVERIES, otherDelivery, type Delivery } from '../../core/ports.js';
 import type { RequestState } from '../../core/requests.js';
 import { ACTION, BLOCK, CALLBACK } from '../ids.js';
-import { scopeTitle } from './format.js';
+import { deliveryChoice, scopeTitle } from './format.js';
 import { codeSent, sending } from './text.js';
 
 type ModalView = types.ModalView;
@@ -21,8 +21,7 @@ const notice = (text: string): types.ContextBlock => ({ type: 'context', element
 export const requestMetadata = (requestId: string) => JSON.stringify({ requestId });
 
 const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
-  const option = (delivery: Delivery, description: string) => ({ text: plain(delivery === 'sms' ? 'Text message (SMS)' : 'Voice call'), value: delivery, description: plain(description) });
-  const options = [option('sms', 'A text with the code'), option('voice', 'A call that reads the code aloud')];
+  const options = DELIVERIES.map((delivery) => ({ text: plain(deliveryChoice[delivery].label), value: delivery, description: plain(deliveryChoice[delivery].description) }));
   return {
     type: 'input',
     block_id: BLOCK.delivery,
@@ -69,7 +68,7 @@ export function sendingModal(request: RequestState, delivery: Delivery): ModalVi
 /** The code-entry window. `request.sent` must be set. `note` is shown above the input (a resend, a wait). */
 export function codeEntryModal(request: RequestState, now: number, note?: string): ModalView {
   const sent = request.sent!;
-  const other: Delivery = sent.delivery === 'sms' ? 'voice' : 'sms';
+  const other = otherDelivery(sent.delivery);
   return {
     type: 'modal',
     callback_id: CALLBACK.codeEntry,

@@ -29,7 +29,7 @@ export function granted(scope: Scope, expiresAt: number, now: number): string {
 }
 
 export function codeSent(delivery: Delivery, maskedPhone: string, digits: number, codeExpiresAt: number, now: number): string {
-  const how = delivery === 'sms' ? `by text message to *${maskedPhone}*` : `by voice call to *${maskedPhone}*`;
+  const how = `by ${deliveryName[delivery]} to *${maskedPhone}*`;
   return `I sent a ${digits}-digit code ${how}. Enter it below. It expires at ${slackTime(codeExpiresAt)} (in ${formatDuration(codeExpiresAt - now)}).`;
 }
 
@@ -39,8 +39,13 @@ export function sending(delivery: Delivery, maskedPhone: string): string {
 
 export const checking = ':hourglass_flowing_sand: Checking your code…';
 
-export function refusal(r: Refusal, now: number, admins: readonly string[]): string {
+/** Not a rule of the core: the store or an outside call failed, so nothing could be checked or changed. */
+export type Unavailable = { ok: false; reason: 'unavailable' };
+
+export function refusal(r: Refusal | Unavailable, now: number, admins: readonly string[]): string {
   switch (r.reason) {
+    case 'unavailable':
+      return unavailable;
     case 'no_phone':
       return admins.length > 0
         ? `No phone is linked to your Slack account, so I can't send you a code. Ask an admin (${mentionList(admins)}) to link one.`

@@ -1,15 +1,16 @@
-import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { logOut } from '../../../core/logout.js';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { ButtonArgs } from '../args.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'phones' | 'requests' | 'sender' | 'sessions'>;
+
 
 /** Home tab "Log in": the same request and window as /login. */
-export function homeLogin(s: Services) {
+export function homeLogin(s: Deps) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     const userId = body.user.id;
@@ -25,7 +26,7 @@ export function homeLogin(s: Services) {
 }
 
 /** Home tab "Log out": the same as /logout, then the tab shows the new status. */
-export function homeLogout(s: Services) {
+export function homeLogout(s: Deps) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     try {
@@ -38,7 +39,7 @@ export function homeLogout(s: Services) {
 }
 
 /** Home tab "Change delivery method": a modal that only saves the preference. */
-export function homeChangeDelivery(s: Services) {
+export function homeChangeDelivery(s: Deps) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     const current = await s.sessions.delivery(body.user.id).catch(() => undefined);

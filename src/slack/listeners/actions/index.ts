@@ -1,5 +1,5 @@
 import type { App, BlockAction } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
 import { ACTION } from '../../ids.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from './home-buttons.js';
 import { resendCode, switchDelivery } from './resend-code.js';

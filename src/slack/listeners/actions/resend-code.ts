@@ -1,22 +1,23 @@
-import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Delivery } from '../../../core/ports.js';
-import type { Services } from '../../../services.js';
+import { otherDelivery, type Delivery } from '../../../core/ports.js';
+import type { Services } from '../../../compose.js';
+import type { ButtonArgs } from '../args.js';
 import { requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { updateView } from '../../view-update.js';
 import { messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
+
 
 /** "Resend code": a new code by the same method, for the same request. */
-export function resendCode(s: Services) {
+export function resendCode(s: Deps) {
   return resend(s, (current) => current);
 }
 
 /** "Call me instead" / "Text me instead": a new code by the other method. */
-export function switchDelivery(s: Services) {
-  return resend(s, (current) => (current === 'sms' ? 'voice' : 'sms'));
+export function switchDelivery(s: Deps) {
+  return resend(s, otherDelivery);
 }
 
 /**
@@ -26,7 +27,7 @@ export function switchDelivery(s: Services) {
  * clicker's, a store error, or a click forged on someone else's window) is told on the clicker's own
  * trigger, on top of the window, which stays as it was.
  */
-function resend(s: Services, choose: (current: Delivery) => Delivery) {
+function resend(s: Deps, choose: (current: Delivery) => Delivery) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     const view = body.view;

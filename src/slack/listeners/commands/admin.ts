@@ -1,5 +1,5 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { CommandArgs } from '../args.js';
 import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
@@ -16,7 +16,7 @@ type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' |
  * (a request for scope `admin`) and the parsed command is kept server-side, to run once the code is right.
  */
 export function admin(s: Deps) {
-  return async ({ ack, command, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, command, client, respond }: CommandArgs): Promise<void> => {
     const userId = command.user_id;
     const parsed = parseAdminCommand(command.text);
     if (!needsStepUp(parsed)) {

@@ -1,12 +1,14 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { CommandArgs } from '../args.js';
 import { openLoginRequest, openRequestWindow, type LoginStart } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { unavailable } from '../../views/text.js';
 
+type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
+
 /** /login: prove possession of the linked phone to get scope `login`. */
-export function login(s: Services) {
-  return async ({ ack, command, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+export function login(s: Deps) {
+  return async ({ ack, command, client }: CommandArgs): Promise<void> => {
     const userId = command.user_id;
     let start: LoginStart;
     try {

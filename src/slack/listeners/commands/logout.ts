@@ -1,13 +1,15 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { logOut } from '../../../core/logout.js';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { CommandArgs } from '../args.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';
 import { loggedOut, unavailable } from '../../views/text.js';
 
+type Deps = Pick<Services, 'audit' | 'clock' | 'logger' | 'phones' | 'requests' | 'sessions'>;
+
 /** /logout: ends every scope, drops any open code request and forgets the delivery preference. */
-export function logout(s: Services) {
-  return async ({ ack, command, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+export function logout(s: Deps) {
+  return async ({ ack, command, client }: CommandArgs): Promise<void> => {
     const userId = command.user_id;
     try {
       const ended = await logOut(s, userId);

@@ -1,10 +1,12 @@
-import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { HomeOpenedArgs } from '../args.js';
 import { publishHome } from '../../presenters/home-tab.js';
 
+type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
+
 /** The user opened the app's Home tab: show their status. */
-export function appHomeOpened(s: Services) {
-  return async ({ event, client }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> => {
+export function appHomeOpened(s: Deps) {
+  return async ({ event, client }: HomeOpenedArgs): Promise<void> => {
     if (event.tab !== 'home') return;
     await publishHome(s, client, event.user);
   };

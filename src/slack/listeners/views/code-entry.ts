@@ -1,23 +1,20 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, types } from '@slack/bolt';
-import type { RefusalReason } from '../../../core/refusals.js';
+import type { types } from '@slack/bolt';
 import type { Verified } from '../../../core/verify-code.js';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { SubmitArgs } from '../args.js';
 import { withinDeadline } from '../../deadline.js';
 import { BLOCK } from '../../ids.js';
 import { requestIdOf, typedCode } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';
-import { explain, refusalView } from '../../presenters/request-window.js';
+import { explain, refusalView, windowStaysOpen } from '../../presenters/request-window.js';
 import { runPending, type PendingCommand } from '../../presenters/step-up.js';
 import { stepUpStarted } from '../../views/admin-text.js';
 import { scopeTitle } from '../../views/format.js';
 import { messageModal } from '../../views/modals.js';
-import { checking, granted, plainText, unavailable } from '../../views/text.js';
+import { checking, granted, plainText, type Unavailable } from '../../views/text.js';
 
 type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'phones' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs' | 'verifier'>;
-type Outcome = (Verified & { pending?: PendingCommand | undefined }) | { ok: 'error' };
-
-/** Refusals shown under the code input, with the window left open for another try or a resend. */
-const INLINE: ReadonlySet<RefusalReason> = new Set(['malformed', 'wrong_code', 'dead', 'no_code', 'code_expired', 'already_used', 'provider']);
+type Outcome = (Verified & { pending?: PendingCommand | undefined }) | Unavailable;
 
 /**
  * A code was submitted. Bandwidth's verify runs against Slack's 3-second deadline: if it answers in
@@ -26,7 +23,7 @@ const INLINE: ReadonlySet<RefusalReason> = new Set(['malformed', 'wrong_code', '
  * own title, echoed back for display.) A granted step-up hands over its pending command, once.
  */
 export function codeEntered(s: Deps) {
-  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
     const userId = body.user.id;
     const requestId = requestIdOf(view.private_metadata);
     const verifying: Promise<Outcome> = s.verifier
@@ -34,15 +31,16 @@ export function codeEntered(s: Deps) {
       .then(async (verified): Promise<Outcome> => (verified.ok && verified.scope === 'admin' ? { ...verified, pending: await s.pending.take(requestId) } : verified))
       .catch((error: unknown) => {
         s.logger.error({ err: error, userId }, 'verifying a code failed');
-        return { ok: 'error' as const };
+        return { ok: false as const, reason: 'unavailable' as const };
       });
 
     const early = await withinDeadline(verifying, s.slackDeadlineMs);
     let outcome: Outcome;
     if (early.done) {
       outcome = early.value;
-      if (outcome.ok !== true && (outcome.ok === 'error' || INLINE.has(outcome.reason))) {
-        const text = plainText(outcome.ok === 'error' ? unavailable : explain(s, outcome));
+      // A refusal the user can act on in place is shown under the input; the window stays as it is.
+      if (!outcome.ok && windowStaysOpen(outcome.reason)) {
+        const text = plainText(explain(s, outcome));
         await ack({ response_action: 'errors', errors: { [BLOCK.code]: text } });
         return;
       }
@@ -52,7 +50,7 @@ export function codeEntered(s: Deps) {
       outcome = await verifying;
       await client.views.update({ view_id: view.id, view: await finalView(s, userId, requestId, outcome, view.title.text) });
     }
-    if (outcome.ok !== true) return;
+    if (!outcome.ok) return;
     if (outcome.pending) await runPending(s, client, userId, outcome.pending);
     await publishHome(s, client, userId);
   };
@@ -60,11 +58,11 @@ export function codeEntered(s: Deps) {
 
 async function finalView(s: Deps, userId: string, requestId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
   const now = s.clock.now();
-  if (outcome.ok === 'error') return messageModal(title, unavailable);
   if (outcome.ok) {
     const next = outcome.pending ? `\n${stepUpStarted(outcome.pending.text)}` : '';
     return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now) + next);
   }
+  if (outcome.reason === 'unavailable') return messageModal(title, explain(s, outcome));
   try {
     return await refusalView(s, userId, requestId, outcome, title);
   } catch (error) {

@@ -1,13 +1,15 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { SubmitArgs } from '../args.js';
 import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
+type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
+
 /** The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry. */
-export function deliveryChosen(s: Services) {
-  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+export function deliveryChosen(s: Deps) {
+  return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
     const userId = body.user.id;
     const delivery = chosenDelivery(view);
     if (!delivery) {

@@ -1,14 +1,16 @@
-import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
+import type { SubmitArgs } from '../args.js';
 import { chosenDelivery } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { BLOCK } from '../../ids.js';
 import { chooseDeliveryError } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 
+type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
+
 /** The Home tab's delivery preference was saved. */
-export function deliveryPreferenceSaved(s: Services) {
-  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+export function deliveryPreferenceSaved(s: Deps) {
+  return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
     const delivery = chosenDelivery(view);
     if (!delivery) {
       await ack(chooseDeliveryError);

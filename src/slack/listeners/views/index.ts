@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { Services } from '../../../services.js';
+import type { Services } from '../../../compose.js';
 import { CALLBACK } from '../../ids.js';
 import { codeEntered } from './code-entry.js';
 import { deliveryChosen } from './delivery-choice.js';

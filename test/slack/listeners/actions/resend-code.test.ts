@@ -5,7 +5,7 @@ import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../../src/config.js';
 import { createLogger } from '../../../../src/logger.js';
-import { buildServices, type Services } from '../../../../src/services.js';
+import { compose, type Services } from '../../../../src/compose.js';
 import { resendCode, switchDelivery } from '../../../../src/slack/listeners/actions/resend-code.js';
 import { requestMetadata } from '../../../../src/slack/views/modals.js';
 import { openStore, type Store } from '../../../../src/store/index.js';
@@ -29,14 +29,7 @@ beforeEach(async () => {
   store = await openStore(`sqlite://${join(dir, 'state.sqlite')}`, clock);
   provider = new MemoryProvider(clock);
   logs = new LogCapture();
-  s = buildServices(parseConfig({ env: testEnv() }), {
-    store,
-    provider,
-    clock,
-    logger: createLogger({ level: 'debug', destination: logs }),
-    notifier: { notify: async () => {} },
-    slackDeadlineMs: 2000,
-  });
+  s = compose(parseConfig({ env: testEnv() }), { store, provider, clock, logger: createLogger({ level: 'debug', destination: logs }) }).services;
 });
 afterEach(async () => {
   await store.close();

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
-import type { Counters } from '../core/ports.js';
-import type { Services } from '../services.js';
-import { ephemeral } from './reply.js';
-import { messageModal } from './views/modals.js';
-import { unavailable } from './views/text.js';
+import type { Counters } from '../../core/ports.js';
+import type { Services } from '../../compose.js';
+import { ephemeral } from '../reply.js';
+import { messageModal } from '../views/modals.js';
+import { unavailable } from '../views/text.js';
 
 /**
  * A signed request is accepted while its timestamp is within five minutes of our clock, either way,
@@ -64,7 +64,7 @@ export function claimKey(body: Body, context: Context): string | undefined {
  * acknowledged and ignored, and audited. Slack's retries of an event run nothing twice. If the store
  * cannot record the claim, nothing runs (fail closed).
  */
-export function onlyOnce(s: Services, counters: Counters): Middleware<AnyMiddlewareArgs> {
+export function onlyOnce(s: Pick<Services, 'audit' | 'logger'>, counters: Counters): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const body = args.body as Body;
     const key = claimKey(body, args.context);

@@ -1,0 +1,116 @@
+import type { App } from '@slack/bolt';
+import { createBandwidthProvider } from './bandwidth/index.js';
+import type { Config } from './config.js';
+import { AdminActions } from './core/admin.js';
+import { AuditLog, AuditTrail, type AuditSink } from './core/audit.js';
+import { Lockout } from './core/lockout.js';
+import { PhoneDirectory } from './core/phones.js';
+import type { Clock, CodeProvider } from './core/ports.js';
+import { Requests } from './core/requests.js';
+import { CodeSender } from './core/send-code.js';
+import { Sessions } from './core/sessions.js';
+import { CodeVerifier } from './core/verify-code.js';
+import type { Logger } from './logger.js';
+import { createSlackApp, type SlackAppDeps } from './slack/app.js';
+import { SLACK_DEADLINE_MS } from './slack/deadline.js';
+import { registerListeners } from './slack/listeners/index.js';
+import { SlackNotifier } from './slack/notifier.js';
+import { PendingCommands } from './slack/presenters/step-up.js';
+import { onlyOnce } from './slack/middleware/replay.js';
+import type { Store } from './store/index.js';
+
+/**
+ * The composition root: the one place that builds the core, its adapters (store, Bandwidth, Slack)
+ * and the Bolt app, and wires them together. main.ts opens the store and starts what this returns;
+ * tests build the same bot with fakes at the process boundary.
+ */
+
+/** What the listeners work with. Each listener takes only the part it uses (`Pick<Services, ...>`). */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  phones: PhoneDirectory;
+  sessions: Sessions;
+  requests: Requests;
+  sender: CodeSender;
+  verifier: CodeVerifier;
+  /** Step-up commands waiting for their code (Slack state, kept by request id). */
+  pending: PendingCommands;
+  audit: AuditLog;
+  admin: AdminActions;
+  /** How long a listener may wait on slow work before it must answer Slack (see slack/deadline.ts). */
+  slackDeadlineMs: number;
+}
+
+export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLost'> {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Bandwidth's MFA API unless given (tests may pass an in-memory provider). */
+  provider?: CodeProvider | undefined;
+  /** Override only in tests, to exercise the late path without waiting seconds. */
+  slackDeadlineMs?: number | undefined;
+}
+
+export interface Bot {
+  app: App;
+  services: Services;
+  start(port?: number): Promise<number | undefined>;
+  stop(): Promise<void>;
+  /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
+  purge(): Promise<{ expired: number; trimmed: number }>;
+}
+
+export function compose(config: Config, deps: BotDeps): Bot {
+  const { store, clock, logger } = deps;
+  const { policy } = config;
+  const slack = createSlackApp(config, { logger, ping: () => store.ping(), socketRetry: deps.socketRetry, onSocketLost: deps.onSocketLost });
+  const provider = deps.provider ?? createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName);
+  const notifier = new SlackNotifier(slack.app.client, logger, () => clock.now());
+
+  const auditLogger = logger.child({ audit: true });
+  const logSink: AuditSink = (record) => auditLogger.info(record, record.event);
+  const trail = new AuditTrail(store.kv);
+  // The log line is the record of last resort: a failed store write must not undo the event it records.
+  const storeSink: AuditSink = (record) =>
+    trail.append(record).catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
+  const audit = new AuditLog(clock, [logSink, storeSink]);
+
+  const { kv, counters } = store;
+  const phones = new PhoneDirectory(kv, { byUser: config.phones, fallback: config.numbers.userNumber });
+  const sessions = new Sessions(kv, clock, policy.ttlMs);
+  const lockout = new Lockout({ store: kv, counters, clock, audit, notifier, sessions, policy });
+  const requests = new Requests({ store: kv, counters, phones, sessions, lockout, clock, policy });
+  const codes = { requests, counters, provider, phones, sessions, lockout, audit, clock, policy };
+  const admin = new AdminActions({ admins: policy.admins, allowedCallingCodes: policy.allowedCallingCodes, phones, sessions, requests, audit, trail, notifier, clock });
+  const services: Services = {
+    config,
+    clock,
+    logger,
+    phones,
+    sessions,
+    requests,
+    sender: new CodeSender(codes),
+    verifier: new CodeVerifier(codes),
+    pending: new PendingCommands(kv),
+    audit,
+    admin,
+    slackDeadlineMs: deps.slackDeadlineMs ?? SLACK_DEADLINE_MS,
+  };
+
+  // Before any listener: a request seen before runs nothing (invariant 9).
+  slack.app.use(onlyOnce(services, counters));
+  registerListeners(slack.app, services);
+
+  return {
+    app: slack.app,
+    services,
+    start: slack.start,
+    stop: slack.stop,
+    async purge() {
+      const [expired, trimmed] = await Promise.all([store.purgeExpired(), trail.trim()]);
+      return { expired, trimmed };
+    },
+  };
+}
