@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { loadSigningKeys, type SigningKeys } from './actions/signing-keys.js';
 import { createBandwidthProvider } from './bandwidth/index.js';
 import type { Config } from './config.js';
 import { AdminActions } from './core/admin.js';
@@ -11,9 +12,12 @@ import { CodeSender } from './core/send-code.js';
 import { Sessions } from './core/sessions.js';
 import { CodeVerifier } from './core/verify-code.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { jwksRoute } from './slack/receiver.js';
+import { InFlight } from './slack/middleware/in-flight.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { PendingCommands } from './slack/presenters/step-up.js';
 import { onlyOnce } from './slack/middleware/replay.js';
@@ -39,6 +43,8 @@ export interface Services {
   pending: PendingCommands;
   audit: AuditLog;
   admin: AdminActions;
+  /** The keys action tokens are signed with; present when commands are declared ([command /name]). */
+  signingKeys?: SigningKeys | undefined;
   /** How long a listener may wait on slow work before it must answer Slack (see slack/deadline.ts). */
   slackDeadlineMs: number;
 }
@@ -51,22 +57,48 @@ export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLos
   provider?: CodeProvider | undefined;
   /** Override only in tests, to exercise the late path without waiting seconds. */
   slackDeadlineMs?: number | undefined;
+  /** From loadActionKeys(config): required when commands are declared. */
+  signingKeys?: SigningKeys | undefined;
 }
+
+/**
+ * The keys that sign action tokens, loaded (and created on first start) when commands are declared;
+ * undefined otherwise. Throws one line naming the file and the problem (main.ts prints it and exits).
+ */
+export async function loadActionKeys(config: Config): Promise<SigningKeys | undefined> {
+  if (config.commands.length === 0) return undefined;
+  return loadSigningKeys({ keyFile: config.actions.signingKeyFile, previousKeyFiles: config.actions.previousKeyFiles });
+}
+
+/** How long a shutdown waits for requests in flight (their work after the ack included). */
+export const DRAIN_MS = 10_000;
 
 export interface Bot {
   app: App;
   services: Services;
+  metrics: Metrics;
   start(port?: number): Promise<number | undefined>;
+  /** Stops taking requests, then waits (at most DRAIN_MS) for those in flight to finish. */
   stop(): Promise<void>;
   /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
   purge(): Promise<{ expired: number; trimmed: number }>;
 }
 
 export function compose(config: Config, deps: BotDeps): Bot {
-  const { store, clock, logger } = deps;
+  const { clock, logger, signingKeys } = deps;
   const { policy } = config;
-  const slack = createSlackApp(config, { logger, ping: () => store.ping(), socketRetry: deps.socketRetry, onSocketLost: deps.onSocketLost });
-  const provider = deps.provider ?? createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName);
+  if (config.commands.length > 0 && !signingKeys) throw new Error('commands are declared but no signing keys were given: pass loadActionKeys(config) as signingKeys');
+  const metrics = new Metrics(() => slack.socketConnections?.() ?? 0);
+  const slack = createSlackApp(config, {
+    logger,
+    ping: () => deps.store.ping(),
+    socketRetry: deps.socketRetry,
+    onSocketLost: deps.onSocketLost,
+    routes: { '/metrics': metrics.handler, ...(signingKeys ? { '/.well-known/jwks.json': jwksRoute(signingKeys) } : {}) },
+    onAnswered: (startedAt) => metrics.observeAck('http', startedAt), // Socket Mode acks over the socket: not timed
+  });
+  const store = metrics.timeStore(deps.store);
+  const provider = metrics.timeProvider(deps.provider ?? createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName));
   const notifier = new SlackNotifier(slack.app.client, logger, () => clock.now());
 
   const auditLogger = logger.child({ audit: true });
@@ -75,7 +107,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   // The log line is the record of last resort: a failed store write must not undo the event it records.
   const storeSink: AuditSink = (record) =>
     trail.append(record).catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
-  const audit = new AuditLog(clock, [logSink, storeSink]);
+  const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink]);
 
   const { kv, counters } = store;
   const phones = new PhoneDirectory(kv, { byUser: config.phones, fallback: config.numbers.userNumber });
@@ -96,18 +128,25 @@ export function compose(config: Config, deps: BotDeps): Bot {
     pending: new PendingCommands(kv),
     audit,
     admin,
+    signingKeys,
     slackDeadlineMs: deps.slackDeadlineMs ?? SLACK_DEADLINE_MS,
   };
 
-  // Before any listener: a request seen before runs nothing (invariant 9).
+  // First, so it spans each request whole; then, before any listener, a request seen before runs nothing (invariant 9).
+  const inFlight = new InFlight();
+  slack.app.use(inFlight.middleware);
   slack.app.use(onlyOnce(services, counters));
   registerListeners(slack.app, services);
 
   return {
     app: slack.app,
     services,
+    metrics,
     start: slack.start,
-    stop: slack.stop,
+    async stop() {
+      await slack.stop();
+      if (!(await inFlight.drained(DRAIN_MS))) logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
+    },
     async purge() {
       const [expired, trimmed] = await Promise.all([store.purgeExpired(), trail.trim()]);
       return { expired, trimmed };

@@ -4,7 +4,7 @@ import { App } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { systemClock } from '../core/ports.js';
 import { boltLogger, type Logger } from '../logger.js';
-import { createReceiver, healthz, serveHealthz } from './receiver.js';
+import { createReceiver, healthz, serveRoutes, type Handler } from './receiver.js';
 import { BoundedSocketModeReceiver, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
 export interface SlackAppDeps {
@@ -15,6 +15,10 @@ export interface SlackAppDeps {
   socketRetry?: SocketRetry | undefined;
   /** Socket Mode: the link dropped and could not be restored (main.ts exits). */
   onSocketLost?: ((error: SocketStartError) => void) | undefined;
+  /** More GET routes beside /healthz, served in HTTP mode and, when a port is set, in Socket Mode. */
+  routes?: Readonly<Record<string, Handler>> | undefined;
+  /** Told when an HTTP request to /slack/events has been answered. */
+  onAnswered?: ((startedAt: number) => void) | undefined;
 }
 
 export interface SlackApp {
@@ -26,13 +30,15 @@ export interface SlackApp {
    */
   start(port?: number): Promise<number | undefined>;
   stop(): Promise<void>;
+  /** Socket Mode: 1 while the link is up (for metrics); undefined in HTTP mode. */
+  socketConnections?: (() => number) | undefined;
 }
 
 /** Bolt's App on the receiver `[slack]` asks for (HTTP or Socket Mode). Listeners are registered by compose.ts. */
-export function createSlackApp(config: Config, { logger, ping, socketRetry, onSocketLost }: SlackAppDeps): SlackApp {
+export function createSlackApp(config: Config, { logger, ping, socketRetry, onSocketLost, routes = {}, onAnswered }: SlackAppDeps): SlackApp {
   const bolt = boltLogger(logger);
   // Request signatures are checked against real time, as Bolt itself does, whatever clock the core uses.
-  const receiver = createReceiver({ config, clock: systemClock, logger: bolt, ping, log: logger, socketRetry, onSocketLost });
+  const receiver = createReceiver({ config, clock: systemClock, logger: bolt, ping, log: logger, socketRetry, onSocketLost, routes, onAnswered });
   const app = new App({
     token: config.slack.botToken,
     receiver,
@@ -49,11 +55,12 @@ export function createSlackApp(config: Config, { logger, ping, socketRetry, onSo
   let health: Server | undefined;
   return {
     app,
+    socketConnections: receiver instanceof BoundedSocketModeReceiver ? () => (receiver.state === 'connected' ? 1 : 0) : undefined,
     async start(port?: number) {
       await app.init();
       if (receiver instanceof BoundedSocketModeReceiver) {
         if (port !== undefined || config.slack.portSet) {
-          health = await serveHealthz(port ?? config.slack.port, healthz(ping, () => receiver.state));
+          health = await serveRoutes(port ?? config.slack.port, { '/healthz': healthz(ping, () => receiver.state), ...routes });
         }
         try {
           await app.start();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { HTTPReceiver, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import type { SigningKeys } from '../actions/signing-keys.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../logger.js';
@@ -21,10 +22,16 @@ export interface ReceiverOptions {
   socketRetry?: SocketRetry | undefined;
   /** Socket Mode: a dropped link could not be restored within the tries. */
   onSocketLost?: ((error: SocketStartError) => void) | undefined;
+  /** More GET routes beside /healthz (/metrics, /.well-known/jwks.json), by path. */
+  routes?: Readonly<Record<string, Handler>> | undefined;
+  /** Told when an HTTP request to /slack/events has been answered (for the ack latency metric). */
+  onAnswered?: ((startedAt: number) => void) | undefined;
 }
 
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /** Socket Mode when `[slack] app_token` is set, else HTTP on `[slack] port`. */
-export function createReceiver({ config, clock, logger, ping, log, socketRetry, onSocketLost }: ReceiverOptions): Receiver {
+export function createReceiver({ config, clock, logger, ping, log, socketRetry, onSocketLost, routes = {}, onAnswered }: ReceiverOptions): Receiver {
   const { slack } = config;
   if (slack.appToken) {
     return new BoundedSocketModeReceiver({
@@ -43,11 +50,18 @@ export function createReceiver({ config, clock, logger, ping, log, socketRetry, 
     endpoints: '/slack/events',
     port: slack.port,
     logger,
-    customRoutes: [{ path: '/healthz', method: ['GET'], handler: healthz(ping) }],
+    customRoutes: Object.entries({ '/healthz': healthz(ping), ...routes }).map(([path, handler]) => ({ path, method: ['GET'], handler })),
     // Runs after Bolt verified the signature: the id the replay check claims (see replay.ts).
     customPropertiesExtractor: httpDelivery,
   });
-  receiver.requestListener = rejectSkewedRequests(receiver.requestListener, clock);
+  const listener = rejectSkewedRequests(receiver.requestListener, clock);
+  receiver.requestListener = onAnswered
+    ? (req, res) => {
+        const startedAt = performance.now();
+        if (req.method === 'POST') res.once('finish', () => onAnswered(startedAt));
+        listener(req, res);
+      }
+    : listener;
   return receiver;
 }
 
@@ -71,7 +85,7 @@ export function rejectSkewedRequests(next: RequestListener, clock: Clock): Reque
  * GET /healthz: 200 {"ok":true,...} when the store answers (and, in Socket Mode, the link is up);
  * else 503 naming what is not fine.
  */
-export function healthz(ping: () => Promise<void>, socket?: () => string): (req: IncomingMessage, res: ServerResponse) => void {
+export function healthz(ping: () => Promise<void>, socket?: () => string): Handler {
   return (_req, res) => {
     ping().then(
       () => 'ok',
@@ -84,10 +98,19 @@ export function healthz(ping: () => Promise<void>, socket?: () => string): (req:
   };
 }
 
-/** Socket Mode has no HTTP server of its own: this serves GET /healthz alone on `port`. */
-export async function serveHealthz(port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+/** GET /.well-known/jwks.json: the public keys that verify action tokens (current first, then previous ones). */
+export function jwksRoute(keys: Pick<SigningKeys, 'jwks'>): Handler {
+  return (_req, res) => {
+    // Short caching: a rotated key reaches endpoints within minutes (jose also refetches on an unknown kid).
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }).end(JSON.stringify(keys.jwks()));
+  };
+}
+
+/** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port`. */
+export async function serveRoutes(port: number, routes: Readonly<Record<string, Handler>>): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/healthz') handler(req, res);
+    const handler = routes[new URL(req.url ?? '/', 'http://localhost').pathname];
+    if (req.method === 'GET' && handler) handler(req, res);
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
