@@ -1,0 +1,332 @@
+// `npm run bench [-- --quick] [-- --store=sqlite|redis]`: the real app (HTTP mode, a child process
+// started as `npm start` starts it) against a bare Bolt app acking the same /whoami, side by side on
+// this machine. See the README ("Performance") for what it prints. A measurement, not a test: it
+// asserts no speed, and exits 0 unless something failed outright (a wrong answer, a crash).
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build, cpuMs, ROOT, rssMb, startApp, startBare } from './processes.mjs';
+import { cloneId, emptyRedisDb, flushRedis, isAged, redisClones, redisTemplate, sqliteClones, sqliteTemplate } from './seed.mjs';
+import { codeValues, commandBody, deliveryValues, median, percentile, round, SlackClient, viewSubmissionBody } from './slack-requests.mjs';
+import { bandwidthStandIn, CODE_DIGITS, slackStandIn } from './stand-ins.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--store='))?.slice('--store='.length);
+const SIZE = quick
+  ? { warm: 1000, rounds: 3, perRound: 500, perRoundSerial: 200, logins: 64, seedUsers: 10_000, readyStarts: 1 }
+  : { warm: 5000, rounds: 5, perRound: 2000, perRoundSerial: 500, logins: 320, seedUsers: 100_000, readyStarts: 3 };
+const USERS = 20;
+const SIGNING_SECRET = 'bench0signing0secret0value012345';
+const BOT_TOKEN = 'xoxb-bench-0000-token';
+const USER_PHONE = '+14155550142';
+const CODE = CODE_DIGITS.slice(0, 6); // [policy] code_digits, default
+const STAMP = join(ROOT, 'dist', '.tsbuildinfo');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  load: loadavg().map((l) => l.toFixed(2)).join(' '),
+  date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+};
+
+// ----------------------------------------------------------------------------------------- the drivers
+
+const liveWhoami = (r) => r.status === 200 && r.text.includes('`login`'); // the gated answer, with the live scope
+const bareWhoami = (r) => r.status === 200 && r.text.includes('"ok"');
+
+/** One /whoami body per user (repeated bodies are fine: /whoami is not claimed against replays). */
+function whoamiBodies(users, slack) {
+  return users.map((u) => commandBody('/whoami', u, slack.origin));
+}
+
+function whoamiRound(client, bodies, total, concurrency, check) {
+  return round({ total, concurrency, send: (i) => client.postRepeated(i % bodies.length, bodies[i % bodies.length]), check });
+}
+
+/** A whole /login by SMS: the command, the delivery choice, the code. Returns the code submission's ack time. */
+async function logIn(client, slack, userId) {
+  const body = commandBody('/login', userId, slack.origin);
+  const trigger = new URLSearchParams(body).get('trigger_id');
+  const ack = await client.post(body);
+  if (ack.status !== 200 || ack.text !== '') throw new Error(`/login for ${userId} answered ${ack.status} ${ack.text.slice(0, 300)}`);
+  let shown = await slack.viewOpened(trigger);
+  if (shown.view.callback_id === 'delivery_choice') {
+    const chosen = await client.post(viewSubmissionBody(userId, shown, deliveryValues('sms')));
+    if (chosen.status !== 200 || !chosen.text.includes('"update"')) throw new Error(`the delivery choice answered ${chosen.status} ${chosen.text.slice(0, 300)}`);
+    shown = await slack.viewUpdated(shown.id, 'code_entry');
+  }
+  const entered = await client.post(viewSubmissionBody(userId, shown, codeValues(CODE)));
+  if (entered.status !== 200 || !entered.text.includes('logged in')) throw new Error(`the code for ${userId} answered ${entered.status} ${entered.text.slice(0, 300)}`);
+  return entered.ms;
+}
+
+async function loginRound(client, slack, users, concurrency) {
+  const acks = [];
+  const failed = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < users.length) {
+        const user = users[next++];
+        await logIn(client, slack, user).then(
+          (ms) => acks.push(ms),
+          (error) => failed.push(error.message),
+        );
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  acks.sort((a, b) => a - b);
+  return { perSecond: (acks.length * 1000) / ms, failed, ackP50: percentile(acks, 50), ackP99: percentile(acks, 99) };
+}
+
+/** Alternating rounds, bare first: each side's medians of throughput, CPU per request, p50 and p99. */
+async function sideBySide(sides, total, concurrency) {
+  const results = Object.fromEntries(sides.map((s) => [s.name, []]));
+  const wrong = {};
+  for (let r = 0; r < SIZE.rounds; r++) {
+    for (const side of sides) {
+      const cpuBefore = cpuMs(side.pid);
+      const result = await whoamiRound(side.client, side.bodies, total, concurrency, side.check);
+      const cpu = cpuMs(side.pid) - cpuBefore;
+      // A wrong answer (e.g. "can't reach my database" when a statement waited past its deadline) is counted, not fatal.
+      if (result.failures > 0) wrong[side.name] = { count: (wrong[side.name]?.count ?? 0) + result.failures, example: result.example };
+      results[side.name].push({ rps: (total * 1000) / result.ms, cpu: cpu / total, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99) });
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(results).map(([name, rounds]) => [
+      name,
+      { ...Object.fromEntries(['rps', 'cpu', 'p50', 'p99'].map((k) => [k, median(rounds.map((x) => x[k]))])), wrong: wrong[name] },
+    ]),
+  );
+}
+
+// ----------------------------------------------------------------------------------------- one store
+
+async function benchStore(store, stand) {
+  const dir = mkdtempSync(join(tmpdir(), `phonegate-bench-${store.name}-`));
+  const configFile = join(dir, 'config.ini');
+  writeFileSync(configFile, ''); // so that a config.ini in the checkout is not read
+  const appOptions = { configFile, slack: stand.slack, bandwidth: stand.bandwidth, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, userNumber: USER_PHONE };
+  const started = [];
+  const launch = async (storeUrl, logLevel) => {
+    const builtAt = statSync(STAMP).mtimeMs;
+    const app = await startApp({ ...appOptions, storeUrl, logLevel });
+    started.push(app);
+    app.rebuilt = statSync(STAMP).mtimeMs !== builtAt; // a source changed meanwhile: that start compiled
+    return app;
+  };
+  const out = { name: store.name };
+  try {
+    // Time to ready with an empty store.
+    const readies = [];
+    for (let i = 0; i < SIZE.readyStarts; i++) {
+      const url = await store.fresh(dir, `ready-${i}`);
+      const app = await launch(url);
+      if (!app.rebuilt) readies.push(app.readyMs);
+      await app.stop();
+    }
+    out.readyEmpty = median(readies);
+
+    // The app and the bare app, 20 users logged in through the real flow.
+    const storeUrl = await store.fresh(dir, 'main');
+    const app = await launch(storeUrl);
+    const bare = await startBare({ slack: stand.slack, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN });
+    started.push(bare);
+    const appClient = new SlackClient(app.port, SIGNING_SECRET);
+    const bareClient = new SlackClient(bare.port, SIGNING_SECRET);
+    const users = Array.from({ length: USERS }, (_, i) => cloneId('UB', i + 1));
+    for (const user of users) await logIn(appClient, stand.slack, user);
+    const sides = [
+      { name: 'bare', pid: bare.pid, client: bareClient, bodies: whoamiBodies(users, stand.slack), check: bareWhoami },
+      { name: 'app', pid: app.pid, client: appClient, bodies: whoamiBodies(users, stand.slack), check: liveWhoami },
+    ];
+    log(`${store.name}: warming both sides (${SIZE.warm} requests each)`);
+    for (const side of sides) {
+      const warm = await whoamiRound(side.client, side.bodies, SIZE.warm, 32, side.check);
+      if (warm.failures > 0) log(`${store.name}: ${side.name} answered ${warm.failures} wrongly while warming, e.g. ${warm.example}`);
+    }
+    out.levels = {};
+    for (const concurrency of [32, 128, 1]) {
+      log(`${store.name}: ${SIZE.rounds} alternating rounds at ${concurrency} concurrent`);
+      out.levels[concurrency] = await sideBySide(sides, concurrency === 1 ? SIZE.perRoundSerial : SIZE.perRound, concurrency);
+    }
+    log(`${store.name}: ${SIZE.logins} logins at 32 concurrent`);
+    const loginUsers = Array.from({ length: SIZE.logins }, (_, i) => cloneId('UL', i + 1));
+    out.logins = await loginRound(appClient, stand.slack, loginUsers, 32);
+    out.rss = { app: rssMb(app.pid), bare: rssMb(bare.pid) };
+    appClient.close();
+    bareClient.close();
+    await Promise.all([app.stop(), bare.stop()]);
+
+    // Many users: clones of one user the app logged in above, then a start, and the purge it runs.
+    log(`${store.name}: state of ${SIZE.seedUsers} users`);
+    out.seed = await store.seed(dir, storeUrl, loginUsers[0], SIZE.seedUsers);
+    out.purge = await purgeRuns(launch, out.seed, stand.slack);
+    return out;
+  } finally {
+    await Promise.all(started.map((child) => child.stop()));
+    await store.cleanUp?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const DURING_LOAD_MS = 15_000;
+const PURGE_TIMEOUT_MS = 60_000; // keeps the whole run near 5 minutes; a longer purge is reported as "> 60 s"
+const logTime = (line) => (typeof line?.time === 'string' ? Date.parse(line.time) : line?.time);
+const purgeLine = (app) => app.jsonLines().find((l) => l.msg === 'purged old state' || l.msg === 'purging old state failed');
+
+/**
+ * The purge that main.ts starts right after "ready", measured on two starts of the same state.
+ * First alone: its duration (from the "ready" line to the "purged old state" line) and the worst
+ * latency of a GET every 5 ms to a path no route serves (answered 404 with no store call), an upper
+ * bound on how long the event loop was held; then /whoami at 32 concurrent, purged ("without").
+ * Then again on the same state made anew, with /whoami at 32 concurrent from "ready" for as long as the
+ * purge took alone, at most 15 s ("during"; a purge under load takes longer than alone).
+ */
+async function purgeRuns(launch, seed, slack) {
+  const live = Array.from({ length: USERS }, (_, i) => cloneId('US', 2 * i + 1)); // odd clones are not aged: logged in
+  const bodies = whoamiBodies(live, slack);
+  const result = {};
+
+  const alone = await launch(seed.url, 'info');
+  result.readyMs = alone.readyMs;
+  result.rebuilt = alone.rebuilt;
+  const probeClient = new SlackClient(alone.port, SIGNING_SECRET, 1);
+  const probes = [];
+  const until = performance.now() + PURGE_TIMEOUT_MS;
+  let purged;
+  while (!(purged = purgeLine(alone)) && performance.now() < until && !alone.exit) {
+    probes.push((await probeClient.get('/bench-probe')).ms);
+    await sleep(5);
+  }
+  probeClient.close();
+  result.probeMax = probes.length > 0 ? Math.max(...probes) : undefined;
+  result.probes = probes.length;
+  if (purged) {
+    result.line = Object.fromEntries(Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)));
+    if (result.line.err) result.line.err = result.line.err.message; // no stack in the table
+    result.ms = logTime(purged) - logTime(alone.jsonLines().find((l) => l.msg === 'ready'));
+  }
+  const client = new SlackClient(alone.port, SIGNING_SECRET);
+  const without = await whoamiRound(client, bodies, SIZE.perRound, 32, liveWhoami);
+  client.close();
+  await alone.stop();
+  result.without = { stillPurging: !purged, wrong: without.failures, p50: percentile(without.latencies, 50), p99: percentile(without.latencies, 99), rps: (without.latencies.length * 1000) / without.ms };
+
+  const loaded = await launch(await seed.again(), 'info');
+  const loadedClient = new SlackClient(loaded.port, SIGNING_SECRET);
+  const during = [];
+  let duringWrong = 0;
+  const from = performance.now();
+  const window = Math.min(result.ms ?? DURING_LOAD_MS, DURING_LOAD_MS);
+  while (performance.now() - from < window && !purgeLine(loaded)) {
+    const r = await whoamiRound(loadedClient, bodies, 100, 32, liveWhoami);
+    duringWrong += r.failures;
+    during.push(...r.latencies);
+  }
+  const elapsed = performance.now() - from;
+  loadedClient.close();
+  await loaded.stop();
+  during.sort((a, b) => a - b);
+  result.during = { wrong: duringWrong, n: during.length, p50: percentile(during, 50), p99: percentile(during, 99), rps: (during.length * 1000) / elapsed };
+  return result;
+}
+
+// ----------------------------------------------------------------------------------------- the stores
+
+const sqlite = {
+  name: 'SQLite',
+  fresh: async (dir, name) => `sqlite://${join(dir, `${name}.sqlite`)}`,
+  async seed(dir, fromUrl, templateUser, users) {
+    const template = await sqliteTemplate(fromUrl.slice('sqlite://'.length), templateUser);
+    const file = join(dir, 'many.sqlite');
+    const rows = await sqliteClones(file, template, { users, prefix: 'US', now: Date.now() });
+    copyFileSync(file, join(dir, 'many-again.sqlite')); // for the second start
+    const again = async () => `sqlite://${join(dir, 'many-again.sqlite')}`;
+    return { url: `sqlite://${file}`, users, shapes: template.shapes, rows, mb: statSync(file).size / 1e6, again };
+  },
+};
+
+function redisStore(url) {
+  return {
+    name: 'Redis',
+    async fresh() {
+      await flushRedis(url);
+      return url;
+    },
+    async seed(dir, fromUrl, templateUser, users) {
+      const template = await redisTemplate(fromUrl, templateUser);
+      const now = Date.now();
+      const rows = await redisClones(url, template, { users, prefix: 'US', now });
+      const again = async () => (await redisClones(url, template, { users, prefix: 'US', now }), url);
+      return { url, users, shapes: template.shapes, rows, again };
+    },
+    cleanUp: () => flushRedis(url),
+  };
+}
+
+// ----------------------------------------------------------------------------------------- the report
+
+const f = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
+
+function report(results, skipped) {
+  const lines = [];
+  lines.push(`PhoneGate bench, ${machine.date}${quick ? ' (--quick)' : ''}`);
+  lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}`);
+  lines.push(`/whoami: ${SIZE.rounds} alternating rounds per level (${SIZE.perRound} requests at 32 and 128, ${SIZE.perRoundSerial} at 1), after ${SIZE.warm} each to warm; medians of rounds; ${USERS} logged-in users`);
+  for (const r of results) {
+    lines.push('');
+    lines.push(`== ${r.name}`);
+    lines.push('concurrency | bare req/s | app req/s | app/bare | bare CPU ms/req | app CPU ms/req | app/bare CPU | bare p50/p99 ms | app p50/p99 ms');
+    for (const c of [1, 32, 128]) {
+      const { bare, app } = r.levels[c];
+      lines.push(
+        `${String(c).padStart(11)} | ${f(bare.rps).padStart(10)} | ${f(app.rps).padStart(9)} | ${f(app.rps / bare.rps, 2).padStart(8)} | ${f(bare.cpu, 3).padStart(15)} | ${f(app.cpu, 3).padStart(14)} | ${f(app.cpu / bare.cpu, 2).padStart(12)} | ${`${f(bare.p50, 1)}/${f(bare.p99, 1)}`.padStart(15)} | ${`${f(app.p50, 1)}/${f(app.p99, 1)}`.padStart(14)}`,
+      );
+    }
+    for (const c of [1, 32, 128]) {
+      for (const side of ['bare', 'app']) {
+        const w = r.levels[c][side].wrong;
+        if (w) lines.push(`  at ${c} concurrent, ${side} answered ${w.count} of ${SIZE.rounds * (c === 1 ? SIZE.perRoundSerial : SIZE.perRound)} requests wrongly, e.g. ${w.example}`);
+      }
+    }
+    lines.push(`logins at 32 concurrent (command, delivery choice, code): ${f(r.logins.perSecond, 1)}/s completed, ${SIZE.logins - r.logins.failed.length} of ${SIZE.logins}; code-submission ack p50 ${f(r.logins.ackP50)} ms, p99 ${f(r.logins.ackP99)} ms`);
+    if (r.logins.failed.length > 0) lines.push(`  ${r.logins.failed.length} logins failed, e.g. ${r.logins.failed[0]}`);
+    lines.push(`RSS after the bench: app ${f(r.rss.app)} MB (bare Bolt ${f(r.rss.bare)} MB)`);
+    const p = r.purge;
+    lines.push(`ready (spawn to /healthz 200, warm start): empty store ${f(r.readyEmpty)} ms (median of ${SIZE.readyStarts}); ${r.seed.users} users ${f(p.readyMs)} ms (one start)${p.rebuilt ? ' (it rebuilt first: not a warm start)' : ''}`);
+    lines.push(`${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`);
+    lines.push(`purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)`);
+    lines.push(`  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`);
+  }
+  for (const s of skipped) lines.push('', `== ${s.name}: skipped (${s.why})`);
+  lines.push('', `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  return lines.join('\n');
+}
+
+// ----------------------------------------------------------------------------------------- main
+
+const stand = { slack: await slackStandIn(), bandwidth: await bandwidthStandIn('9900000') };
+const results = [];
+const skipped = [];
+try {
+  build();
+  if (!only || only === 'sqlite') results.push(await benchStore(sqlite, stand));
+  if (!only || only === 'redis') {
+    const base = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const url = await emptyRedisDb(base);
+    if (url) results.push(await benchStore(redisStore(url), stand));
+    else skipped.push({ name: 'Redis', why: `no Redis answering at ${base}, or no empty database among 12-15` });
+  }
+  console.log(report(results, skipped));
+} finally {
+  await Promise.all([stand.slack.close(), stand.bandwidth.close()]);
+}
