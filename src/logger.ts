@@ -86,16 +86,22 @@ const boltLevels: Record<LogLevel, string> = {
   [LogLevel.ERROR]: 'error',
 };
 
-/** Bolt's Logger interface over pino; Bolt's messages are scrubbed like any other text. */
+/**
+ * Bolt's Logger interface over pino; Bolt's messages are scrubbed like any other text. A call at a
+ * level that is off does nothing at all: Bolt logs at debug several times per request, and building
+ * and scrubbing those lines only to drop them would cost more than the request itself.
+ */
 export function boltLogger(logger: Logger): BoltLogger {
   const child = logger.child({ component: 'bolt' });
   let level: LogLevel = LogLevel.INFO;
-  const line = (args: unknown[]) => scrub(args.map(describe).join(' '));
+  const at = (name: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    if (child.isLevelEnabled(name)) child[name](scrub(args.map(describe).join(' ')));
+  };
   return {
-    debug: (...args) => child.debug(line(args)),
-    info: (...args) => child.info(line(args)),
-    warn: (...args) => child.warn(line(args)),
-    error: (...args) => child.error(line(args)),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
     setLevel: (next) => {
       level = next;
       child.level = boltLevels[next];

@@ -1,6 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, KeyValueStore, Scope } from './ports.js';
 
+/** Which keys to list, in key order; values are not read. */
+export interface KeyRange {
+  /** Keys that start with this. */
+  prefix: string;
+  /** Only keys that sort before this one (exclusive). */
+  before?: string | undefined;
+  /** Largest first. */
+  descending?: boolean | undefined;
+  /** Skip this many keys first (the backend walks its index; nothing is returned for them). */
+  skip?: number | undefined;
+  limit: number;
+}
+
+/**
+ * Keys found by range, for the trail: its keys sort by time, so the newest and the oldest events are
+ * found by the store's key index (SQL) or a key scan (Redis), never by decoding every value. A listed
+ * key may have expired (its value then reads undefined).
+ */
+export interface OrderedKeys {
+  keys(range: KeyRange): Promise<string[]>;
+  deleteMany(keys: string[]): Promise<void>;
+}
+
 /** Event names follow the OWASP Logging Vocabulary where one fits. */
 export type AuditEventName =
   | 'authn_otp_sent'
@@ -18,7 +41,9 @@ export type AuditEventName =
   | 'authz_admin'
   | 'excess_rate_limit_exceeded'
   /** A signed request seen before (a replay, or Slack retrying an event): acknowledged, not run. */
-  | 'replay_dropped';
+  | 'replay_dropped'
+  /** A declared command ([command /name]) called its endpoint, or was stopped right before: detail has command, status, ms. */
+  | 'action_run';
 
 export type AuditOutcome = 'success' | 'failure' | 'refused' | 'error';
 
@@ -58,13 +83,18 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The bounds on stored events: by age, and by count (the oldest go first). */
 export const AUDIT_RETENTION = { maxAgeMs: 90 * DAY_MS, maxEvents: 5000 } as const;
 
+const PREFIX = 'audit:';
 /** Keys sort by time: a fixed-width timestamp, then a random suffix so equal times never collide. */
-const eventKey = (at: number) => `audit:${String(at).padStart(15, '0')}:${randomUUID()}`;
+const eventKey = (at: number) => `${PREFIX}${String(at).padStart(15, '0')}:${randomUUID()}`;
+
+/** Keys deleted per statement when trimming: each batch is short, and the event loop runs between them. */
+export const TRIM_BATCH = 500;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Security events kept in the store, for `/admin audit`. */
 export class AuditTrail {
   constructor(
-    private readonly store: KeyValueStore,
+    private readonly store: KeyValueStore & OrderedKeys,
     private readonly retention: { maxAgeMs: number; maxEvents: number } = AUDIT_RETENTION,
   ) {}
 
@@ -74,21 +104,28 @@ export class AuditTrail {
 
   /** The newest `count` events, newest first. */
   async recent(count: number): Promise<AuditRecord[]> {
-    const keys = await this.keysNewestFirst();
-    const records = await this.store.getMany<AuditRecord>(keys.slice(0, count));
+    if (count <= 0) return [];
+    const keys = await this.store.keys({ prefix: PREFIX, descending: true, limit: count });
+    if (keys.length === 0) return [];
+    const records = await this.store.getMany<AuditRecord>(keys);
     return records.filter((r): r is AuditRecord => r !== undefined);
   }
 
-  /** Deletes the oldest events beyond maxEvents (age is bounded by each event's ttl). Returns how many. */
+  /**
+   * Deletes the oldest events beyond maxEvents (age is bounded by each event's ttl). Returns how many.
+   * The work is proportional to what it deletes: one key read finds the oldest event to keep, then
+   * batches of older keys are deleted, with a turn of the event loop between batches.
+   */
   async trim(): Promise<number> {
-    const excess = (await this.keysNewestFirst()).slice(this.retention.maxEvents);
-    for (const key of excess) await this.store.delete(key);
-    return excess.length;
-  }
-
-  private async keysNewestFirst(): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const [key] of this.store.entries('audit:')) keys.push(key);
-    return keys.sort().reverse();
+    const [oldestKept] = await this.store.keys({ prefix: PREFIX, descending: true, skip: this.retention.maxEvents - 1, limit: 1 });
+    if (oldestKept === undefined) return 0; // maxEvents or fewer
+    let trimmed = 0;
+    for (;;) {
+      const batch = await this.store.keys({ prefix: PREFIX, before: oldestKept, limit: TRIM_BATCH });
+      if (batch.length > 0) await this.store.deleteMany(batch);
+      trimmed += batch.length;
+      if (batch.length < TRIM_BATCH) return trimmed;
+      await nextTurn();
+    }
   }
 }

@@ -15,7 +15,8 @@ export interface ConfiguredPhones {
   fallback?: string | undefined;
 }
 
-const linkKey = (userId: string) => `phone:${userId}`;
+/** Where an admin's link for the user is kept (read with the user's other state in one operation). */
+export const linkKey = (userId: string) => `phone:${userId}`;
 
 /** Who has which phone: a stored link wins over [phones], which wins over user_number. */
 export class PhoneDirectory {
@@ -26,7 +27,11 @@ export class PhoneDirectory {
 
   /** The user's phone in E.164, or undefined when none is linked. One store read. */
   async phoneOf(userId: string): Promise<string | undefined> {
-    const link = await this.store.get<StoredLink>(linkKey(userId));
+    return this.phoneFrom(userId, await this.store.get<StoredLink>(linkKey(userId)));
+  }
+
+  /** The user's phone given their stored link (undefined when none is stored). No store read. */
+  phoneFrom(userId: string, link: StoredLink | undefined): string | undefined {
     if (link) return link.phone ?? undefined;
     return this.configured.byUser[userId] ?? (this.configured.fallback || undefined);
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { linkKey, type PhoneDirectory, type StoredLink } from './phones.js';
 import { SCOPES, type Clock, type Delivery, type KeyValueStore, type Scope } from './ports.js';
 
 interface Grant {
@@ -6,6 +7,14 @@ interface Grant {
   expiresAt: number;
   /** The user's epoch when the code was sent for; a grant from an ended epoch is dead. */
   epoch: string;
+  /** How the code that proved it was delivered (the user's delivery at grant time); absent in grants made before it was kept. */
+  delivery?: Delivery | undefined;
+}
+
+/** A live grant as an action token reports it: when, and by which delivery, the scope was proved. */
+export interface GrantFacts {
+  grantedAt: number;
+  delivery?: Delivery | undefined;
 }
 
 export interface LiveScope {
@@ -15,6 +24,16 @@ export interface LiveScope {
 
 export interface LiveSession extends LiveScope {
   userId: string;
+}
+
+/** What a command may need about its user, as of one store read (the gate's). */
+export interface UserState {
+  userId: string;
+  /** The scopes live at the time of the read, in SCOPES order. */
+  scopes: LiveScope[];
+  delivery: Delivery | undefined;
+  /** E.164, or undefined when the user has no phone. */
+  phone: string | undefined;
 }
 
 /** The epoch of a user who has never had a session ended. */
@@ -53,21 +72,42 @@ export class Sessions {
 
   /** Grants `scope` in `epoch`. Returns the expiry, or undefined if the epoch ended meanwhile (nothing granted). */
   async grant(userId: string, scope: Scope, epoch: string): Promise<number | undefined> {
+    // Every send remembers its delivery, so at grant time this is how the code being granted on arrived.
+    const delivery = await this.delivery(userId);
     const grantedAt = this.clock.now();
     const expiresAt = grantedAt + this.ttlMs[scope];
-    await this.store.set(scopeKey(userId, scope), { grantedAt, expiresAt, epoch } satisfies Grant, this.ttlMs[scope]);
+    await this.store.set(scopeKey(userId, scope), { grantedAt, expiresAt, epoch, delivery } satisfies Grant, this.ttlMs[scope]);
     // Read after the write: an ending that landed before this read is seen here; one that lands
     // after it replaced the epoch after our grant existed, and deleted it.
     return (await this.epoch(userId)) === epoch ? expiresAt : undefined;
   }
 
+  /** The live grant of `scope` (one store read, like isLive), or undefined when it is not live. */
+  async liveGrant(userId: string, scope: Scope): Promise<GrantFacts | undefined> {
+    const [grant, epoch] = await this.store.getMany<Grant | string>([scopeKey(userId, scope), epochKey(userId)]);
+    if (!this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now())) return undefined;
+    const { grantedAt, delivery } = grant as Grant;
+    return { grantedAt, delivery };
+  }
+
   async liveScopes(userId: string): Promise<LiveScope[]> {
     const [epoch, ...grants] = await this.store.getMany<Grant | string>([epochKey(userId), ...SCOPES.map((scope) => scopeKey(userId, scope))]);
-    const now = this.clock.now();
-    return SCOPES.flatMap((scope, i) => {
-      const grant = grants[i] as Grant | undefined;
-      return this.counts(grant, (epoch as string | undefined) ?? FIRST_EPOCH, now) ? [{ scope, expiresAt: grant!.expiresAt }] : [];
-    });
+    return this.liveOf(grants as Array<Grant | undefined>, epoch as string | undefined, this.clock.now());
+  }
+
+  /**
+   * The user's live scopes, delivery preference and phone in ONE store read (both grants, the epoch,
+   * the preference and the phone link together): what the gate reads and hands to the command.
+   */
+  async userState(userId: string, phones: Pick<PhoneDirectory, 'phoneFrom'>): Promise<UserState> {
+    const keys = [epochKey(userId), deliveryKey(userId), linkKey(userId), ...SCOPES.map((scope) => scopeKey(userId, scope))];
+    const [epoch, delivery, link, ...grants] = await this.store.getMany<unknown>(keys);
+    return {
+      userId,
+      scopes: this.liveOf(grants as Array<Grant | undefined>, epoch as string | undefined, this.clock.now()),
+      delivery: delivery as Delivery | undefined,
+      phone: phones.phoneFrom(userId, link as StoredLink | undefined),
+    };
   }
 
   /**
@@ -111,6 +151,14 @@ export class Sessions {
 
   async forgetDelivery(userId: string): Promise<void> {
     await this.store.delete(deliveryKey(userId));
+  }
+
+  /** `grants` in SCOPES order; each counts only in the current epoch and before its expiry. */
+  private liveOf(grants: Array<Grant | undefined>, epoch: string | undefined, now: number): LiveScope[] {
+    return SCOPES.flatMap((scope, i) => {
+      const grant = grants[i];
+      return this.counts(grant, epoch ?? FIRST_EPOCH, now) ? [{ scope, expiresAt: grant.expiresAt }] : [];
+    });
   }
 
   private counts(grant: Grant | undefined, epoch: string, now: number): grant is Grant {

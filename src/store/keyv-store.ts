@@ -1,14 +1,32 @@
 import type Keyv from 'keyv';
+import type { KeyRange, OrderedKeys } from '../core/audit.js';
 import { StoreError, type KeyValueStore } from '../core/ports.js';
 import { guardStore as guard } from './errors.js';
+
+/** The backend's own key listing by range (keyv has none): keys as the app names them, without keyv's prefix. */
+export type ListKeys = (range: KeyRange) => Promise<string[]>;
+
+/** The end of the range of keys that start with `prefix`: the prefix with its last character moved up by one. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** The exclusive upper bound of a range: `before`, if it is inside the prefix's range. */
+export function upperBound({ prefix, before }: KeyRange): string {
+  const end = prefixEnd(prefix);
+  return before !== undefined && before < end ? before : end;
+}
 
 /**
  * The core's KeyValueStore over keyv. keyv must be built with `throwOnErrors: true`: by default it
  * turns a failed read into `undefined`, which would read as "no lockout, no failures" (fail open).
  * Every failure surfaces here as a StoreError.
  */
-export class KeyvStore implements KeyValueStore {
-  constructor(private readonly keyv: Keyv) {}
+export class KeyvStore implements KeyValueStore, OrderedKeys {
+  constructor(
+    private readonly keyv: Keyv,
+    private readonly listKeys: ListKeys,
+  ) {}
 
   get<T>(key: string): Promise<T | undefined> {
     return guard('read', () => this.keyv.get<T>(key));
@@ -26,6 +44,15 @@ export class KeyvStore implements KeyValueStore {
 
   async delete(key: string): Promise<void> {
     await guard('write', () => this.keyv.delete(key));
+  }
+
+  keys(range: KeyRange): Promise<string[]> {
+    if (!(range.limit > 0) || range.prefix === '') throw new RangeError('keys: a prefix and a positive limit are required');
+    return guard('read', () => this.listKeys(range));
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    if (keys.length > 0) await guard('write', () => this.keyv.deleteMany(keys));
   }
 
   async *entries<T>(prefix: string): AsyncIterable<[string, T]> {

@@ -3,7 +3,7 @@ import Keyv from 'keyv';
 import pg from 'pg';
 import type { Clock, CounterValue, Counters } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
-import { KeyvStore } from './keyv-store.js';
+import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
 import type { Store } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -93,28 +93,51 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
   // iterationLimit: rows per page when listing keys (the audit trail, live sessions).
   const adapter = new PooledKeyvPostgres({ pool, schema, table: 'keyv', iterationLimit: 1000 } as ConstructorParameters<typeof KeyvPostgres>[0]);
   const keyv = new Keyv({ store: adapter, namespace: 'state', throwOnErrors: true });
+  // In byte order (COLLATE "C", whatever the database's collation), by the keyv_key_c index; values unread.
+  const listKeys: ListKeys = async (range) => {
+    const rows = await query(
+      `SELECT key FROM ${schema}.keyv WHERE key COLLATE "C" >= $1 AND key COLLATE "C" < $2
+       ORDER BY key COLLATE "C" ${range.descending ? 'DESC' : 'ASC'} LIMIT $3 OFFSET $4`,
+      [NAMESPACE + range.prefix, NAMESPACE + upperBound(range), range.limit, range.skip ?? 0],
+    );
+    return rows.map((row) => (row.key as string).slice(NAMESPACE.length));
+  };
 
   return {
-    kv: new KeyvStore(keyv),
+    kv: new KeyvStore(keyv, listKeys),
     counters: new PostgresCounters(query, clock, `${schema}.counters`),
     // A write that changes nothing: a server that can only read (a standby after a failover) is not healthy.
     async ping() {
       await guardStore('write', () => query(`DELETE FROM ${schema}.counters WHERE false`), PING_DEADLINE_MS);
     },
-    // keyv drops an expired row only when it reads it; both deletes below go by an index on the expiry.
+    // keyv drops an expired row only when it reads it; both deletes below go by an index on the expiry,
+    // in batches (each its own call and deadline) with a turn of the event loop between them.
     async purgeExpired() {
       const now = clock.now();
-      const rows = await guardStore('write', async () => [
-        ...(await query(`DELETE FROM ${schema}.keyv WHERE ${KEYV_EXPIRES} < $1 RETURNING key`, [now])),
-        ...(await query(`DELETE FROM ${schema}.counters WHERE expires <= $1 RETURNING key`, [now])),
-      ]);
-      return rows.length;
+      let deleted = 0;
+      for (const sql of [
+        `DELETE FROM ${schema}.keyv WHERE key IN (SELECT key FROM ${schema}.keyv WHERE ${KEYV_EXPIRES} < $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
+        `DELETE FROM ${schema}.counters WHERE key IN (SELECT key FROM ${schema}.counters WHERE expires <= $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
+      ]) {
+        for (;;) {
+          const rows = await guardStore('write', () => query(sql, [now]));
+          deleted += rows.length;
+          if (rows.length < PURGE_BATCH) break;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+      return deleted;
     },
     async close() {
       await pool.end();
     },
   };
 }
+
+/** keyv's namespace: every key it writes starts with this. */
+const NAMESPACE = 'state:';
+/** Rows per purge statement. */
+const PURGE_BATCH = 1000;
 
 /** Where keyv keeps a row's expiry: inside the JSON text in `value` (@keyv/postgres has no column for it). */
 const KEYV_EXPIRES = `((value::jsonb ->> 'expires')::numeric)`;
@@ -129,6 +152,7 @@ async function createTables(query: Query, schema: string): Promise<void> {
     CREATE SCHEMA IF NOT EXISTS ${schema};
     CREATE TABLE IF NOT EXISTS ${schema}.keyv (key VARCHAR(255) PRIMARY KEY, value TEXT);
     CREATE INDEX IF NOT EXISTS keyv_expires ON ${schema}.keyv (${KEYV_EXPIRES});
+    CREATE INDEX IF NOT EXISTS keyv_key_c ON ${schema}.keyv (key COLLATE "C");
     CREATE TABLE IF NOT EXISTS ${schema}.counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires BIGINT NOT NULL);
     CREATE INDEX IF NOT EXISTS counters_expires ON ${schema}.counters (expires);
   END $$`);

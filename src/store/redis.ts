@@ -2,13 +2,14 @@ import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import type { Clock, CounterValue, Counters } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS } from './errors.js';
-import { KeyvStore } from './keyv-store.js';
+import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
 import type { Store } from './types.js';
 
 /** The part of the node-redis client we use. */
 interface RedisCommands {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   get(key: string): Promise<string | null>;
+  scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
   del(key: string): Promise<number>;
   ping(): Promise<string>;
 }
@@ -29,8 +30,25 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
   );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
   const client = (await guardStore('read', () => adapter.getClient())) as unknown as RedisCommands;
+  // What keyv puts before each key (its namespace, which wins over the adapter's, and '::').
+  const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
+  // Redis keeps no key order: SCAN MATCH walks the keyspace in pages (each its own round trip, so the
+  // event loop never waits on the whole walk), then the matches are ordered here. The audit trail is
+  // the only user, and holds a few thousand keys. Expiry needs no purge: Redis expires keys itself.
+  const listKeys: ListKeys = async (range) => {
+    const from = keyPrefix + range.prefix;
+    const to = keyPrefix + upperBound(range);
+    const found: string[] = [];
+    for await (const page of client.scanIterator({ MATCH: `${from.replace(/[*?[\]\\]/g, '\\$&')}*`, COUNT: 5000 })) {
+      for (const key of page) if (key < to) found.push(key.slice(keyPrefix.length));
+    }
+    found.sort();
+    if (range.descending) found.reverse();
+    const skip = range.skip ?? 0;
+    return found.slice(skip, skip + range.limit);
+  };
   return {
-    kv: new KeyvStore(keyv),
+    kv: new KeyvStore(keyv, listKeys),
     counters: new RedisCounters(client, clock, 'state:counters:'),
     async ping() {
       await guardStore('read', () => client.ping(), PING_DEADLINE_MS);

@@ -4,7 +4,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Clock, CounterValue, Counters } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
-import { KeyvStore } from './keyv-store.js';
+import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
 import { StatementQueue } from './statement-queue.js';
 import type { Store } from './types.js';
 
@@ -38,32 +38,64 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
     // With WAL, NORMAL is durable against a crash of the process and only loses the last commits on power loss.
     await query('PRAGMA synchronous=NORMAL');
     await query('CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)');
+    await query('CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires)');
+    // keyv keeps a row's expiry inside the JSON text of `value`: an index on that expression lets the
+    // purge find expired rows without reading every row. (keyv created the table on connect.)
+    await query(`CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (${KEYV_EXPIRES})`);
   } catch (error) {
     throw toStoreError('write', error);
   }
   const keyv = new Keyv({ store: adapter, namespace: 'state', throwOnErrors: true });
+  // By the primary key's index: a range of keys, values unread.
+  const listKeys: ListKeys = async (range) => {
+    const rows = await query(
+      `SELECT key FROM keyv WHERE key >= ? AND key < ? ORDER BY key ${range.descending ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`,
+      NAMESPACE + range.prefix,
+      NAMESPACE + upperBound(range),
+      range.limit,
+      range.skip ?? 0,
+    );
+    return rows.map((row) => (row.key as string).slice(NAMESPACE.length));
+  };
 
   return {
-    kv: new KeyvStore(keyv),
+    kv: new KeyvStore(keyv, listKeys),
     counters: new SqliteCounters(query, clock),
     // A write that changes nothing: it needs the write lock, so a store that cannot write is not healthy.
     async ping() {
       await guardStore('write', () => queue.run(() => direct('DELETE FROM counters WHERE 0'), startWithin(PING_DEADLINE_MS)), PING_DEADLINE_MS);
     },
-    // @keyv/sqlite never deletes expired rows; keyv drops them only when read.
+    // @keyv/sqlite never deletes expired rows; keyv drops them only when read. Found by index, deleted
+    // in batches (each its own call and deadline), with a turn of the event loop between them.
     async purgeExpired() {
       const now = clock.now();
-      const rows = await guardStore('write', async () => [
-        ...(await query(`DELETE FROM keyv WHERE json_extract(value, '$.expires') < ? RETURNING key`, now)),
-        ...(await query('DELETE FROM counters WHERE expires <= ? RETURNING key', now)),
-      ]);
-      return rows.length;
+      let deleted = 0;
+      for (const sql of [
+        `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE ${KEYV_EXPIRES} < ? LIMIT ${PURGE_BATCH}) RETURNING key`,
+        `DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? LIMIT ${PURGE_BATCH}) RETURNING key`,
+      ]) {
+        for (;;) {
+          const rows = await guardStore('write', () => query(sql, now));
+          deleted += rows.length;
+          if (rows.length < PURGE_BATCH) break;
+          await nextTurn();
+        }
+      }
+      return deleted;
     },
     async close() {
       await adapter.close();
     },
   };
 }
+
+/** keyv's namespace: every key it writes starts with this. */
+const NAMESPACE = 'state:';
+/** The expiry keyv writes into each value; the same text as the index, so that SQLite uses it. */
+const KEYV_EXPIRES = `json_extract(value, '$.expires')`;
+/** Rows per purge statement: a few milliseconds of work each, so other statements wait little. */
+export const PURGE_BATCH = 1000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SqliteCounters implements Counters {
   constructor(

@@ -1,8 +1,9 @@
+import type { OrderedKeys } from '../core/audit.js';
 import type { Counters, KeyValueStore } from '../core/ports.js';
 
 /** Everything the app keeps, on one backend. */
 export interface Store {
-  kv: KeyValueStore;
+  kv: KeyValueStore & OrderedKeys;
   counters: Counters;
   /** Resolves when the backend answers; used by /healthz. */
   ping(): Promise<void>;

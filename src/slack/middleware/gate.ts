@@ -1,27 +1,36 @@
-import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Context, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Scope } from '../../core/ports.js';
+import type { UserState } from '../../core/sessions.js';
 import type { Services } from '../../compose.js';
 import { ephemeral } from '../reply.js';
 import { notAnAdmin } from '../views/admin-text.js';
 import { loginRequired, unavailable } from '../views/text.js';
 
+/** The user's state as the gate read it, for the command behind the gate (`context.user`). */
+export function gatedUser(context: Context): UserState | undefined {
+  return context.user as UserState | undefined;
+}
+
 /**
  * Listener middleware for a command that needs a live `scope`:
  *   app.command('/whoami', gate('login', services), whoami(services));
- * One store read. On refusal the reply goes in the acknowledgement itself and the command never runs;
- * if the store cannot be read, the command is refused too (fail closed).
+ * One store read, which also brings what the command shows about the user (phone, delivery, scopes):
+ * it goes on to the command as `context.user` (see gatedUser), so the command reads nothing again.
+ * On refusal the reply goes in the acknowledgement itself and the command never runs; if the store
+ * cannot be read, the command is refused too (fail closed).
  */
-export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' | 'sessions'>): Middleware<SlackCommandMiddlewareArgs> {
-  return async ({ ack, command, next }) => {
-    let live: boolean;
+export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' | 'phones' | 'sessions'>): Middleware<SlackCommandMiddlewareArgs> {
+  return async ({ ack, command, context, next }) => {
+    let user: UserState;
     try {
-      live = await services.sessions.isLive(command.user_id, scope);
+      user = await services.sessions.userState(command.user_id, services.phones);
     } catch (error) {
       services.logger.error({ err: error, userId: command.user_id, command: command.command }, 'gate could not read the session');
       await ack(ephemeral(unavailable));
       return;
     }
-    if (live) {
+    if (user.scopes.some((live) => live.scope === scope)) {
+      context.user = user;
       await next();
       return;
     }

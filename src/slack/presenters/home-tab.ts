@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { maskPhone } from '../../core/phones.js';
+import type { UserState } from '../../core/sessions.js';
 import type { Services } from '../../compose.js';
 import { homeView } from '../views/home.js';
 import type { Status } from '../views/text.js';
@@ -7,9 +8,13 @@ import type { Status } from '../views/text.js';
 type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
 
 /** What /whoami and the Home tab show: the user's masked phone, delivery method and live scopes. */
-export async function readStatus(s: Omit<Deps, 'logger' | 'clock'>, userId: string): Promise<Status> {
-  const [phone, delivery, scopes] = await Promise.all([s.phones.phoneOf(userId), s.sessions.delivery(userId), s.sessions.liveScopes(userId)]);
+export function statusOf({ userId, phone, delivery, scopes }: UserState): Status {
   return { userId, maskedPhone: phone && maskPhone(phone), delivery, scopes };
+}
+
+/** The status, in one store read (for callers with no gate in front, such as the Home tab). */
+export async function readStatus(s: Omit<Deps, 'logger' | 'clock'>, userId: string): Promise<Status> {
+  return statusOf(await s.sessions.userState(userId, s.phones));
 }
 
 /** Publishes the user's Home tab. Failures are logged: the tab is a convenience, not a control. */

@@ -1,13 +1,22 @@
 import type { App, BlockAction } from '@slack/bolt';
 import type { Services } from '../../../compose.js';
 import { ACTION } from '../../ids.js';
+import type { ButtonArgs } from '../args.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from './home-buttons.js';
 import { resendCode, switchDelivery } from './resend-code.js';
 
+/**
+ * Every button, by action_id, under one registration: Bolt runs the matchers of every registered
+ * listener on every request (a /whoami included), so one anchored RegExp costs less than five listeners.
+ */
 export function registerActions(app: App, s: Services): void {
-  app.action<BlockAction>(ACTION.resendCode, resendCode(s));
-  app.action<BlockAction>(ACTION.switchDelivery, switchDelivery(s));
-  app.action<BlockAction>(ACTION.homeLogin, homeLogin(s));
-  app.action<BlockAction>(ACTION.homeLogout, homeLogout(s));
-  app.action<BlockAction>(ACTION.homeChangeDelivery, homeChangeDelivery(s));
+  const buttons: Record<string, (args: ButtonArgs) => Promise<void>> = {
+    [ACTION.resendCode]: resendCode(s),
+    [ACTION.switchDelivery]: switchDelivery(s),
+    [ACTION.homeLogin]: homeLogin(s),
+    [ACTION.homeLogout]: homeLogout(s),
+    [ACTION.homeChangeDelivery]: homeChangeDelivery(s),
+  };
+  const actionIds = new RegExp(`^(?:${Object.keys(buttons).join('|')})$`); // ids are [a-z_]: nothing to escape
+  app.action<BlockAction>({ type: 'block_actions', action_id: actionIds }, (args) => buttons[args.action.action_id]!(args));
 }

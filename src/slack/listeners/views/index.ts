@@ -1,12 +1,18 @@
-import type { App } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { Services } from '../../../compose.js';
 import { CALLBACK } from '../../ids.js';
+import type { SubmitArgs } from '../args.js';
 import { codeEntered } from './code-entry.js';
 import { deliveryChosen } from './delivery-choice.js';
 import { deliveryPreferenceSaved } from './delivery-preference.js';
 
+/** Every modal submission, by callback_id, under one registration (see actions/index.ts for why). */
 export function registerViews(app: App, s: Services): void {
-  app.view(CALLBACK.deliveryChoice, deliveryChosen(s));
-  app.view(CALLBACK.codeEntry, codeEntered(s));
-  app.view(CALLBACK.deliveryPreference, deliveryPreferenceSaved(s));
+  const submissions: Record<string, (args: SubmitArgs) => Promise<void>> = {
+    [CALLBACK.deliveryChoice]: deliveryChosen(s),
+    [CALLBACK.codeEntry]: codeEntered(s),
+    [CALLBACK.deliveryPreference]: deliveryPreferenceSaved(s),
+  };
+  const callbackIds = new RegExp(`^(?:${Object.keys(submissions).join('|')})$`); // ids are [a-z_]: nothing to escape
+  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: callbackIds }, (args) => submissions[args.view.callback_id]!(args));
 }
