@@ -55,6 +55,47 @@ const userIdList = z
   .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })));
 
+/** The commands PhoneGate itself answers: a declared command may not take one of these names. */
+export const BUILT_IN_COMMANDS = ['/login', '/logout', '/whoami', '/admin'] as const;
+/** Slack takes at most 50 slash commands per app; the built-in ones use four. */
+const MAX_DECLARED_COMMANDS = 50 - BUILT_IN_COMMANDS.length;
+/** Why a `[command /name]` section's name cannot be used, or undefined. */
+function commandNameMistake(name: string): string | undefined {
+  if (!/^\/[a-z0-9][a-z0-9._-]{0,30}$/.test(name)) return 'is not a slash command name: write [command /name], lower case, up to 32 characters (letters, digits, . _ -)';
+  if ((BUILT_IN_COMMANDS as readonly string[]).includes(name)) return 'is a built-in command of PhoneGate: choose another name';
+  return undefined;
+}
+/** One `[command /name]` section: an operation behind an HTTP endpoint, run once PhoneGate has checked the user. */
+const commandSchema = z.object({
+  url: z.string({ error: 'is required' }).pipe(httpUrl),
+  scope: z.enum(['login', 'admin'], { error: 'must be login or admin' }).default('login'),
+  /** Unset: anyone with a live scope (so a linked phone). `admins` stands for [policy] admins. */
+  allow: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(admins|[UW][A-Z0-9]{2,})$/, { error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas' })).optional()),
+  description: z.string().max(2000, { error: "must be at most 2000 characters (Slack's limit)" }).optional(),
+  usage: z.string().max(1000, { error: "must be at most 1000 characters (Slack's limit)" }).optional(),
+  timeout_seconds: intInRange(10, 1, 30),
+});
+const commandsSchema = z
+  .record(z.string(), commandSchema)
+  .default({})
+  .superRefine((commands, ctx) => {
+    // Checked here rather than as the record's key schema, so a bad name does not hide the problems of its keys.
+    for (const name of Object.keys(commands)) {
+      const mistake = commandNameMistake(name);
+      if (mistake) ctx.addIssue({ code: 'custom', path: [name], message: mistake });
+    }
+    if (Object.keys(commands).length > MAX_DECLARED_COMMANDS) {
+      ctx.addIssue({ code: 'custom', path: [], message: `at most ${MAX_DECLARED_COMMANDS} commands can be declared (Slack allows 50 per app)` });
+    }
+  }, alsoWhenOtherKeysFail);
+/** `[command /deploy]` -> `/deploy`; undefined for any other section. */
+const commandOfSection = (section: string) => /^command\s+(.*)$/.exec(section)?.[1];
+const COMMAND_KEYS = Object.keys(commandSchema.shape);
+
 const sectionsSchema = z
   .object({
     bandwidth: z
@@ -127,6 +168,16 @@ const sectionsSchema = z
         .transform((v) => v.split(',').map((c) => c.trim().replace(/^\+/, '')).filter(Boolean))
         .pipe(z.array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' })).min(1, { error: 'must list at least one calling code' })),
     }),
+    actions: z.object({
+      /** The token's `iss`. */
+      issuer: z.string().default('phonegate'),
+      signing_key_file: z.string().default('data/actions-signing-key.pem'),
+      /** Older keys whose public halves stay in the JWKS while endpoints catch up. */
+      previous_key_files: z
+        .string()
+        .default('')
+        .transform((v) => v.split(',').map((f) => f.trim()).filter(Boolean)),
+    }),
     log: z.object({
       level: z
         .preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
@@ -140,7 +191,7 @@ const MINUTE_MS = 60_000;
  * The one typed, normalised config the code uses: camelCase names, durations in milliseconds. The
  * file keeps the sample's snake_case keys; the code never sees them.
  */
-const schema = sectionsSchema.transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, log }) => ({
+const schema = sectionsSchema.extend({ commands: commandsSchema }).transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, actions, commands, log }) => ({
   bandwidth: {
     accountId: b.account_id,
     auth:
@@ -178,12 +229,25 @@ const schema = sectionsSchema.transform(({ bandwidth: b, numbers, slack, phones,
     /** [policy] allowed_country_codes: calling codes like 1 or 44. */
     allowedCallingCodes: p.allowed_country_codes,
   },
+  actions: { issuer: actions.issuer, signingKeyFile: actions.signing_key_file, previousKeyFiles: actions.previous_key_files },
+  /** The `[command /name]` sections, in file order. */
+  commands: Object.entries(commands).map(([name, c]) => ({
+    name,
+    url: c.url,
+    scope: c.scope,
+    /** Who may run it; undefined: anyone with a live scope. `admins` is resolved to [policy] admins here. */
+    allowed: c.allow && [...new Set(c.allow.flatMap((id) => (id === 'admins' ? p.admins : [id])))],
+    description: c.description ?? defaultDescription(name),
+    usage: c.usage,
+    timeoutMs: c.timeout_seconds * 1000,
+  })),
   log,
 }));
 
 export type Config = Readonly<z.output<typeof schema>>;
 export type BandwidthConfig = Config['bandwidth'];
 export type PolicyConfig = Config['policy'];
+export type DeclaredCommand = Config['commands'][number];
 
 /**
  * The keys of each section, read from the schema so that a new key or section needs no second list.
@@ -238,18 +302,19 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
     }
     merged[section] = values;
   }
+  const commands = commandSections(sections);
   merged.phones = {};
   for (const [userId, phone] of Object.entries(sections.phones ?? {})) set(merged.phones, userId, phone);
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith('PHONES_')) set(merged.phones, name.slice('PHONES_'.length), value);
   }
 
-  const result = schema.safeParse(merged);
+  const result = schema.safeParse({ ...merged, commands });
   const issues: Issue[] = [
     ...unknownKeys(sections),
     ...(result.success ? [] : result.error.issues.map((issue) => ({
-      path: issue.path.map(String),
-      // A bad [phones] key is reported by zod as "invalid_key"; its own message is the useful one.
+      ...sectionPath(issue.path.map(String)),
+      // A bad [phones] key or command name is reported by zod as "invalid_key"; its own message is the useful one.
       message: issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message,
     }))),
     ...refusedPhones(merged),
@@ -262,11 +327,47 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
   return deepFreeze(result.data);
 }
 
+/** [command /name] sections, by name, blank values left out. File only: a section name with a slash has no env name. */
+function commandSections(sections: IniSections): Record<string, Record<string, string>> {
+  const commands: Record<string, Record<string, string>> = {};
+  for (const [section, values] of Object.entries(sections)) {
+    const name = commandOfSection(section);
+    if (name === undefined) continue;
+    commands[name] = Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim() !== ''));
+  }
+  return commands;
+}
+
+/**
+ * The declared commands alone, as `npm run manifest` lists them: it must work before the rest of the
+ * config is filled in (the Slack app, and so its tokens, are made from the manifest). Throws ConfigError.
+ */
+export function declaredCommandsOf({ fileText, fileName = 'config.ini' }: Omit<ConfigSource, 'env'>): Array<Pick<DeclaredCommand, 'name' | 'description' | 'usage'>> {
+  let sections: IniSections;
+  try {
+    sections = fileText === undefined ? {} : parseIni(fileText);
+  } catch (e) {
+    if (e instanceof IniSyntaxError) throw new ConfigError([`${fileName}: ${e.message}`]);
+    throw e;
+  }
+  const result = commandsSchema.safeParse(commandSections(sections));
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => describeIssue({ ...sectionPath(['commands', ...issue.path.map(String)]), message: issue.message })));
+  return Object.entries(result.data).map(([name, c]) => ({ name, description: c.description ?? defaultDescription(name), usage: c.usage }));
+}
+
+const defaultDescription = (name: string) => `Runs ${name} once PhoneGate has checked your phone`;
+
 interface Issue {
   /** [section, key]; no env name when `fileOnly` (the key is not one we read, so no env variable sets it). */
   path: string[];
   message: string;
   fileOnly?: boolean;
+}
+
+/** A schema path as the file spells it: ['commands', '/deploy', 'url'] is `[command /deploy] url`, which no env variable sets. */
+function sectionPath(path: string[]): Pick<Issue, 'path' | 'fileOnly'> {
+  if (path[0] !== 'commands') return { path };
+  return { path: [path[1] === undefined ? 'command /name' : `command ${path[1]}`, ...path.slice(2)], fileOnly: true };
 }
 
 /** One problem line: `[section] key (env SECTION_KEY): message`. */
@@ -281,13 +382,14 @@ function unknownKeys(file: IniSections): Issue[] {
   const issues: Issue[] = [];
   const sectionNames = Object.keys(KNOWN_KEYS);
   for (const [section, values] of Object.entries(file)) {
-    if (!(section in KNOWN_KEYS)) {
-      const close = closest(section, sectionNames);
-      const hint = close ? `did you mean [${close}]?` : `the sections are ${sectionNames.map((n) => `[${n}]`).join(', ')}`;
+    const declared = commandOfSection(section) !== undefined;
+    if (!declared && !(section in KNOWN_KEYS)) {
+      const close = /^commands?\b/.test(section) ? 'command /name' : closest(section, sectionNames);
+      const hint = close ? `did you mean [${close}]?` : `the sections are ${sectionNames.map((n) => `[${n}]`).join(', ')}, and [command /name]`;
       issues.push({ path: [section], message: `is not a known section: ${hint}`, fileOnly: true });
       continue;
     }
-    const keys = KNOWN_KEYS[section];
+    const keys = declared ? COMMAND_KEYS : KNOWN_KEYS[section];
     if (!keys) continue; // free keys, checked by the schema
     for (const key of Object.keys(values)) {
       if (keys.includes(key)) continue;
@@ -343,6 +445,13 @@ export function startupNotes(config: Config): string[] {
   const notes: string[] = [];
   if (config.bandwidth.auth.kind === 'basic') {
     notes.push('[bandwidth] uses Basic auth (api_user/api_password): Bandwidth retires Basic-auth API users on 2026-12-02; set client_id and client_secret (OAuth2) instead');
+  }
+  for (const command of config.commands) {
+    if (command.allowed?.length === 0) notes.push(`[command ${command.name}] allow lists nobody ([policy] admins is empty): nobody can run ${command.name}`);
+    const url = new URL(command.url);
+    if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+      notes.push(`[command ${command.name}] url is plain http: the token and the request travel unencrypted; use https`);
+    }
   }
   if (config.numbers.userNumber) {
     notes.push(`[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.userNumber)})`);

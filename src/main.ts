@@ -1,4 +1,4 @@
-import { compose } from './compose.js';
+import { compose, loadActionKeys } from './compose.js';
 import { ConfigError, loadConfig, startupNotes, type Config } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
@@ -10,8 +10,13 @@ const PURGE_EVERY_MS = 10 * 60_000;
 /** Entry point: the only place that reads the environment or starts a server. */
 async function main(): Promise<void> {
   let config: Config;
+  let signingKeys: Awaited<ReturnType<typeof loadActionKeys>>;
   try {
     config = loadConfig(process.env);
+    // Before the store or Slack: a bad key is a configuration problem, told the same way.
+    signingKeys = await loadActionKeys(config).catch((error: unknown) => {
+      throw new ConfigError([(error as Error).message]);
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`config: ${problem}\n`);
@@ -30,6 +35,7 @@ async function main(): Promise<void> {
     store,
     clock,
     logger,
+    signingKeys,
     onSocketLost: (error) => {
       logger.fatal(`${error.message}; exiting`);
       process.exit(1);

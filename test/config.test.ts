@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, startupNotes, type Config } from '../src/config.js';
+import { ConfigError, declaredCommandsOf, loadConfig, parseConfig, startupNotes, type Config } from '../src/config.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const SAMPLE_INI = readFileSync(fixture('sample-config.ini'), 'utf8');
@@ -525,7 +525,7 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
     expect(fileProblems('[slack]\nadmins = U012ABCDEF')).toEqual(['[slack] admins: is not a known key: it belongs in [policy]']);
     expect(fileProblems('[policy]\ncolour = blue')).toEqual(['[policy] colour: is not a known key: see config.ini.default for the keys of [policy]']);
     expect(fileProblems('[weather]\nsunny = yes')).toEqual([
-      '[weather]: is not a known section: the sections are [bandwidth], [numbers], [slack], [phones], [store], [policy], [log]',
+      '[weather]: is not a known section: the sections are [bandwidth], [numbers], [slack], [phones], [store], [policy], [actions], [log], and [command /name]',
     ]);
   });
 
@@ -541,9 +541,10 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
 
   // Rule: every key config.ini.default documents (set or commented out) is a known key.
   test('every key of config.ini.default is known', () => {
-    const uncommented = DEFAULT_INI.replace(/^; ?([a-z_]+ =)/gm, '$1').replace(/^U012ABCDEF = .*$/m, '');
+    const uncommented = DEFAULT_INI.replace(/^; ?([a-z_]+ =|\[command \/[a-z-]+\]$)/gm, '$1').replace(/^U012ABCDEF = .*$/m, '');
     const problems = problemsOf(SLACK_ENV, uncommented);
-    expect(problems.filter((p) => p.includes('is not a known'))).toEqual([]);
+    expect(problems.filter((p) => p.includes('is not a known') || p.startsWith('[command'))).toEqual([]);
+    expect(uncommented).toMatch(/^\[command \/deploy\]$/m);
     expect(uncommented).toMatch(/^level = info$/m);
   });
 
@@ -652,5 +653,84 @@ describe('startupNotes (issue 6, item 8)', () => {
   // Rule: OAuth2 and no user_number: nothing to say.
   test('nothing to note', () => {
     expect(startupNotes(parseConfig({ env: envWith(oauth) }))).toEqual([]);
+  });
+});
+
+describe('declared commands and [actions] (issue 10)', () => {
+  const DEPLOY = '[command /deploy]\nurl = https://deploy.internal.example/hooks/phonegate\n';
+
+  // Rule: a [command /name] section becomes a typed command with its defaults; [actions] has its defaults.
+  test('a declared command with its defaults', () => {
+    const config = parseConfig({ fileText: DEPLOY, env: ENV_ONLY });
+    expect(config.commands).toEqual([
+      { name: '/deploy', url: 'https://deploy.internal.example/hooks/phonegate', scope: 'login', allowed: undefined, description: 'Runs /deploy once PhoneGate has checked your phone', usage: undefined, timeoutMs: 10_000 },
+    ]);
+    expect(config.actions).toEqual({ issuer: 'phonegate', signingKeyFile: 'data/actions-signing-key.pem', previousKeyFiles: [] });
+    expect(parseConfig({ env: ENV_ONLY }).commands).toEqual([]);
+  });
+
+  // Rule: every key is read; `admins` in allow stands for [policy] admins, and a user listed twice counts once.
+  test('every key, and allow = admins', () => {
+    const fileText = `[policy]\nadmins = U0ADMIN01,U0ADMIN02\n[command /Rotate-Keys]\nurl = http://127.0.0.1:8080/x\nscope = admin\nallow = U0ADMIN02, admins, U012ABCDEF\ndescription = Rotate keys\nusage = <service>\ntimeout_seconds = 30\n`;
+    const [command] = parseConfig({ fileText, env: ENV_ONLY }).commands;
+    expect(command).toEqual({ name: '/rotate-keys', url: 'http://127.0.0.1:8080/x', scope: 'admin', allowed: ['U0ADMIN02', 'U0ADMIN01', 'U012ABCDEF'], description: 'Rotate keys', usage: '<service>', timeoutMs: 30_000 });
+  });
+
+  // Rule: [actions] follows the <SECTION>_<KEY> env rule; previous_key_files is a comma-separated list.
+  test('[actions] from the file and from env', () => {
+    const config = parseConfig({ fileText: '[actions]\nissuer = ops-gate\nprevious_key_files = old1.pem, old2.pem,', env: { ...ENV_ONLY, ACTIONS_SIGNING_KEY_FILE: '/keys/now.pem' } });
+    expect(config.actions).toEqual({ issuer: 'ops-gate', signingKeyFile: '/keys/now.pem', previousKeyFiles: ['old1.pem', 'old2.pem'] });
+  });
+
+  // Rule: every problem of every command is one line naming the section and key, with no env name (command sections are file only).
+  test('bad URL, unknown scope, bad allow list, timeout out of range, a built-in name, a bad name, an unknown key', () => {
+    const fileText = [
+      '[command /login]', 'url = https://x.example', '',
+      '[command /deploy]', 'url = ftp://deploy.example', 'scope = root', 'allow = bob, U012ABCDEF', 'timeout_seconds = 31', 'descripton = Deploy', '',
+      '[command deploy]', 'url = https://x.example', '',
+      '[command /empty]', '',
+    ].join('\n');
+    expect(problemsOf(ENV_ONLY, fileText)).toEqual([
+      '[command /deploy] descripton: is not a known key: did you mean description?',
+      '[command /deploy] url: must be an http(s) URL',
+      '[command /deploy] scope: must be login or admin',
+      '[command /deploy] allow: must list Slack user ids like U012ABCDEF, or admins, separated by commas',
+      '[command /deploy] timeout_seconds: must be between 1 and 30',
+      '[command /empty] url: is required',
+      '[command /login]: is a built-in command of PhoneGate: choose another name',
+      '[command deploy]: is not a slash command name: write [command /name], lower case, up to 32 characters (letters, digits, . _ -)',
+    ]);
+    for (const builtIn of ['/logout', '/whoami', '/admin']) {
+      expect(problemsOf(ENV_ONLY, `[command ${builtIn}]\nurl = https://x.example`)).toEqual([`[command ${builtIn}]: is a built-in command of PhoneGate: choose another name`]);
+    }
+    expect(problemsOf(ENV_ONLY, '[commands]\nurl = https://x.example')).toEqual(['[commands]: is not a known section: did you mean [command /name]?']);
+  });
+
+  // Rule: Slack takes 50 commands per app; four are built in.
+  test('at most 46 declared commands', () => {
+    const sections = (n: number) => Array.from({ length: n }, (_, i) => `[command /c${i}]\nurl = https://x.example\n`).join('');
+    expect(parseConfig({ fileText: sections(46), env: ENV_ONLY }).commands).toHaveLength(46);
+    expect(problemsOf(ENV_ONLY, sections(47))).toEqual(['[command /name]: at most 46 commands can be declared (Slack allows 50 per app)']);
+  });
+
+  // Rule: the manifest script reads the commands alone, before the rest of the config is filled in.
+  test('declaredCommandsOf needs no other section and reports only command problems', () => {
+    expect(declaredCommandsOf({ fileText: `[bandwidth]\naccount_id =\n${DEPLOY}usage = <service>` })).toEqual([
+      { name: '/deploy', description: 'Runs /deploy once PhoneGate has checked your phone', usage: '<service>' },
+    ]);
+    expect(() => declaredCommandsOf({ fileText: '[command /deploy]\nscope = x' })).toThrow(ConfigError);
+    expect(configError(() => declaredCommandsOf({ fileText: '[command /deploy]\nscope = x' })).problems).toEqual([
+      '[command /deploy] url: is required',
+      '[command /deploy] scope: must be login or admin',
+    ]);
+  });
+
+  // Rule: settings that work but deserve a second look.
+  test('start-up notes: nobody allowed, plain http to another host', () => {
+    const fileText = '[command /a]\nurl = http://deploy.example/x\nallow = admins\n[command /b]\nurl = http://localhost:9000/x\n';
+    expect(startupNotes(parseConfig({ fileText, env: envWith({ BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'id', BANDWIDTH_CLIENT_SECRET: 'secret' }) }))).toEqual([
+      '[command /a] allow lists nobody ([policy] admins is empty): nobody can run /a',
+      '[command /a] url is plain http: the token and the request travel unencrypted; use https',
+    ]);
   });
 });

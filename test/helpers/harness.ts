@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { compose, type Bot } from '../../src/compose.js';
+import { compose, loadActionKeys, type Bot } from '../../src/compose.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
 import { FakeBandwidth, type BandwidthAuth } from './fake-bandwidth.js';
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   /** Reuse a database (to test a restart). */
   dbFile?: string;
   clock?: TestClock;
+  /** config.ini text, for what env cannot carry ([command /name] sections). */
+  fileText?: string;
 }
 
 export interface Harness {
@@ -76,7 +78,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
   nock.enableNetConnect('127.0.0.1');
   const clock = options.clock ?? new TestClock();
   const auth = options.auth ?? 'basic';
-  const config = parseConfig({ env: testEnv(auth, options.env) });
+  const config = parseConfig({ fileText: options.fileText, env: testEnv(auth, options.env) });
   let dbFile = options.dbFile;
   if (!dbFile) {
     const dir = mkdtempSync(join(tmpdir(), 'phonegate-test-'));
@@ -91,7 +93,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
   const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: bandwidthAuth }).install();
   const slack = new FakeSlack().install();
   // The real Bandwidth adapter (compose builds it), against the fake at Bandwidth's URLs.
-  const bot = compose(config, { store, clock, logger, slackDeadlineMs: options.slackDeadlineMs });
+  const bot = compose(config, { store, clock, logger, slackDeadlineMs: options.slackDeadlineMs, signingKeys: await loadActionKeys(config) });
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
   return {

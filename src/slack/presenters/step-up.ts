@@ -4,15 +4,33 @@ import { KEEP_MS } from '../../core/requests.js';
 import type { Services } from '../../compose.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import { postToResponseUrl } from '../reply.js';
+import { stepUpStarted } from '../views/admin-text.js';
+import { runningAfterStepUp } from '../views/declared-text.js';
 import { refusal, unavailable } from '../views/text.js';
 import { runAdminCommand } from './admin-command.js';
+import { answerWhereTyped, runDeclared, type DeclaredRun } from './declared-command.js';
 
-/** The command that asked for a step-up, parsed once when it was typed, and where to answer it. */
-export interface PendingCommand {
+/** An /admin command that asked for a step-up, parsed once when it was typed, and where to answer it. */
+export interface PendingAdminCommand {
+  /** Absent in what was kept before declared commands existed: those are /admin commands too. */
+  kind?: 'admin' | undefined;
   command: AdminCommand;
   /** What was typed, for the success view. */
   text: string;
   responseUrl?: string | undefined;
+}
+
+/** A declared command with `scope = admin` that asked for a step-up; its URL is read from the config when it runs. */
+export interface PendingDeclaredCommand extends DeclaredRun {
+  kind: 'declared';
+}
+
+/** The command that asked for a step-up, to run once its code is right. */
+export type PendingCommand = PendingAdminCommand | PendingDeclaredCommand;
+
+/** The line the step-up window shows under "unlocked", saying what runs now. */
+export function pendingStarted(pending: PendingCommand): string {
+  return pending.kind === 'declared' ? runningAfterStepUp(pending.name, pending.text) : stepUpStarted(pending.text);
 }
 
 const pendingKey = (requestId: string) => `pending:${requestId}`;
@@ -40,11 +58,16 @@ export class PendingCommands {
  * command's response_url (where the user typed it), or by direct message if that fails.
  */
 export async function runPending(
-  s: Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'sessions'>,
+  s: Pick<Services, 'admin' | 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>,
   client: webApi.WebClient,
   userId: string,
   pending: PendingCommand,
 ): Promise<void> {
+  if (pending.kind === 'declared') {
+    // runDeclared reads the live admin grant right before acting, as below.
+    await answerWhereTyped(s, client, pending, await runDeclared(s, pending));
+    return;
+  }
   let reply: string;
   try {
     // The grant was checked against endings when it was made; check once more right before acting.

@@ -7,13 +7,12 @@ import { BLOCK } from '../../ids.js';
 import { requestIdOf, typedCode } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { explain, refusalView, windowStaysOpen } from '../../presenters/request-window.js';
-import { runPending, type PendingCommand } from '../../presenters/step-up.js';
-import { stepUpStarted } from '../../views/admin-text.js';
+import { pendingStarted, runPending, type PendingCommand } from '../../presenters/step-up.js';
 import { scopeTitle } from '../../views/format.js';
 import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, type Unavailable } from '../../views/text.js';
 
-type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'phones' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs' | 'verifier'>;
+type Deps = Pick<Services, 'admin' | 'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'phones' | 'requests' | 'sender' | 'sessions' | 'signingKeys' | 'slackDeadlineMs' | 'verifier'>;
 type Outcome = (Verified & { pending?: PendingCommand | undefined }) | Unavailable;
 
 /**
@@ -59,7 +58,7 @@ export function codeEntered(s: Deps) {
 async function finalView(s: Deps, userId: string, requestId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
   const now = s.clock.now();
   if (outcome.ok) {
-    const next = outcome.pending ? `\n${stepUpStarted(outcome.pending.text)}` : '';
+    const next = outcome.pending ? `\n${pendingStarted(outcome.pending)}` : '';
     return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now) + next);
   }
   if (outcome.reason === 'unavailable') return messageModal(title, explain(s, outcome));
