@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { AuditRecord } from '../../../src/core/audit.js';
 import type { LiveSession } from '../../../src/core/sessions.js';
-import { auditEvents, help, sessions, stepUpStarted } from '../../../src/slack/views/admin-text.js';
+import { auditEvents, help, linked, notAnAdmin, revoked, sessions, stepUpStarted, unlinked, usage } from '../../../src/slack/views/admin-text.js';
 import { granted } from '../../../src/slack/views/text.js';
 import { messageModal } from '../../../src/slack/views/modals.js';
 import { messageProblems, viewProblems } from '../slack-limits.js';
@@ -83,5 +83,43 @@ describe('echoes of what the admin typed', () => {
   test('control characters are escaped', () => {
     expect(stepUpStarted('link <@U0BOB0001> <!channel>')).toContain('`/admin link &lt;@U0BOB0001&gt; &lt;!channel&gt;`');
     expect(help('<!here>&')).toContain("I don't know `&lt;!here&gt;&amp;`");
+  });
+});
+
+describe('the replies to each admin command', () => {
+  const BOB = 'U0BOB0001';
+
+  test('revoke: what was ended, or that there was nothing', () => {
+    expect(revoked(BOB, [{ scope: 'login', expiresAt: NOW + MINUTE }, { scope: 'admin', expiresAt: NOW + MINUTE }])).toBe(
+      `Ended <@${BOB}>'s session (login, admin). They got a direct message saying so.`,
+    );
+    expect(revoked(BOB, [])).toBe(`<@${BOB}> had no live session; nothing to end.`);
+  });
+
+  test('link: refused with the reason, unchanged, or linked with the masked phone only', () => {
+    expect(linked(BOB, { ok: false, reason: 'country', detail: 'Numbers from +44 are not allowed.' })).toBe("I didn't link that number. Numbers from +44 are not allowed.");
+    expect(linked(BOB, { ok: true, changed: false, maskedPhone: '•••• 0102', ended: [] })).toContain('already has the phone *•••• 0102*. Nothing changed.');
+    const done = linked(BOB, { ok: true, changed: true, maskedPhone: '•••• 0177', ended: [{ scope: 'login', expiresAt: NOW + MINUTE }] });
+    expect(done).toBe(`Linked the phone *•••• 0177* to <@${BOB}>; their session (login) was ended. They got a direct message.`);
+  });
+
+  test('unlink: with or without a phone before', () => {
+    expect(unlinked(BOB, true, [])).toContain(`Removed <@${BOB}>'s phone; they had no live session.`);
+    expect(unlinked(BOB, false, [])).toBe(`<@${BOB}> had no phone; they now stay without one until an admin links one.`);
+  });
+
+  test('usage and the refusal for non-admins', () => {
+    expect(usage({ kind: 'usage', problem: 'Name exactly one user, as an @mention.', usage: '/admin revoke @user' })).toBe('Name exactly one user, as an @mention. Usage: `/admin revoke @user`');
+    expect(notAnAdmin).toContain('Only admins can use `/admin`');
+  });
+
+  test('help lists every command, and an unknown one is named first', () => {
+    for (const command of ['/admin sessions', '/admin revoke', '/admin link', '/admin unlink', '/admin audit', '/admin help']) expect(help()).toContain(command);
+    expect(help('frobnicate').split('\n')[0]).toBe("I don't know `frobnicate`. Here's what I can do:");
+  });
+
+  test('an empty list says so', () => {
+    expect(sessions([], NOW)).toBe('No one is logged in right now.');
+    expect(auditEvents([])).toBe('No security events are stored yet.');
   });
 });

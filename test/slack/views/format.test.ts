@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { userText } from '../../../src/slack/views/format.js';
+import { formatDuration, mentionList, slackTime, userText } from '../../../src/slack/views/format.js';
 
 describe('userText: what a user typed, safe to echo in mrkdwn', () => {
   // Rule: Slack's three control characters are escaped, so typed text cannot become a mention or link.
@@ -25,5 +25,32 @@ describe('userText: what a user typed, safe to echo in mrkdwn', () => {
   test('does not cut an entity in half', () => {
     const text = `${'a'.repeat(8)}&amp;rest`;
     expect(userText(text, 11)).toBe(`${'a'.repeat(8)}…`);
+  });
+});
+
+describe('formatDuration', () => {
+  // Rule: rounded up, so "1 min" never means "already over", and never "0 s".
+  test('seconds, minutes, hours, rounded up', () => {
+    expect(formatDuration(0)).toBe('1 s');
+    expect(formatDuration(-5000)).toBe('1 s');
+    expect(formatDuration(1)).toBe('1 s');
+    expect(formatDuration(59_000)).toBe('59 s');
+    expect(formatDuration(59_001)).toBe('1 min');
+    expect(formatDuration(60_001)).toBe('2 min');
+    expect(formatDuration(60 * 60_000)).toBe('1 h');
+    expect(formatDuration(61 * 60_000)).toBe('1 h 1 min');
+    expect(formatDuration(12 * 60 * 60_000 - 1)).toBe('12 h');
+  });
+});
+
+describe('slackTime and mentionList', () => {
+  test('a Slack date token with the ISO time as its fallback', () => {
+    const at = Date.UTC(2026, 11, 2, 10, 0, 30, 500);
+    expect(slackTime(at)).toBe(`<!date^${Math.floor(at / 1000)}^{time}|2026-12-02T10:00:30.500Z>`);
+  });
+
+  test('mentions, comma-separated', () => {
+    expect(mentionList(['U1', 'W2'])).toBe('<@U1>, <@W2>');
+    expect(mentionList([])).toBe('');
   });
 });

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { ProviderError } from '../../src/core/ports.js';
 import { coreFixture, MINUTE, PHONE1, requestCode, U1, U2, type CoreFixture } from '../helpers/core-fixture.js';
 
+/** Verifying a code (core/verify-code.ts): scope binding, single use, attempts, lifetime, fail closed. */
+
 let f: CoreFixture;
 afterEach(async () => {
   await f?.store.close().catch(() => {});
@@ -113,34 +115,6 @@ describe('single use', () => {
     expect(f.audit.filter((a) => a.outcome === 'failure')).toHaveLength(0); // refused and audited, never counted
   });
 
-  test('after a code died of too many attempts, a new request sends at once and the old code never works', async () => {
-    f = await coreFixture();
-    const first = await requestCode(f);
-    for (let i = 0; i < 5; i++) await f.verifier.verify(U1, first.requestId, f.provider.wrongCode()); // kills it
-
-    const begun = await f.requests.open(U1, 'login');
-    if (!begun.ok) throw new Error('open refused');
-    expect(begun.request.requestId).not.toBe(first.requestId);
-    expect(begun.request.sent).toBeUndefined();
-    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toMatchObject({ ok: true }); // no wait
-    const [old, fresh] = f.provider.sent;
-    expect(fresh!.scope).not.toBe(old!.scope);
-    // The provider still holds the old code (same number, within its window), but under the old challenge's scope.
-    expect(await f.verifier.verify(U1, begun.request.requestId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
-    expect(f.provider.verifies.at(-1)).toMatchObject({ code: first.code, scope: fresh!.scope, valid: false });
-    expect(await f.verifier.verify(U1, begun.request.requestId, f.provider.lastCode())).toMatchObject({ ok: true });
-  });
-
-  test('running the command again while a code is out continues that challenge (its attempts carry over)', async () => {
-    f = await coreFixture();
-    const first = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, first.requestId, f.provider.wrongCode());
-    const again = await f.requests.open(U1, 'login');
-    if (!again.ok) throw new Error('open refused');
-    expect(again.request.sent).toMatchObject({ delivery: 'sms' }); // the window goes straight to code entry
-    expect(await f.verifier.verify(U1, again.request.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code', attemptsLeft: 1 });
-    expect(await f.verifier.verify(U1, again.request.requestId, first.code)).toMatchObject({ ok: true });
-  });
 });
 
 describe('attempt limits', () => {
@@ -185,110 +159,6 @@ describe('attempt limits', () => {
     }
     expect(f.provider.verifies).toHaveLength(0);
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
-  });
-});
-
-describe('lockout', () => {
-  test('lockout_failures wrong codes in a row, across challenges, lock the user for lockout_minutes and tell them', async () => {
-    f = await coreFixture();
-    for (let round = 0; round < 2; round++) {
-      const { requestId } = await requestCode(f);
-      for (let i = 0; i < 5; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
-      f.clock.advance(MINUTE);
-    }
-    const until = await f.lockout.lockedUntil(U1);
-    expect(until).toBeGreaterThan(f.clock.now());
-    expect(f.notices).toEqual([{ userId: U1, notice: { kind: 'locked', until } }]);
-    expect(f.audit.filter((a) => a.event === 'authn_login_lock')).toHaveLength(1);
-    expect(await f.requests.open(U1, 'login')).toMatchObject({ ok: false, reason: 'locked', until });
-
-    f.clock.advance(15 * MINUTE);
-    expect(await f.lockout.lockedUntil(U1)).toBeUndefined();
-    expect(await f.requests.open(U1, 'login')).toMatchObject({ ok: true });
-  });
-
-  test('a locked user cannot submit codes either, even the right one', async () => {
-    f = await coreFixture({ policy: { lockoutFailures: 3 } });
-    const { requestId, code } = await requestCode(f);
-    for (let i = 0; i < 2; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
-    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'locked' });
-    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false });
-    expect(await f.sessions.isLive(U1, 'login')).toBe(false);
-  });
-
-  test('a resend does not reset the failure run; a success does', async () => {
-    f = await coreFixture({ policy: { lockoutFailures: 4, maxAttempts: 10 } });
-    const { requestId } = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
-    f.clock.advance(30_000);
-    await f.sender.send(U1, requestId, 'sms');
-    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ reason: 'locked' });
-
-    f.clock.advance(16 * MINUTE);
-    const next = await requestCode(f);
-    for (let i = 0; i < 3; i++) await f.verifier.verify(U1, next.requestId, f.provider.wrongCode());
-    expect(await f.verifier.verify(U1, next.requestId, next.code)).toMatchObject({ ok: true });
-    await f.sessions.end(U1);
-    f.clock.advance(MINUTE);
-    const after = await requestCode(f);
-    for (let i = 0; i < 3; i++) expect(await f.verifier.verify(U1, after.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code' });
-  });
-});
-
-describe('send limits', () => {
-  test('resend cooldown counts from the last code sent', async () => {
-    f = await coreFixture();
-    const { requestId } = await requestCode(f);
-    f.clock.advance(10_000);
-    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: false, reason: 'cooldown', retryAt: f.provider.sent[0]!.at + 30_000 });
-    f.clock.advance(20_000);
-    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
-    expect(f.provider.sent).toHaveLength(2);
-  });
-
-  test('the cooldown is per request: a step-up right after login, or a login right after a logout, sends at once; the hourly cap counts every scope', async () => {
-    f = await coreFixture({ policy: { maxSendsPerHour: 3 } });
-    const login = await requestCode(f, U1, 'login');
-    expect(await f.verifier.verify(U1, login.requestId, login.code)).toMatchObject({ ok: true });
-    await requestCode(f, U1, 'admin'); // at once
-    await f.sessions.end(U1); // logout
-    await requestCode(f, U1, 'login'); // at once
-    await f.sessions.end(U1);
-    const begun = await f.requests.open(U1, 'login');
-    if (!begun.ok) throw new Error('open refused');
-    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toMatchObject({ ok: false, reason: 'send_limit' }); // a fourth send this hour
-    expect(f.provider.sent).toHaveLength(3);
-  });
-
-  test('max_sends_per_hour caps sends per user, with an audit event', async () => {
-    f = await coreFixture();
-    const { requestId } = await requestCode(f);
-    for (let i = 1; i < 5; i++) {
-      f.clock.advance(30_000);
-      expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
-    }
-    f.clock.advance(30_000);
-    const refused = await f.sender.send(U1, requestId, 'sms');
-    expect(refused).toMatchObject({ ok: false, reason: 'send_limit', retryAt: f.provider.sent[0]!.at + 60 * MINUTE });
-    expect(f.provider.sent).toHaveLength(5);
-    expect(f.audit.at(-1)).toMatchObject({ event: 'excess_rate_limit_exceeded', outcome: 'refused' });
-    f.clock.advance(60 * MINUTE);
-    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
-  });
-
-  test('ten simultaneous send requests send one code', async () => {
-    f = await coreFixture();
-    const begun = await f.requests.open(U1, 'login');
-    if (!begun.ok) throw new Error('open refused');
-    const results = await Promise.all(Array.from({ length: 10 }, () => f.sender.send(U1, begun.request.requestId, 'sms')));
-    expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect(f.provider.sent).toHaveLength(1);
-  });
-
-  test('a user with no phone gets no code', async () => {
-    f = await coreFixture();
-    expect(await f.requests.open('U0NOPHONE', 'login')).toEqual({ ok: false, reason: 'no_phone' });
-    expect(f.provider.sent).toHaveLength(0);
   });
 });
 
@@ -342,17 +212,6 @@ describe('fail closed', () => {
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
   });
 
-  test('a provider error on send leaves no usable code behind', async () => {
-    f = await coreFixture();
-    const begun = await f.requests.open(U1, 'login');
-    if (!begun.ok) throw new Error('open refused');
-    f.provider.failNext('send', new ProviderError('unavailable', 'Bandwidth send: no response (ECONNABORTED)'));
-    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
-    expect(f.audit.at(-1)).toMatchObject({ event: 'authn_otp_send_failed', outcome: 'error' });
-    expect(await f.verifier.verify(U1, begun.request.requestId, '123456')).toMatchObject({ ok: false, reason: 'no_code' });
-    // Every refusal is audited with its precise reason.
-    expect(f.audit.at(-1)).toMatchObject({ event: 'authn_login_fail', outcome: 'refused', detail: { reason: 'no_code' } });
-  });
 
   test('a store failure grants nothing: verify rejects, and the session is not live afterwards', async () => {
     f = await coreFixture();
