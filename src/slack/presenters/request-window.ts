@@ -73,12 +73,11 @@ async function viewAfterSend(s: Deps, userId: string, request: Pick<RequestState
   }
 }
 
-/** Refusals after which the request can go on in the same window (wait, limit, provider trouble, a dead or used code). */
-const RECOVERABLE: ReadonlySet<RefusalReason> = new Set(['cooldown', 'send_limit', 'provider', 'dead', 'no_code', 'code_expired', 'already_used']);
+/** Refusals after which the request goes on in the same window (a typo, a wrong code, a wait, a limit, provider trouble, a dead or used code). */
+const RECOVERABLE: ReadonlySet<RefusalReason> = new Set(['malformed', 'wrong_code', 'cooldown', 'send_limit', 'provider', 'dead', 'no_code', 'code_expired', 'already_used']);
 
-/** Whether the user can go on in the same window after this refusal (a code entry may show it under the input). */
-export const windowStaysOpen = (reason: RefusalReason | Unavailable['reason']): boolean =>
-  reason === 'malformed' || reason === 'wrong_code' || reason === 'unavailable' || RECOVERABLE.has(reason);
+/** Whether the user can go on in the same window after this refusal (a code entry shows it under the input). */
+export const windowStaysOpen = (reason: RefusalReason | Unavailable['reason']): boolean => reason === 'unavailable' || RECOVERABLE.has(reason);
 
 /**
  * A refusal that leaves the request open keeps the user in the window: the code entry if a code still
