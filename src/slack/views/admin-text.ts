@@ -62,6 +62,8 @@ export function auditEvents(events: AuditRecord[], page = 1): string {
       e.outcome,
       ...(e.actorId ? [`by <@${e.actorId}>`] : []),
       ...(e.detail?.maskedPhone ? [String(e.detail.maskedPhone)] : []),
+      // A declared command's run: which command, and what its endpoint answered.
+      ...(e.event === 'action_run' ? [`\`${userText(String(e.detail?.command ?? ''), 40)}\``, `HTTP ${e.detail?.status ?? '-'}`] : []),
     ].join('  ');
   return paged(events.map(line), page, {
     title: `*Latest ${events.length} security events* (newest first)`,

@@ -123,3 +123,15 @@ describe('the replies to each admin command', () => {
     expect(auditEvents([])).toBe('No security events are stored yet.');
   });
 });
+
+describe('/admin audit lines for declared commands', () => {
+  // Rule: a run of a declared command says which command and what its endpoint answered.
+  test('action_run shows the command and the HTTP status; other events do not', () => {
+    const run: AuditRecord = { at: 0, event: 'action_run', userId: 'U0ALICE01', scope: 'admin', outcome: 'failure', detail: { command: '/deploy', status: 500, ms: 120 } };
+    const login: AuditRecord = { at: 0, event: 'authn_login_success', userId: 'U0ALICE01', scope: 'login', outcome: 'success', detail: { retries: 0 } };
+    const [runLine, loginLine] = auditEvents([run, login]).split('\n').slice(1);
+    expect(runLine).toContain('`/deploy`');
+    expect(runLine).toContain('HTTP 500');
+    expect(loginLine).not.toContain('HTTP');
+  });
+});
