@@ -51,7 +51,9 @@ class Child {
     this.stderr = '';
     this.proc.stdout.setEncoding('utf8').on('data', (chunk) => (this.stdout += chunk));
     this.proc.stderr.setEncoding('utf8').on('data', (chunk) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve((this.exit = { code, signal }))));
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => resolve((this.exit = { code, signal }))),
+    );
   }
 
   /** JSON lines on stdout (the app logs with pino). */
@@ -92,7 +94,16 @@ class Child {
  * The real app, configured by environment only (CONFIG_FILE names an empty file, so the checkout's
  * config.ini is never read). Resolves once GET /healthz answers 200, with `readyMs` = spawn to 200.
  */
-export async function startApp({ configFile, storeUrl, slack, bandwidth, signingSecret, botToken, userNumber, logLevel = 'warn' }) {
+export async function startApp({
+  configFile,
+  storeUrl,
+  slack,
+  bandwidth,
+  signingSecret,
+  botToken,
+  userNumber,
+  logLevel = 'warn',
+}) {
   const port = await freePort();
   const env = {
     ...cleanEnv(),
@@ -155,6 +166,9 @@ export async function startBare({ slack, signingSecret, botToken }) {
 
 /** `tsc -b`, so that every start below is a warm one. */
 export function build() {
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) throw new Error('the build (tsc -b) failed');
 }

@@ -7,8 +7,26 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build, cpuMs, ROOT, rssMb, startApp, startBare } from './processes.mjs';
-import { cloneId, emptyRedisDb, flushRedis, isAged, redisClones, redisTemplate, sqliteClones, sqliteTemplate } from './seed.mjs';
-import { codeValues, commandBody, deliveryValues, median, percentile, round, SlackClient, viewSubmissionBody } from './slack-requests.mjs';
+import {
+  cloneId,
+  emptyRedisDb,
+  flushRedis,
+  isAged,
+  redisClones,
+  redisTemplate,
+  sqliteClones,
+  sqliteTemplate,
+} from './seed.mjs';
+import {
+  codeValues,
+  commandBody,
+  deliveryValues,
+  median,
+  percentile,
+  round,
+  SlackClient,
+  viewSubmissionBody,
+} from './slack-requests.mjs';
 import { bandwidthStandIn, CODE_DIGITS, slackStandIn } from './stand-ins.mjs';
 
 const args = process.argv.slice(2);
@@ -30,7 +48,9 @@ const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
   node: process.version,
-  load: loadavg().map((l) => l.toFixed(2)).join(' '),
+  load: loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' '),
   date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
 };
 
@@ -45,7 +65,12 @@ function whoamiBodies(users, slack) {
 }
 
 function whoamiRound(client, bodies, total, concurrency, check) {
-  return round({ total, concurrency, send: (i) => client.postRepeated(i % bodies.length, bodies[i % bodies.length]), check });
+  return round({
+    total,
+    concurrency,
+    send: (i) => client.postRepeated(i % bodies.length, bodies[i % bodies.length]),
+    check,
+  });
 }
 
 /** A whole /login by SMS: the command, the delivery choice, the code. Returns the code submission's ack time. */
@@ -53,15 +78,18 @@ async function logIn(client, slack, userId) {
   const body = commandBody('/login', userId, slack.origin);
   const trigger = new URLSearchParams(body).get('trigger_id');
   const ack = await client.post(body);
-  if (ack.status !== 200 || ack.text !== '') throw new Error(`/login for ${userId} answered ${ack.status} ${ack.text.slice(0, 300)}`);
+  if (ack.status !== 200 || ack.text !== '')
+    throw new Error(`/login for ${userId} answered ${ack.status} ${ack.text.slice(0, 300)}`);
   let shown = await slack.viewOpened(trigger);
   if (shown.view.callback_id === 'delivery_choice') {
     const chosen = await client.post(viewSubmissionBody(userId, shown, deliveryValues('sms')));
-    if (chosen.status !== 200 || !chosen.text.includes('"update"')) throw new Error(`the delivery choice answered ${chosen.status} ${chosen.text.slice(0, 300)}`);
+    if (chosen.status !== 200 || !chosen.text.includes('"update"'))
+      throw new Error(`the delivery choice answered ${chosen.status} ${chosen.text.slice(0, 300)}`);
     shown = await slack.viewUpdated(shown.id, 'code_entry');
   }
   const entered = await client.post(viewSubmissionBody(userId, shown, codeValues(CODE)));
-  if (entered.status !== 200 || !entered.text.includes('logged in')) throw new Error(`the code for ${userId} answered ${entered.status} ${entered.text.slice(0, 300)}`);
+  if (entered.status !== 200 || !entered.text.includes('logged in'))
+    throw new Error(`the code for ${userId} answered ${entered.status} ${entered.text.slice(0, 300)}`);
   return entered.ms;
 }
 
@@ -96,14 +124,23 @@ async function sideBySide(sides, total, concurrency) {
       const result = await whoamiRound(side.client, side.bodies, total, concurrency, side.check);
       const cpu = cpuMs(side.pid) - cpuBefore;
       // A wrong answer (e.g. "can't reach my database" when a statement waited past its deadline) is counted, not fatal.
-      if (result.failures > 0) wrong[side.name] = { count: (wrong[side.name]?.count ?? 0) + result.failures, example: result.example };
-      results[side.name].push({ rps: (total * 1000) / result.ms, cpu: cpu / total, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99) });
+      if (result.failures > 0)
+        wrong[side.name] = { count: (wrong[side.name]?.count ?? 0) + result.failures, example: result.example };
+      results[side.name].push({
+        rps: (total * 1000) / result.ms,
+        cpu: cpu / total,
+        p50: percentile(result.latencies, 50),
+        p99: percentile(result.latencies, 99),
+      });
     }
   }
   return Object.fromEntries(
     Object.entries(results).map(([name, rounds]) => [
       name,
-      { ...Object.fromEntries(['rps', 'cpu', 'p50', 'p99'].map((k) => [k, median(rounds.map((x) => x[k]))])), wrong: wrong[name] },
+      {
+        ...Object.fromEntries(['rps', 'cpu', 'p50', 'p99'].map((k) => [k, median(rounds.map((x) => x[k]))])),
+        wrong: wrong[name],
+      },
     ]),
   );
 }
@@ -114,7 +151,14 @@ async function benchStore(store, stand) {
   const dir = mkdtempSync(join(tmpdir(), `phonegate-bench-${store.name}-`));
   const configFile = join(dir, 'config.ini');
   writeFileSync(configFile, ''); // so that a config.ini in the checkout is not read
-  const appOptions = { configFile, slack: stand.slack, bandwidth: stand.bandwidth, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, userNumber: USER_PHONE };
+  const appOptions = {
+    configFile,
+    slack: stand.slack,
+    bandwidth: stand.bandwidth,
+    signingSecret: SIGNING_SECRET,
+    botToken: BOT_TOKEN,
+    userNumber: USER_PHONE,
+  };
   const started = [];
   const launch = async (storeUrl, logLevel) => {
     const builtAt = statSync(STAMP).mtimeMs;
@@ -151,12 +195,17 @@ async function benchStore(store, stand) {
     log(`${store.name}: warming both sides (${SIZE.warm} requests each)`);
     for (const side of sides) {
       const warm = await whoamiRound(side.client, side.bodies, SIZE.warm, 32, side.check);
-      if (warm.failures > 0) log(`${store.name}: ${side.name} answered ${warm.failures} wrongly while warming, e.g. ${warm.example}`);
+      if (warm.failures > 0)
+        log(`${store.name}: ${side.name} answered ${warm.failures} wrongly while warming, e.g. ${warm.example}`);
     }
     out.levels = {};
     for (const concurrency of [32, 128, 1]) {
       log(`${store.name}: ${SIZE.rounds} alternating rounds at ${concurrency} concurrent`);
-      out.levels[concurrency] = await sideBySide(sides, concurrency === 1 ? SIZE.perRoundSerial : SIZE.perRound, concurrency);
+      out.levels[concurrency] = await sideBySide(
+        sides,
+        concurrency === 1 ? SIZE.perRoundSerial : SIZE.perRound,
+        concurrency,
+      );
     }
     log(`${store.name}: ${SIZE.logins} logins at 32 concurrent`);
     const loginUsers = Array.from({ length: SIZE.logins }, (_, i) => cloneId('UL', i + 1));
@@ -181,7 +230,8 @@ async function benchStore(store, stand) {
 const DURING_LOAD_MS = 15_000;
 const PURGE_TIMEOUT_MS = 60_000; // keeps the whole run near 5 minutes; a longer purge is reported as "> 60 s"
 const logTime = (line) => (typeof line?.time === 'string' ? Date.parse(line.time) : line?.time);
-const purgeLine = (app) => app.jsonLines().find((l) => l.msg === 'purged old state' || l.msg === 'purging old state failed');
+const purgeLine = (app) =>
+  app.jsonLines().find((l) => l.msg === 'purged old state' || l.msg === 'purging old state failed');
 
 /**
  * The purge that main.ts starts right after "ready", measured on two starts of the same state.
@@ -211,7 +261,9 @@ async function purgeRuns(launch, seed, slack) {
   result.probeMax = probes.length > 0 ? Math.max(...probes) : undefined;
   result.probes = probes.length;
   if (purged) {
-    result.line = Object.fromEntries(Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)));
+    result.line = Object.fromEntries(
+      Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)),
+    );
     if (result.line.err) result.line.err = result.line.err.message; // no stack in the table
     result.ms = logTime(purged) - logTime(alone.jsonLines().find((l) => l.msg === 'ready'));
   }
@@ -219,7 +271,13 @@ async function purgeRuns(launch, seed, slack) {
   const without = await whoamiRound(client, bodies, SIZE.perRound, 32, liveWhoami);
   client.close();
   await alone.stop();
-  result.without = { stillPurging: !purged, wrong: without.failures, p50: percentile(without.latencies, 50), p99: percentile(without.latencies, 99), rps: (without.latencies.length * 1000) / without.ms };
+  result.without = {
+    stillPurging: !purged,
+    wrong: without.failures,
+    p50: percentile(without.latencies, 50),
+    p99: percentile(without.latencies, 99),
+    rps: (without.latencies.length * 1000) / without.ms,
+  };
 
   const loaded = await launch(await seed.again(), 'info');
   const loadedClient = new SlackClient(loaded.port, SIGNING_SECRET);
@@ -236,7 +294,13 @@ async function purgeRuns(launch, seed, slack) {
   loadedClient.close();
   await loaded.stop();
   during.sort((a, b) => a - b);
-  result.during = { wrong: duringWrong, n: during.length, p50: percentile(during, 50), p99: percentile(during, 99), rps: (during.length * 1000) / elapsed };
+  result.during = {
+    wrong: duringWrong,
+    n: during.length,
+    p50: percentile(during, 50),
+    p99: percentile(during, 99),
+    rps: (during.length * 1000) / elapsed,
+  };
   return result;
 }
 
@@ -280,12 +344,18 @@ const f = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toFix
 function report(results, skipped) {
   const lines = [];
   lines.push(`PhoneGate bench, ${machine.date}${quick ? ' (--quick)' : ''}`);
-  lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}`);
-  lines.push(`/whoami: ${SIZE.rounds} alternating rounds per level (${SIZE.perRound} requests at 32 and 128, ${SIZE.perRoundSerial} at 1), after ${SIZE.warm} each to warm; medians of rounds; ${USERS} logged-in users`);
+  lines.push(
+    `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}`,
+  );
+  lines.push(
+    `/whoami: ${SIZE.rounds} alternating rounds per level (${SIZE.perRound} requests at 32 and 128, ${SIZE.perRoundSerial} at 1), after ${SIZE.warm} each to warm; medians of rounds; ${USERS} logged-in users`,
+  );
   for (const r of results) {
     lines.push('');
     lines.push(`== ${r.name}`);
-    lines.push('concurrency | bare req/s | app req/s | app/bare | bare CPU ms/req | app CPU ms/req | app/bare CPU | bare p50/p99 ms | app p50/p99 ms');
+    lines.push(
+      'concurrency | bare req/s | app req/s | app/bare | bare CPU ms/req | app CPU ms/req | app/bare CPU | bare p50/p99 ms | app p50/p99 ms',
+    );
     for (const c of [1, 32, 128]) {
       const { bare, app } = r.levels[c];
       lines.push(
@@ -295,20 +365,38 @@ function report(results, skipped) {
     for (const c of [1, 32, 128]) {
       for (const side of ['bare', 'app']) {
         const w = r.levels[c][side].wrong;
-        if (w) lines.push(`  at ${c} concurrent, ${side} answered ${w.count} of ${SIZE.rounds * (c === 1 ? SIZE.perRoundSerial : SIZE.perRound)} requests wrongly, e.g. ${w.example}`);
+        if (w)
+          lines.push(
+            `  at ${c} concurrent, ${side} answered ${w.count} of ${SIZE.rounds * (c === 1 ? SIZE.perRoundSerial : SIZE.perRound)} requests wrongly, e.g. ${w.example}`,
+          );
       }
     }
-    lines.push(`logins at 32 concurrent (command, delivery choice, code): ${f(r.logins.perSecond, 1)}/s completed, ${SIZE.logins - r.logins.failed.length} of ${SIZE.logins}; code-submission ack p50 ${f(r.logins.ackP50)} ms, p99 ${f(r.logins.ackP99)} ms`);
+    lines.push(
+      `logins at 32 concurrent (command, delivery choice, code): ${f(r.logins.perSecond, 1)}/s completed, ${SIZE.logins - r.logins.failed.length} of ${SIZE.logins}; code-submission ack p50 ${f(r.logins.ackP50)} ms, p99 ${f(r.logins.ackP99)} ms`,
+    );
     if (r.logins.failed.length > 0) lines.push(`  ${r.logins.failed.length} logins failed, e.g. ${r.logins.failed[0]}`);
     lines.push(`RSS after the bench: app ${f(r.rss.app)} MB (bare Bolt ${f(r.rss.bare)} MB)`);
     const p = r.purge;
-    lines.push(`ready (spawn to /healthz 200, warm start): empty store ${f(r.readyEmpty)} ms (median of ${SIZE.readyStarts}); ${r.seed.users} users ${f(p.readyMs)} ms (one start)${p.rebuilt ? ' (it rebuilt first: not a warm start)' : ''}`);
-    lines.push(`${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`);
-    lines.push(`purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)`);
-    lines.push(`  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`);
+    lines.push(
+      `ready (spawn to /healthz 200, warm start): empty store ${f(r.readyEmpty)} ms (median of ${SIZE.readyStarts}); ${r.seed.users} users ${f(p.readyMs)} ms (one start)${p.rebuilt ? ' (it rebuilt first: not a warm start)' : ''}`,
+    );
+    lines.push(
+      `${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`,
+    );
+    lines.push(
+      `purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)`,
+    );
+    lines.push(
+      `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
+    );
   }
   for (const s of skipped) lines.push('', `== ${s.name}: skipped (${s.why})`);
-  lines.push('', `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  lines.push(
+    '',
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   return lines.join('\n');
 }
 

@@ -5,8 +5,9 @@
 // codes have expired, its audit events are a day old). Rows that name neither the user nor one of
 // its UUIDs are not copied. SQLite: one INSERT ... SELECT per template row, generated inside SQLite;
 // Redis: a Lua script per batch of clones.
-import sqlite3 from 'sqlite3';
+
 import { createClient } from '@redis/client';
+import sqlite3 from 'sqlite3';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -15,7 +16,9 @@ export const isAged = (i) => i % 2 === 0;
 
 /** Every ms timestamp within two days of `now` in the text, moved a day back. */
 function age(text, now) {
-  return text.replace(/\d{13}/g, (digits) => (Math.abs(Number(digits) - now) < 2 * DAY_MS ? String(Number(digits) - DAY_MS) : digits));
+  return text.replace(/\d{13}/g, (digits) =>
+    Math.abs(Number(digits) - now) < 2 * DAY_MS ? String(Number(digits) - DAY_MS) : digits,
+  );
 }
 
 /** The rows (of any shape) that belong to `userId`: naming it, or naming a UUID found in those. */
@@ -23,13 +26,21 @@ function belongingTo(rows, texts, userId) {
   const mine = new Set(rows.filter((row) => texts(row).some((t) => t.includes(userId))));
   if (mine.size === 0) throw new Error(`no state of ${userId} to clone (did its login fail?)`);
   const uuids = new Set([...mine].flatMap((row) => texts(row).flatMap((t) => t.match(UUID) ?? [])));
-  for (const row of rows) if (!mine.has(row) && texts(row).some((t) => [...uuids].some((u) => t.includes(u)))) mine.add(row);
-  return { rows: [...mine], uuids: [...new Set([...mine].flatMap((row) => texts(row).flatMap((t) => t.match(UUID) ?? [])))] };
+  for (const row of rows)
+    if (!mine.has(row) && texts(row).some((t) => [...uuids].some((u) => t.includes(u)))) mine.add(row);
+  return {
+    rows: [...mine],
+    uuids: [...new Set([...mine].flatMap((row) => texts(row).flatMap((t) => t.match(UUID) ?? [])))],
+  };
 }
 
 /** A key with its user, UUIDs and hashes named, for the report: `state:scope:<user>:login`. */
 function shape(key, userId) {
-  return key.replaceAll(userId, '<user>').replace(UUID, '<uuid>').replace(/[0-9a-f]{64}/g, '<hash>').replace(/\d{10,}/g, '<time>');
+  return key
+    .replaceAll(userId, '<user>')
+    .replace(UUID, '<uuid>')
+    .replace(/[0-9a-f]{64}/g, '<hash>')
+    .replace(/\d{10,}/g, '<time>');
 }
 
 // ---------------------------------------------------------------------------------------------- SQLite
@@ -39,7 +50,8 @@ function open(file) {
     const db = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(db)));
   });
 }
-const all = (db, sql, ...params) => new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows))));
+const all = (db, sql, ...params) =>
+  new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows))));
 const exec = (db, sql) => new Promise((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
 const close = (db) => new Promise((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
 const quote = (text) => `'${String(text).replaceAll("'", "''")}'`;
@@ -48,14 +60,21 @@ const quote = (text) => `'${String(text).replaceAll("'", "''")}'`;
 export async function sqliteTemplate(file, userId) {
   const db = await open(file);
   try {
-    const schema = await all(db, "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index'");
+    const schema = await all(
+      db,
+      "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index'",
+    );
     const tables = [];
     for (const { name } of schema.filter((s) => s.type === 'table')) {
       const columns = (await all(db, `PRAGMA table_info("${name}")`)).map((c) => c.name);
       for (const row of await all(db, `SELECT * FROM "${name}"`)) tables.push({ name, columns, row });
     }
     // Across tables: a counter keyed by a challenge id belongs to the user whose request names it.
-    const found = belongingTo(tables, ({ columns, row }) => columns.map((c) => row[c]).filter((v) => typeof v === 'string'), userId);
+    const found = belongingTo(
+      tables,
+      ({ columns, row }) => columns.map((c) => row[c]).filter((v) => typeof v === 'string'),
+      userId,
+    );
     const byTable = new Map();
     for (const { name, columns, row } of found.rows) {
       if (!byTable.has(name)) byTable.set(name, { name, columns, rows: [], uuids: found.uuids });
@@ -81,14 +100,18 @@ export async function sqliteClones(file, template, { users, prefix, now }) {
       const uuids = table.uuids;
       const chain = (text) => {
         let expr = `replace(${quote(text)}, ${quote(template.userId)}, ${quote(prefix)} || printf('%08d', n.i))`;
-        for (const u of uuids) if (text.includes(u)) expr = `replace(${expr}, ${quote(u)}, ${quote(u.slice(0, 28))} || printf('%08x', n.i))`;
+        for (const u of uuids)
+          if (text.includes(u)) expr = `replace(${expr}, ${quote(u)}, ${quote(u.slice(0, 28))} || printf('%08x', n.i))`;
         return expr;
       };
       for (const row of table.rows) {
         const exprs = table.columns.map((c) => {
           const v = row[c];
           if (v === null || v === undefined) return 'NULL';
-          if (typeof v === 'number') return Math.abs(v - now) < 2 * DAY_MS ? `CASE WHEN n.i % 2 = 0 THEN ${v - DAY_MS} ELSE ${v} END` : String(v);
+          if (typeof v === 'number')
+            return Math.abs(v - now) < 2 * DAY_MS
+              ? `CASE WHEN n.i % 2 = 0 THEN ${v - DAY_MS} ELSE ${v} END`
+              : String(v);
           if (typeof v !== 'string') throw new Error(`cannot clone a ${typeof v} in ${table.name}.${c}`);
           const aged = age(v, now);
           return aged === v ? chain(v) : `CASE WHEN n.i % 2 = 0 THEN ${chain(aged)} ELSE ${chain(v)} END`;
@@ -101,7 +124,10 @@ export async function sqliteClones(file, template, { users, prefix, now }) {
       }
     }
     await exec(db, 'COMMIT');
-    const [{ rows }] = await all(db, `SELECT (${template.tables.map((t) => `(SELECT count(*) FROM "${t.name}")`).join(' + ') || 0}) AS rows`);
+    const [{ rows }] = await all(
+      db,
+      `SELECT (${template.tables.map((t) => `(SELECT count(*) FROM "${t.name}")`).join(' + ') || 0}) AS rows`,
+    );
     return rows;
   } finally {
     await close(db);
@@ -167,7 +193,20 @@ export async function redisClones(url, template, { users, prefix, now }) {
     let written = 0;
     for (let from = 1; from <= users; from += 2000) {
       const to = Math.min(users, from + 1999);
-      written += Number(await client.eval(CLONE, { keys: [], arguments: [JSON.stringify(tpl), String(from), String(to), template.userId, prefix, JSON.stringify(template.uuids), String(DAY_MS)] }));
+      written += Number(
+        await client.eval(CLONE, {
+          keys: [],
+          arguments: [
+            JSON.stringify(tpl),
+            String(from),
+            String(to),
+            template.userId,
+            prefix,
+            JSON.stringify(template.uuids),
+            String(DAY_MS),
+          ],
+        }),
+      );
     }
     return written;
   } finally {

@@ -58,7 +58,14 @@ export function viewSubmissionBody(userId, shown, values) {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-export const deliveryValues = (delivery) => ({ delivery: { delivery: { type: 'radio_buttons', selected_option: { value: delivery, text: { type: 'plain_text', text: delivery } } } } });
+export const deliveryValues = (delivery) => ({
+  delivery: {
+    delivery: {
+      type: 'radio_buttons',
+      selected_option: { value: delivery, text: { type: 'plain_text', text: delivery } },
+    },
+  },
+});
 export const codeValues = (code) => ({ code: { code: { type: 'plain_text_input', value: code } } });
 
 /** POSTs bodies to one app's /slack/events, signed, over keep-alive connections. */
@@ -84,7 +91,11 @@ export class SlackClient {
           method: 'POST',
           path: '/slack/events',
           agent: this.agent,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...headers },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(body),
+            ...headers,
+          },
         },
         (res) => {
           let text = '';
@@ -105,7 +116,8 @@ export class SlackClient {
   postRepeated(index, body) {
     const second = Math.floor(Date.now() / 1000);
     let entry = this.signed.get(index);
-    if (!entry || entry.second !== second) this.signed.set(index, (entry = { second, headers: sign(this.secret, body, second) }));
+    if (!entry || entry.second !== second)
+      this.signed.set(index, (entry = { second, headers: sign(this.secret, body, second) }));
     return this.post(body, entry.headers);
   }
 
@@ -115,7 +127,9 @@ export class SlackClient {
       const req = request({ host: '127.0.0.1', port: this.port, path, agent: this.agent }, (res) => {
         res.resume().on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
       });
-      req.on('error', (error) => resolve(retry && req.reusedSocket ? this.get(path, false) : { status: 0, ms: performance.now() - started }));
+      req.on('error', (error) =>
+        resolve(retry && req.reusedSocket ? this.get(path, false) : { status: 0, ms: performance.now() - started }),
+      );
       req.end();
     });
   }

@@ -14,7 +14,9 @@ function listen(handler) {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const [status, payload] = handler(path, Buffer.concat(chunks).toString('utf8'), req.headers.authorization ?? '');
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json' }).end(text);
+      res
+        .writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json' })
+        .end(text);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -54,7 +56,10 @@ class Mailbox {
       return Promise.resolve(value);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => (this.#waiters.delete(key), reject(new Error(`no Slack call for ${key} within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () => (this.#waiters.delete(key), reject(new Error(`no Slack call for ${key} within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
       this.#waiters.set(key, (value) => (clearTimeout(timer), resolve(value)));
     });
   }
@@ -72,7 +77,18 @@ export async function slackStandIn() {
     const args = method === 'auth.test' ? {} : parseArgs(body);
     switch (method) {
       case 'auth.test':
-        return [200, { ok: true, url: 'https://bench.slack.com/', team: 'Bench', user: 'phonegate', team_id: 'T0001', user_id: 'UBOT0001', bot_id: 'BBOT0001' }];
+        return [
+          200,
+          {
+            ok: true,
+            url: 'https://bench.slack.com/',
+            team: 'Bench',
+            user: 'phonegate',
+            team_id: 'T0001',
+            user_id: 'UBOT0001',
+            bot_id: 'BBOT0001',
+          },
+        ];
       case 'views.open': {
         const id = `V${String(++views).padStart(9, '0')}`;
         opened.offer(args.trigger_id, { id, view: args.view });

@@ -22,7 +22,15 @@ function listen(server) {
 const slack = createServer((req, res) => {
   req.resume().on('end', () => {
     const body = req.url.endsWith('/auth.test')
-      ? { ok: true, url: 'https://bench.slack.com/', team: 'Bench', user: 'phonegate', team_id: 'T0001', user_id: 'UBOT0001', bot_id: 'BBOT0001' }
+      ? {
+          ok: true,
+          url: 'https://bench.slack.com/',
+          team: 'Bench',
+          user: 'phonegate',
+          team_id: 'T0001',
+          user_id: 'UBOT0001',
+          bot_id: 'BBOT0001',
+        }
       : { ok: true };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
@@ -70,7 +78,12 @@ async function freePort() {
 async function oneStart() {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn('npm', ['start'], { cwd: root, env: benchEnv(port), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    env: benchEnv(port),
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
   let exited = false;
@@ -94,7 +107,10 @@ async function oneStart() {
 }
 
 try {
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) throw new Error('the build failed');
   await oneStart(); // the first start after a build warms the file cache; it is not counted
   const times = [];
@@ -104,12 +120,17 @@ try {
     // A source changed during the bench (an editor saving): that start compiled, so it is not a warm one.
     const rebuilt = statSync(stamp).mtimeMs !== builtAt;
     if (!rebuilt) times.push(ms);
-    console.log(`start ${i + 1}/${runs}: /healthz answered 200 after ${Math.round(ms)} ms${rebuilt ? ' (rebuilt first: not counted)' : ''}`);
+    console.log(
+      `start ${i + 1}/${runs}: /healthz answered 200 after ${Math.round(ms)} ms${rebuilt ? ' (rebuilt first: not counted)' : ''}`,
+    );
   }
   if (times.length === 0) throw new Error('every start rebuilt (sources kept changing): no warm start to report');
   times.sort((a, b) => a - b);
-  const median = times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
-  console.log(`warm start (npm start until /healthz answers 200): median ${Math.round(median)} ms over ${times.length} runs (min ${Math.round(times[0])}, max ${Math.round(times.at(-1))})`);
+  const median =
+    times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+  console.log(
+    `warm start (npm start until /healthz answers 200): median ${Math.round(median)} ms over ${times.length} runs (min ${Math.round(times[0])}, max ${Math.round(times.at(-1))})`,
+  );
 } finally {
   slack.close();
   rmSync(dir, { recursive: true, force: true });

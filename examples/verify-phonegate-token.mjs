@@ -8,8 +8,15 @@ const seen = new Map(); // jti -> exp (ms): each token works once; share this st
 export async function verifyPhonegateRequest({ authorization, rawBody, jwks, issuer = 'phonegate', audience }) {
   const token = /^Bearer ([\w.-]+)$/.exec(authorization ?? '')?.[1];
   if (!token) throw new Error('no bearer token');
-  const { payload } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ['ES256'], typ: 'JWT', requiredClaims: ['sub', 'jti', 'exp', 'body_sha256'] });
-  if (payload.body_sha256 !== createHash('sha256').update(rawBody).digest('hex')) throw new Error('the body is not the one the token was made for');
+  const { payload } = await jwtVerify(token, jwks, {
+    issuer,
+    audience,
+    algorithms: ['ES256'],
+    typ: 'JWT',
+    requiredClaims: ['sub', 'jti', 'exp', 'body_sha256'],
+  });
+  if (payload.body_sha256 !== createHash('sha256').update(rawBody).digest('hex'))
+    throw new Error('the body is not the one the token was made for');
   for (const [jti, exp] of seen) if (exp < Date.now()) seen.delete(jti);
   if (seen.has(payload.jti)) throw new Error('token already used');
   seen.set(payload.jti, payload.exp * 1000);

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 const dist = (file) => pathToFileURL(join(root, 'dist', file)).href;
 const { ConfigError, loadConfig } = await import(dist('config.js'));

@@ -106,7 +106,10 @@ function httpArgument(args) {
 
 async function main() {
   const http = httpArgument(process.argv.slice(2));
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   const { ConfigError, declaredCommandsOf } = await import(pathToFileURL(join(root, 'dist', 'config.js')).href);
   const fileName = process.env.CONFIG_FILE ?? 'config.ini';

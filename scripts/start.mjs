@@ -25,9 +25,15 @@ function builtAt() {
   }
 }
 
-const inputs = Math.max(newestInput(join(root, 'src')), ...['tsconfig.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs));
+const inputs = Math.max(
+  newestInput(join(root, 'src')),
+  ...['tsconfig.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs),
+);
 if (inputs >= builtAt()) {
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   const now = new Date();
   utimesSync(stamp, now, now); // tsc -b leaves the stamp alone when outputs are unchanged

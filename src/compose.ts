@@ -3,7 +3,7 @@ import { loadSigningKeys, type SigningKeys } from './actions/signing-keys.js';
 import { createBandwidthProvider } from './bandwidth/index.js';
 import type { Config } from './config.js';
 import { AdminActions } from './core/admin.js';
-import { AuditLog, AuditTrail, type AuditSink } from './core/audit.js';
+import { AuditLog, type AuditSink, AuditTrail } from './core/audit.js';
 import { Lockout } from './core/lockout.js';
 import { PhoneDirectory } from './core/phones.js';
 import type { Clock, CodeProvider } from './core/ports.js';
@@ -16,11 +16,11 @@ import { Metrics } from './metrics.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
 import { registerListeners } from './slack/listeners/index.js';
-import { jwksRoute } from './slack/receiver.js';
 import { InFlight } from './slack/middleware/in-flight.js';
+import { onlyOnce } from './slack/middleware/replay.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { PendingCommands } from './slack/presenters/step-up.js';
-import { onlyOnce } from './slack/middleware/replay.js';
+import { jwksRoute } from './slack/receiver.js';
 import type { Store } from './store/index.js';
 
 /**
@@ -87,18 +87,24 @@ export interface Bot {
 export function compose(config: Config, deps: BotDeps): Bot {
   const { clock, logger, signingKeys } = deps;
   const { policy } = config;
-  if (config.commands.length > 0 && !signingKeys) throw new Error('commands are declared but no signing keys were given: pass loadActionKeys(config) as signingKeys');
+  if (config.commands.length > 0 && !signingKeys)
+    throw new Error('commands are declared but no signing keys were given: pass loadActionKeys(config) as signingKeys');
   const metrics = new Metrics(() => slack.socketConnections?.() ?? 0);
   const slack = createSlackApp(config, {
     logger,
     ping: () => deps.store.ping(),
     socketRetry: deps.socketRetry,
     onSocketLost: deps.onSocketLost,
-    routes: { '/metrics': metrics.handler, ...(signingKeys ? { '/.well-known/jwks.json': jwksRoute(signingKeys) } : {}) },
+    routes: {
+      '/metrics': metrics.handler,
+      ...(signingKeys ? { '/.well-known/jwks.json': jwksRoute(signingKeys) } : {}),
+    },
     onAnswered: (startedAt) => metrics.observeAck('http', startedAt), // Socket Mode acks over the socket: not timed
   });
   const store = metrics.timeStore(deps.store);
-  const provider = metrics.timeProvider(deps.provider ?? createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName));
+  const provider = metrics.timeProvider(
+    deps.provider ?? createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName),
+  );
   const notifier = new SlackNotifier(slack.app.client, logger, () => clock.now());
 
   const auditLogger = logger.child({ audit: true });
@@ -106,7 +112,9 @@ export function compose(config: Config, deps: BotDeps): Bot {
   const trail = new AuditTrail(store.kv);
   // The log line is the record of last resort: a failed store write must not undo the event it records.
   const storeSink: AuditSink = (record) =>
-    trail.append(record).catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
+    trail
+      .append(record)
+      .catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
   const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink]);
 
   const { kv, counters } = store;
@@ -115,7 +123,17 @@ export function compose(config: Config, deps: BotDeps): Bot {
   const lockout = new Lockout({ store: kv, counters, clock, audit, notifier, sessions, policy });
   const requests = new Requests({ store: kv, counters, phones, sessions, lockout, clock, policy });
   const codes = { requests, counters, provider, phones, sessions, lockout, audit, clock, policy };
-  const admin = new AdminActions({ admins: policy.admins, allowedCallingCodes: policy.allowedCallingCodes, phones, sessions, requests, audit, trail, notifier, clock });
+  const admin = new AdminActions({
+    admins: policy.admins,
+    allowedCallingCodes: policy.allowedCallingCodes,
+    phones,
+    sessions,
+    requests,
+    audit,
+    trail,
+    notifier,
+    clock,
+  });
   const services: Services = {
     config,
     clock,
@@ -145,7 +163,8 @@ export function compose(config: Config, deps: BotDeps): Bot {
     start: slack.start,
     async stop() {
       await slack.stop();
-      if (!(await inFlight.drained(DRAIN_MS))) logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
+      if (!(await inFlight.drained(DRAIN_MS)))
+        logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
     },
     async purge() {
       const [expired, trimmed] = await Promise.all([store.purgeExpired(), trail.trim()]);

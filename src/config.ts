@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { IniSyntaxError, parseIni, type IniSections } from './config-file.js';
+import { type IniSections, IniSyntaxError, parseIni } from './config-file.js';
 import { maskPhone, parsePhone } from './core/phones.js';
 
 /**
@@ -37,7 +37,8 @@ const alsoWhenOtherKeysFail = { when: () => true };
  */
 function credentialMistake(value: string): string | undefined {
   if (/\s[#;]/.test(value)) return 'has a comment after it (" #" or " ;"): put comments on a line of their own';
-  if (/["'`\u2018\u2019\u201c\u201d]/.test(value)) return 'contains a quote: write the value without quotes (they would be sent as part of it)';
+  if (/["'`\u2018\u2019\u201c\u201d]/.test(value))
+    return 'contains a quote: write the value without quotes (they would be sent as part of it)';
   if (/\s/.test(value)) return 'contains a space: copy the value again, without spaces';
   return undefined;
 }
@@ -52,8 +53,15 @@ const slackUserId = /^[UW][A-Z0-9]{2,}$/;
 const userIdList = z
   .string()
   .default('')
-  .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })),
+  );
 
 /** The commands PhoneGate itself answers: a declared command may not take one of these names. */
 export const BUILT_IN_COMMANDS = ['/login', '/logout', '/whoami', '/admin'] as const;
@@ -61,8 +69,10 @@ export const BUILT_IN_COMMANDS = ['/login', '/logout', '/whoami', '/admin'] as c
 const MAX_DECLARED_COMMANDS = 50 - BUILT_IN_COMMANDS.length;
 /** Why a `[command /name]` section's name cannot be used, or undefined. */
 function commandNameMistake(name: string): string | undefined {
-  if (!/^\/[a-z0-9][a-z0-9._-]{0,30}$/.test(name)) return 'is not a slash command name: write [command /name], lower case, up to 32 characters (letters, digits, . _ -)';
-  if ((BUILT_IN_COMMANDS as readonly string[]).includes(name)) return 'is a built-in command of PhoneGate: choose another name';
+  if (!/^\/[a-z0-9][a-z0-9._-]{0,30}$/.test(name))
+    return 'is not a slash command name: write [command /name], lower case, up to 32 characters (letters, digits, . _ -)';
+  if ((BUILT_IN_COMMANDS as readonly string[]).includes(name))
+    return 'is a built-in command of PhoneGate: choose another name';
   return undefined;
 }
 /** One `[command /name]` section: an operation behind an HTTP endpoint, run once PhoneGate has checked the user. */
@@ -73,8 +83,23 @@ const commandSchema = z.object({
   allow: z
     .string()
     .optional()
-    .transform((v) => v?.split(',').map((id) => id.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^(admins|[UW][A-Z0-9]{2,})$/, { error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas' })).optional()),
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^(admins|[UW][A-Z0-9]{2,})$/, {
+              error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas',
+            }),
+        )
+        .optional(),
+    ),
   description: z.string().max(2000, { error: "must be at most 2000 characters (Slack's limit)" }).optional(),
   usage: z.string().max(1000, { error: "must be at most 1000 characters (Slack's limit)" }).optional(),
   timeout_seconds: intInRange(10, 1, 30),
@@ -89,101 +114,156 @@ const commandsSchema = z
       if (mistake) ctx.addIssue({ code: 'custom', path: [name], message: mistake });
     }
     if (Object.keys(commands).length > MAX_DECLARED_COMMANDS) {
-      ctx.addIssue({ code: 'custom', path: [], message: `at most ${MAX_DECLARED_COMMANDS} commands can be declared (Slack allows 50 per app)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `at most ${MAX_DECLARED_COMMANDS} commands can be declared (Slack allows 50 per app)`,
+      });
     }
   }, alsoWhenOtherKeysFail);
 /** `[command /deploy]` -> `/deploy`; undefined for any other section. */
 const commandOfSection = (section: string) => /^command\s+(.*)$/.exec(section)?.[1];
 const COMMAND_KEYS = Object.keys(commandSchema.shape);
 
-const sectionsSchema = z
-  .object({
-    bandwidth: z
-      .object({
-        account_id: required,
-        api_user: optionalCredential,
-        api_password: optionalCredential,
-        client_id: optionalCredential,
-        client_secret: optionalCredential,
-        voice_application_id: required,
-        messaging_application_id: required,
-        mfa_base_url: httpUrl.default('https://mfa.bandwidth.com/api/v1'),
-        oauth_token_url: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
-        timeout_seconds: intInRange(10, 1, 30),
-      })
-      .superRefine((b, ctx) => {
-        const basic = Boolean(b.api_user || b.api_password);
-        const oauth = Boolean(b.client_id || b.client_secret);
-        if (basic && oauth) {
-          ctx.addIssue({ code: 'custom', path: ['client_id'], message: 'set either client_id/client_secret (OAuth2) or api_user/api_password (Basic), not both' });
-        } else if (!basic && !oauth) {
-          ctx.addIssue({ code: 'custom', path: ['client_id'], message: 'is required: set client_id and client_secret (OAuth2), or api_user and api_password (Basic)' });
-        } else if (oauth && !(b.client_id && b.client_secret)) {
-          ctx.addIssue({ code: 'custom', path: [b.client_id ? 'client_secret' : 'client_id'], message: 'is required with its pair (client_id and client_secret go together)' });
-        } else if (basic && !(b.api_user && b.api_password)) {
-          ctx.addIssue({ code: 'custom', path: [b.api_user ? 'api_password' : 'api_user'], message: 'is required with its pair (api_user and api_password go together)' });
-        }
-      }, alsoWhenOtherKeysFail),
-    numbers: z.object({
-      from_number: z.string({ error: 'is required' }).pipe(e164),
-      user_number: z.union([z.literal(''), e164]).default(''),
-    }),
-    slack: z
-      .object({
-        bot_token: required.pipe(credential).pipe(z.string().startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' })),
-        signing_secret: optionalCredential,
-        app_token: optionalText.pipe(credential.pipe(z.string().startsWith('xapp-', { error: 'must be an app-level token (starts with xapp-)' })).optional()),
-        port: z.preprocess(wholeNumber, z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' })).optional(),
-        api_url: httpUrl.default('https://slack.com/api/'),
-        app_name: z.string().min(1).max(40).default('PhoneGate'),
-      })
-      .superRefine((s, ctx) => {
-        if (!s.app_token && !s.signing_secret) {
-          ctx.addIssue({ code: 'custom', path: ['signing_secret'], message: 'is required in HTTP mode (or set app_token for Socket Mode)' });
-        }
-      }, alsoWhenOtherKeysFail)
-      // Socket Mode serves /healthz only when a port was given; HTTP mode listens on 3000 by default.
-      .transform(({ port, ...s }) => ({ ...s, port: port ?? 3000, port_set: port !== undefined })),
-    phones: z.record(z.string().regex(slackUserId, { error: 'is not a Slack user id (like U012ABCDEF)' }), e164).default({}),
-    store: z.object({
-      url: z
-        .string()
-        .default('sqlite://data/state.sqlite')
-        .refine((u) => /^(sqlite|redis|rediss|postgres|postgresql):\/\/./.test(u), { error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://' }),
-    }),
-    policy: z.object({
-      login_ttl_minutes: intInRange(720, 1, 1440),
-      admin_ttl_minutes: intInRange(15, 1, 60),
-      code_digits: intInRange(6, 6, 8),
-      code_ttl_minutes: intInRange(5, 1, 10),
-      max_attempts: intInRange(5, 1, 10),
-      resend_cooldown_seconds: intInRange(30, 0, 600),
-      max_sends_per_hour: intInRange(5, 1, 50),
-      lockout_failures: intInRange(10, 1, 100),
-      lockout_minutes: intInRange(15, 1, 1440),
-      admins: userIdList,
-      allowed_country_codes: z
-        .string()
-        .default('1')
-        .transform((v) => v.split(',').map((c) => c.trim().replace(/^\+/, '')).filter(Boolean))
-        .pipe(z.array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' })).min(1, { error: 'must list at least one calling code' })),
-    }),
-    actions: z.object({
-      /** The token's `iss`. */
-      issuer: z.string().default('phonegate'),
-      signing_key_file: z.string().default('data/actions-signing-key.pem'),
-      /** Older keys whose public halves stay in the JWKS while endpoints catch up. */
-      previous_key_files: z
-        .string()
-        .default('')
-        .transform((v) => v.split(',').map((f) => f.trim()).filter(Boolean)),
-    }),
-    log: z.object({
-      level: z
-        .preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
-        .default('info'),
-    }),
-  });
+const sectionsSchema = z.object({
+  bandwidth: z
+    .object({
+      account_id: required,
+      api_user: optionalCredential,
+      api_password: optionalCredential,
+      client_id: optionalCredential,
+      client_secret: optionalCredential,
+      voice_application_id: required,
+      messaging_application_id: required,
+      mfa_base_url: httpUrl.default('https://mfa.bandwidth.com/api/v1'),
+      oauth_token_url: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
+      timeout_seconds: intInRange(10, 1, 30),
+    })
+    .superRefine((b, ctx) => {
+      const basic = Boolean(b.api_user || b.api_password);
+      const oauth = Boolean(b.client_id || b.client_secret);
+      if (basic && oauth) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['client_id'],
+          message: 'set either client_id/client_secret (OAuth2) or api_user/api_password (Basic), not both',
+        });
+      } else if (!basic && !oauth) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['client_id'],
+          message: 'is required: set client_id and client_secret (OAuth2), or api_user and api_password (Basic)',
+        });
+      } else if (oauth && !(b.client_id && b.client_secret)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [b.client_id ? 'client_secret' : 'client_id'],
+          message: 'is required with its pair (client_id and client_secret go together)',
+        });
+      } else if (basic && !(b.api_user && b.api_password)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [b.api_user ? 'api_password' : 'api_user'],
+          message: 'is required with its pair (api_user and api_password go together)',
+        });
+      }
+    }, alsoWhenOtherKeysFail),
+  numbers: z.object({
+    from_number: z.string({ error: 'is required' }).pipe(e164),
+    user_number: z.union([z.literal(''), e164]).default(''),
+  }),
+  slack: z
+    .object({
+      bot_token: required
+        .pipe(credential)
+        .pipe(z.string().startsWith('xoxb-', { error: 'must be a bot token (starts with xoxb-)' })),
+      signing_secret: optionalCredential,
+      app_token: optionalText.pipe(
+        credential
+          .pipe(z.string().startsWith('xapp-', { error: 'must be an app-level token (starts with xapp-)' }))
+          .optional(),
+      ),
+      port: z
+        .preprocess(
+          wholeNumber,
+          z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' }),
+        )
+        .optional(),
+      api_url: httpUrl.default('https://slack.com/api/'),
+      app_name: z.string().min(1).max(40).default('PhoneGate'),
+    })
+    .superRefine((s, ctx) => {
+      if (!s.app_token && !s.signing_secret) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['signing_secret'],
+          message: 'is required in HTTP mode (or set app_token for Socket Mode)',
+        });
+      }
+    }, alsoWhenOtherKeysFail)
+    // Socket Mode serves /healthz only when a port was given; HTTP mode listens on 3000 by default.
+    .transform(({ port, ...s }) => ({ ...s, port: port ?? 3000, port_set: port !== undefined })),
+  phones: z
+    .record(z.string().regex(slackUserId, { error: 'is not a Slack user id (like U012ABCDEF)' }), e164)
+    .default({}),
+  store: z.object({
+    url: z
+      .string()
+      .default('sqlite://data/state.sqlite')
+      .refine((u) => /^(sqlite|redis|rediss|postgres|postgresql):\/\/./.test(u), {
+        error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://',
+      }),
+  }),
+  policy: z.object({
+    login_ttl_minutes: intInRange(720, 1, 1440),
+    admin_ttl_minutes: intInRange(15, 1, 60),
+    code_digits: intInRange(6, 6, 8),
+    code_ttl_minutes: intInRange(5, 1, 10),
+    max_attempts: intInRange(5, 1, 10),
+    resend_cooldown_seconds: intInRange(30, 0, 600),
+    max_sends_per_hour: intInRange(5, 1, 50),
+    lockout_failures: intInRange(10, 1, 100),
+    lockout_minutes: intInRange(15, 1, 1440),
+    admins: userIdList,
+    allowed_country_codes: z
+      .string()
+      .default('1')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((c) => c.trim().replace(/^\+/, ''))
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' }))
+          .min(1, { error: 'must list at least one calling code' }),
+      ),
+  }),
+  actions: z.object({
+    /** The token's `iss`. */
+    issuer: z.string().default('phonegate'),
+    signing_key_file: z.string().default('data/actions-signing-key.pem'),
+    /** Older keys whose public halves stay in the JWKS while endpoints catch up. */
+    previous_key_files: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      ),
+  }),
+  log: z.object({
+    level: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+        z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+      )
+      .default('info'),
+  }),
+});
 
 const MINUTE_MS = 60_000;
 
@@ -191,58 +271,69 @@ const MINUTE_MS = 60_000;
  * The one typed, normalised config the code uses: camelCase names, durations in milliseconds. The
  * file keeps the sample's snake_case keys; the code never sees them.
  */
-const schema = sectionsSchema.extend({ commands: commandsSchema }).transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, actions, commands, log }) => ({
-  bandwidth: {
-    accountId: b.account_id,
-    auth:
-      b.client_id && b.client_secret
-        ? ({ kind: 'oauth', clientId: b.client_id, clientSecret: b.client_secret, tokenUrl: b.oauth_token_url } as const)
-        : ({ kind: 'basic', username: b.api_user!, password: b.api_password! } as const),
-    voiceApplicationId: b.voice_application_id,
-    messagingApplicationId: b.messaging_application_id,
-    mfaBaseUrl: b.mfa_base_url.replace(/\/+$/, ''),
-    timeoutMs: b.timeout_seconds * 1000,
-  },
-  numbers: { fromNumber: numbers.from_number, userNumber: numbers.user_number || undefined },
-  slack: {
-    botToken: slack.bot_token,
-    signingSecret: slack.signing_secret,
-    appToken: slack.app_token,
-    port: slack.port,
-    /** Socket Mode serves /healthz only when a port was given. */
-    portSet: slack.port_set,
-    apiUrl: slack.api_url,
-    appName: slack.app_name,
-  },
-  phones,
-  store,
-  policy: {
-    ttlMs: { login: p.login_ttl_minutes * MINUTE_MS, admin: p.admin_ttl_minutes * MINUTE_MS },
-    codeDigits: p.code_digits,
-    codeTtlMs: p.code_ttl_minutes * MINUTE_MS,
-    maxAttempts: p.max_attempts,
-    resendCooldownMs: p.resend_cooldown_seconds * 1000,
-    maxSendsPerHour: p.max_sends_per_hour,
-    lockoutFailures: p.lockout_failures,
-    lockoutMs: p.lockout_minutes * MINUTE_MS,
-    admins: p.admins,
-    /** [policy] allowed_country_codes: calling codes like 1 or 44. */
-    allowedCallingCodes: p.allowed_country_codes,
-  },
-  actions: { issuer: actions.issuer, signingKeyFile: actions.signing_key_file, previousKeyFiles: actions.previous_key_files },
-  /** The `[command /name]` sections, in file order. */
-  commands: Object.entries(commands).map(([name, c]) => ({
-    name,
-    url: c.url,
-    scope: c.scope,
-    /** Who may run it; undefined: anyone with a live scope. `admins` is resolved to [policy] admins here. */
-    allowed: c.allow && [...new Set(c.allow.flatMap((id) => (id === 'admins' ? p.admins : [id])))],
-    description: c.description ?? defaultDescription(name),
-    usage: c.usage,
-    timeoutMs: c.timeout_seconds * 1000,
-  })),
-  log,
-}));
+const schema = sectionsSchema
+  .extend({ commands: commandsSchema })
+  .transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, actions, commands, log }) => ({
+    bandwidth: {
+      accountId: b.account_id,
+      auth:
+        b.client_id && b.client_secret
+          ? ({
+              kind: 'oauth',
+              clientId: b.client_id,
+              clientSecret: b.client_secret,
+              tokenUrl: b.oauth_token_url,
+            } as const)
+          : ({ kind: 'basic', username: b.api_user!, password: b.api_password! } as const),
+      voiceApplicationId: b.voice_application_id,
+      messagingApplicationId: b.messaging_application_id,
+      mfaBaseUrl: b.mfa_base_url.replace(/\/+$/, ''),
+      timeoutMs: b.timeout_seconds * 1000,
+    },
+    numbers: { fromNumber: numbers.from_number, userNumber: numbers.user_number || undefined },
+    slack: {
+      botToken: slack.bot_token,
+      signingSecret: slack.signing_secret,
+      appToken: slack.app_token,
+      port: slack.port,
+      /** Socket Mode serves /healthz only when a port was given. */
+      portSet: slack.port_set,
+      apiUrl: slack.api_url,
+      appName: slack.app_name,
+    },
+    phones,
+    store,
+    policy: {
+      ttlMs: { login: p.login_ttl_minutes * MINUTE_MS, admin: p.admin_ttl_minutes * MINUTE_MS },
+      codeDigits: p.code_digits,
+      codeTtlMs: p.code_ttl_minutes * MINUTE_MS,
+      maxAttempts: p.max_attempts,
+      resendCooldownMs: p.resend_cooldown_seconds * 1000,
+      maxSendsPerHour: p.max_sends_per_hour,
+      lockoutFailures: p.lockout_failures,
+      lockoutMs: p.lockout_minutes * MINUTE_MS,
+      admins: p.admins,
+      /** [policy] allowed_country_codes: calling codes like 1 or 44. */
+      allowedCallingCodes: p.allowed_country_codes,
+    },
+    actions: {
+      issuer: actions.issuer,
+      signingKeyFile: actions.signing_key_file,
+      previousKeyFiles: actions.previous_key_files,
+    },
+    /** The `[command /name]` sections, in file order. */
+    commands: Object.entries(commands).map(([name, c]) => ({
+      name,
+      url: c.url,
+      scope: c.scope,
+      /** Who may run it; undefined: anyone with a live scope. `admins` is resolved to [policy] admins here. */
+      allowed: c.allow && [...new Set(c.allow.flatMap((id) => (id === 'admins' ? p.admins : [id])))],
+      description: c.description ?? defaultDescription(name),
+      usage: c.usage,
+      timeoutMs: c.timeout_seconds * 1000,
+    })),
+    log,
+  }));
 
 export type Config = Readonly<z.output<typeof schema>>;
 export type BandwidthConfig = Config['bandwidth'];
@@ -312,16 +403,19 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
   const result = schema.safeParse({ ...merged, commands });
   const issues: Issue[] = [
     ...unknownKeys(sections),
-    ...(result.success ? [] : result.error.issues.map((issue) => ({
-      ...sectionPath(issue.path.map(String)),
-      // A bad [phones] key or command name is reported by zod as "invalid_key"; its own message is the useful one.
-      message: issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message,
-    }))),
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => ({
+          ...sectionPath(issue.path.map(String)),
+          // A bad [phones] key or command name is reported by zod as "invalid_key"; its own message is the useful one.
+          message: issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message,
+        }))),
     ...refusedPhones(merged),
   ];
   if (!result.success || issues.length > 0) {
     const problems = issues.map(describeIssue);
-    if (fileText === undefined) problems.push(`(no ${fileName} was found: copy config.ini.default to config.ini and fill it in)`);
+    if (fileText === undefined)
+      problems.push(`(no ${fileName} was found: copy config.ini.default to config.ini and fill it in)`);
     throw new ConfigError(problems);
   }
   return deepFreeze(result.data);
@@ -342,7 +436,10 @@ function commandSections(sections: IniSections): Record<string, Record<string, s
  * The declared commands alone, as `npm run manifest` lists them: it must work before the rest of the
  * config is filled in (the Slack app, and so its tokens, are made from the manifest). Throws ConfigError.
  */
-export function declaredCommandsOf({ fileText, fileName = 'config.ini' }: Omit<ConfigSource, 'env'>): Array<Pick<DeclaredCommand, 'name' | 'description' | 'usage'>> {
+export function declaredCommandsOf({
+  fileText,
+  fileName = 'config.ini',
+}: Omit<ConfigSource, 'env'>): Array<Pick<DeclaredCommand, 'name' | 'description' | 'usage'>> {
   let sections: IniSections;
   try {
     sections = fileText === undefined ? {} : parseIni(fileText);
@@ -351,8 +448,17 @@ export function declaredCommandsOf({ fileText, fileName = 'config.ini' }: Omit<C
     throw e;
   }
   const result = commandsSchema.safeParse(commandSections(sections));
-  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => describeIssue({ ...sectionPath(['commands', ...issue.path.map(String)]), message: issue.message })));
-  return Object.entries(result.data).map(([name, c]) => ({ name, description: c.description ?? defaultDescription(name), usage: c.usage }));
+  if (!result.success)
+    throw new ConfigError(
+      result.error.issues.map((issue) =>
+        describeIssue({ ...sectionPath(['commands', ...issue.path.map(String)]), message: issue.message }),
+      ),
+    );
+  return Object.entries(result.data).map(([name, c]) => ({
+    name,
+    description: c.description ?? defaultDescription(name),
+    usage: c.usage,
+  }));
 }
 
 const defaultDescription = (name: string) => `Runs ${name} once PhoneGate has checked your phone`;
@@ -373,7 +479,12 @@ function sectionPath(path: string[]): Pick<Issue, 'path' | 'fileOnly'> {
 /** One problem line: `[section] key (env SECTION_KEY): message`. */
 function describeIssue({ path: [section, key], message, fileOnly }: Issue): string {
   const where = key ? `[${section}] ${key}` : `[${section}]`;
-  const envName = !key || fileOnly ? '' : section === 'phones' ? ` (env PHONES_${key})` : ` (env ${`${section}_${key}`.toUpperCase()})`;
+  const envName =
+    !key || fileOnly
+      ? ''
+      : section === 'phones'
+        ? ` (env PHONES_${key})`
+        : ` (env ${`${section}_${key}`.toUpperCase()})`;
   return `${where}${envName}: ${message}`;
 }
 
@@ -385,7 +496,9 @@ function unknownKeys(file: IniSections): Issue[] {
     const declared = commandOfSection(section) !== undefined;
     if (!declared && !(section in KNOWN_KEYS)) {
       const close = /^commands?\b/.test(section) ? 'command /name' : closest(section, sectionNames);
-      const hint = close ? `did you mean [${close}]?` : `the sections are ${sectionNames.map((n) => `[${n}]`).join(', ')}, and [command /name]`;
+      const hint = close
+        ? `did you mean [${close}]?`
+        : `the sections are ${sectionNames.map((n) => `[${n}]`).join(', ')}, and [command /name]`;
       issues.push({ path: [section], message: `is not a known section: ${hint}`, fileOnly: true });
       continue;
     }
@@ -395,7 +508,11 @@ function unknownKeys(file: IniSections): Issue[] {
       if (keys.includes(key)) continue;
       const home = sectionNames.find((other) => KNOWN_KEYS[other]?.includes(key));
       const close = closest(key, keys);
-      const hint = home ? `it belongs in [${home}]` : close ? `did you mean ${close}?` : `see config.ini.default for the keys of [${section}]`;
+      const hint = home
+        ? `it belongs in [${home}]`
+        : close
+          ? `did you mean ${close}?`
+          : `see config.ini.default for the keys of [${section}]`;
       issues.push({ path: [section, key], message: `is not a known key: ${hint}`, fileOnly: true });
     }
   }
@@ -416,7 +533,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;
@@ -433,7 +551,8 @@ function refusedPhones(merged: Record<string, Record<string, string>>): Issue[] 
   const check = (path: string[], phone: string | undefined) => {
     if (!phone || !e164.safeParse(phone).success) return;
     const parsed = parsePhone(phone, codes.data);
-    if (!parsed.ok) issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
+    if (!parsed.ok)
+      issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
   };
   check(['numbers', 'user_number'], merged.numbers?.user_number);
   for (const [userId, phone] of Object.entries(merged.phones ?? {})) check(['phones', userId], phone);
@@ -444,17 +563,26 @@ function refusedPhones(merged: Record<string, Record<string, string>>): Issue[] 
 export function startupNotes(config: Config): string[] {
   const notes: string[] = [];
   if (config.bandwidth.auth.kind === 'basic') {
-    notes.push('[bandwidth] uses Basic auth (api_user/api_password): Bandwidth retires Basic-auth API users on 2026-12-02; set client_id and client_secret (OAuth2) instead');
+    notes.push(
+      '[bandwidth] uses Basic auth (api_user/api_password): Bandwidth retires Basic-auth API users on 2026-12-02; set client_id and client_secret (OAuth2) instead',
+    );
   }
   for (const command of config.commands) {
-    if (command.allowed?.length === 0) notes.push(`[command ${command.name}] allow lists nobody ([policy] admins is empty): nobody can run ${command.name}`);
+    if (command.allowed?.length === 0)
+      notes.push(
+        `[command ${command.name}] allow lists nobody ([policy] admins is empty): nobody can run ${command.name}`,
+      );
     const url = new URL(command.url);
     if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
-      notes.push(`[command ${command.name}] url is plain http: the token and the request travel unencrypted; use https`);
+      notes.push(
+        `[command ${command.name}] url is plain http: the token and the request travel unencrypted; use https`,
+      );
     }
   }
   if (config.numbers.userNumber) {
-    notes.push(`[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.userNumber)})`);
+    notes.push(
+      `[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (${maskPhone(config.numbers.userNumber)})`,
+    );
   }
   return notes;
 }

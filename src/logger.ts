@@ -21,9 +21,28 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       formatters: { level: (label) => ({ level: label }) },
       redact: {
         paths: [
-          'code', '*.code', 'phone', '*.phone', 'to', '*.to', 'from', '*.from',
-          'token', '*.token', 'password', '*.password', 'secret', '*.secret',
-          'authorization', '*.authorization', 'Authorization', '*.Authorization', 'headers', '*.headers', 'config', '*.config',
+          'code',
+          '*.code',
+          'phone',
+          '*.phone',
+          'to',
+          '*.to',
+          'from',
+          '*.from',
+          'token',
+          '*.token',
+          'password',
+          '*.password',
+          'secret',
+          '*.secret',
+          'authorization',
+          '*.authorization',
+          'Authorization',
+          '*.Authorization',
+          'headers',
+          '*.headers',
+          'config',
+          '*.config',
         ],
         censor: '[redacted]',
       },
@@ -94,9 +113,11 @@ const boltLevels: Record<LogLevel, string> = {
 export function boltLogger(logger: Logger): BoltLogger {
   const child = logger.child({ component: 'bolt' });
   let level: LogLevel = LogLevel.INFO;
-  const at = (name: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-    if (child.isLevelEnabled(name)) child[name](scrub(args.map(describe).join(' ')));
-  };
+  const at =
+    (name: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      if (child.isLevelEnabled(name)) child[name](scrub(args.map(describe).join(' ')));
+    };
   return {
     debug: at('debug'),
     info: at('info'),

@@ -1,5 +1,5 @@
 import { compose, loadActionKeys } from './compose.js';
-import { ConfigError, loadConfig, startupNotes, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig, startupNotes } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
 import { startFailure } from './slack/socket-mode.js';

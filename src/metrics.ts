@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditRecord, AuditSink } from './core/audit.js';
 import type { CodeProvider, Counters, KeyValueStore } from './core/ports.js';
 
@@ -10,19 +10,68 @@ import type { CodeProvider, Counters, KeyValueStore } from './core/ports.js';
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly codesSent = new Counter({ name: 'phonegate_codes_sent_total', help: 'Codes asked of Bandwidth, by delivery and outcome', labelNames: ['delivery', 'outcome'], registers: [this.registry] });
-  private readonly verifies = new Counter({ name: 'phonegate_verifies_total', help: 'Code submissions, by outcome', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly lockouts = new Counter({ name: 'phonegate_lockouts_total', help: 'Users locked after too many wrong codes', registers: [this.registry] });
-  private readonly refusals = new Counter({ name: 'phonegate_refusals_total', help: 'Requests refused, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly replays = new Counter({ name: 'phonegate_replays_dropped_total', help: 'Signed requests seen before and ignored, by kind', labelNames: ['kind'], registers: [this.registry] });
-  private readonly bandwidth = new Histogram({ name: 'phonegate_bandwidth_seconds', help: 'Bandwidth MFA calls, by operation and outcome', labelNames: ['operation', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
-  private readonly store = new Histogram({ name: 'phonegate_store_seconds', help: 'Store calls, by operation and outcome', labelNames: ['operation', 'outcome'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
-  private readonly ack = new Histogram({ name: 'phonegate_slack_ack_seconds', help: 'Time from a Slack request reaching the app to its acknowledgement, by kind', labelNames: ['kind'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3], registers: [this.registry] });
+  private readonly codesSent = new Counter({
+    name: 'phonegate_codes_sent_total',
+    help: 'Codes asked of Bandwidth, by delivery and outcome',
+    labelNames: ['delivery', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly verifies = new Counter({
+    name: 'phonegate_verifies_total',
+    help: 'Code submissions, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly lockouts = new Counter({
+    name: 'phonegate_lockouts_total',
+    help: 'Users locked after too many wrong codes',
+    registers: [this.registry],
+  });
+  private readonly refusals = new Counter({
+    name: 'phonegate_refusals_total',
+    help: 'Requests refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly replays = new Counter({
+    name: 'phonegate_replays_dropped_total',
+    help: 'Signed requests seen before and ignored, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly bandwidth = new Histogram({
+    name: 'phonegate_bandwidth_seconds',
+    help: 'Bandwidth MFA calls, by operation and outcome',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly store = new Histogram({
+    name: 'phonegate_store_seconds',
+    help: 'Store calls, by operation and outcome',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  private readonly ack = new Histogram({
+    name: 'phonegate_slack_ack_seconds',
+    help: 'Time from a Slack request reaching the app to its acknowledgement, by kind',
+    labelNames: ['kind'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3],
+    registers: [this.registry],
+  });
 
   constructor(socketConnections: () => number) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    new Gauge({ name: 'phonegate_socket_mode_connections', help: 'Open Socket Mode connections (0 in HTTP mode)', registers, collect() { this.set(socketConnections()); } });
+    new Gauge({
+      name: 'phonegate_socket_mode_connections',
+      help: 'Open Socket Mode connections (0 in HTTP mode)',
+      registers,
+      collect() {
+        this.set(socketConnections());
+      },
+    });
   }
 
   /** GET /metrics, in Prometheus' text format. */
@@ -108,7 +157,11 @@ export class Metrics {
     this.ack.observe({ kind }, (performance.now() - startedAt) / 1000);
   }
 
-  private async time<R>(histogram: Histogram<'operation' | 'outcome'>, operation: string, fn: () => Promise<R>): Promise<R> {
+  private async time<R>(
+    histogram: Histogram<'operation' | 'outcome'>,
+    operation: string,
+    fn: () => Promise<R>,
+  ): Promise<R> {
     const end = histogram.startTimer({ operation });
     try {
       const result = await fn();

@@ -67,7 +67,11 @@ describe('parseIni: sections and keys', () => {
 describe('parseIni: comments and values kept whole', () => {
   // Rule: whole lines starting with "#" or ";" (after indentation) are comments and are skipped.
   test('"#" and ";" comment lines are ignored', () => {
-    const ini = parseIni(['# top comment', '[s]', '; semicolon comment', '   # indented comment', 'a = 1', '\t; tabbed comment'].join('\n'));
+    const ini = parseIni(
+      ['# top comment', '[s]', '; semicolon comment', '   # indented comment', 'a = 1', '\t; tabbed comment'].join(
+        '\n',
+      ),
+    );
     expect(ini).toEqual({ s: { a: '1' } });
   });
 
@@ -122,11 +126,16 @@ describe('parseIni: syntax errors name the line', () => {
 describe('configparser compatibility', () => {
   // Rule: like configparser, keys are case-insensitive, except Slack user ids in [phones].
   test('keys are lower-cased outside [phones]', () => {
-    expect(parseIni('[Policy]\nCode_Digits = 8\n[phones]\nU0ABC = +14155550123\n')).toEqual({ policy: { code_digits: '8' }, phones: { U0ABC: '+14155550123' } });
+    expect(parseIni('[Policy]\nCode_Digits = 8\n[phones]\nU0ABC = +14155550123\n')).toEqual({
+      policy: { code_digits: '8' },
+      phones: { U0ABC: '+14155550123' },
+    });
   });
 
   // Rule: like configparser (strict), a key set twice in a section is an error, not a silent overwrite.
   test('a duplicate key is an error naming the line', () => {
-    expect(() => parseIni('[bandwidth]\napi_user = a\nAPI_USER = b\n')).toThrow('line 3: "api_user" is set twice in [bandwidth]');
+    expect(() => parseIni('[bandwidth]\napi_user = a\nAPI_USER = b\n')).toThrow(
+      'line 3: "api_user" is set twice in [bandwidth]',
+    );
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { ConfigError, declaredCommandsOf, loadConfig, parseConfig, startupNotes, type Config } from '../src/config.js';
+import { type Config, ConfigError, declaredCommandsOf, loadConfig, parseConfig, startupNotes } from '../src/config.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const SAMPLE_INI = readFileSync(fixture('sample-config.ini'), 'utf8');
@@ -107,7 +107,12 @@ describe('environment overrides', () => {
   test('env beats the file', () => {
     const config = parseConfig({
       fileText: SAMPLE_INI,
-      env: { ...SLACK_ENV, BANDWIDTH_ACCOUNT_ID: '1234567', NUMBERS_FROM_NUMBER: '+15559990000', BANDWIDTH_API_PASSWORD: 'from-env' },
+      env: {
+        ...SLACK_ENV,
+        BANDWIDTH_ACCOUNT_ID: '1234567',
+        NUMBERS_FROM_NUMBER: '+15559990000',
+        BANDWIDTH_API_PASSWORD: 'from-env',
+      },
     });
     expect(config.bandwidth.accountId).toBe('1234567');
     expect(config.numbers.fromNumber).toBe('+15559990000');
@@ -118,11 +123,20 @@ describe('environment overrides', () => {
   test('env sets [slack], [store] and [policy] keys, typed', () => {
     const config = parseConfig({
       fileText: SAMPLE_INI,
-      env: { ...SLACK_ENV, SLACK_PORT: '8080', STORE_URL: 'redis://cache:6379', POLICY_CODE_DIGITS: '8', POLICY_ADMINS: 'U012ABCDEF, W034GHIJKL' },
+      env: {
+        ...SLACK_ENV,
+        SLACK_PORT: '8080',
+        STORE_URL: 'redis://cache:6379',
+        POLICY_CODE_DIGITS: '8',
+        POLICY_ADMINS: 'U012ABCDEF, W034GHIJKL',
+      },
     });
     expect(config.slack.port).toBe(8080);
     expect(config.store.url).toBe('redis://cache:6379');
-    expect(parseConfig({ fileText: SAMPLE_INI, env: { ...SLACK_ENV, STORE_URL: 'postgres://phonegate@db:5432/phonegate' } }).store.url).toBe('postgres://phonegate@db:5432/phonegate');
+    expect(
+      parseConfig({ fileText: SAMPLE_INI, env: { ...SLACK_ENV, STORE_URL: 'postgres://phonegate@db:5432/phonegate' } })
+        .store.url,
+    ).toBe('postgres://phonegate@db:5432/phonegate');
     expect(config.policy.codeDigits).toBe(8);
     expect(config.policy.admins).toEqual(['U012ABCDEF', 'W034GHIJKL']);
   });
@@ -136,8 +150,15 @@ describe('environment overrides', () => {
   // Rule: PHONES_<USERID> adds a phone for that user; it joins the file's [phones] and wins for the same user.
   test('PHONES_<USERID> adds and overrides phones', () => {
     const fileText = `${SAMPLE_INI}\n[phones]\nU0AAAAAAA1 = +12015550001\nU0BBBBBBB2 = +12015550002\n`;
-    const config = parseConfig({ fileText, env: { ...SLACK_ENV, PHONES_U0BBBBBBB2: '+12015550022', PHONES_W0CCCCCCC3: '+12015550003' } });
-    expect(config.phones).toEqual({ U0AAAAAAA1: '+12015550001', U0BBBBBBB2: '+12015550022', W0CCCCCCC3: '+12015550003' });
+    const config = parseConfig({
+      fileText,
+      env: { ...SLACK_ENV, PHONES_U0BBBBBBB2: '+12015550022', PHONES_W0CCCCCCC3: '+12015550003' },
+    });
+    expect(config.phones).toEqual({
+      U0AAAAAAA1: '+12015550001',
+      U0BBBBBBB2: '+12015550022',
+      W0CCCCCCC3: '+12015550003',
+    });
   });
 
   // Rule: [phones] keys must be Slack user ids; a bad one is reported under [phones] with its name.
@@ -179,18 +200,34 @@ describe('defaults', () => {
 
   // Rule: the OAuth2 token URL defaults to Bandwidth's, and shows up in the OAuth2 auth settings.
   test('oauth_token_url default', () => {
-    const config = parseConfig({ env: envWith({ BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' }) });
-    expect(config.bandwidth.auth).toEqual({ kind: 'oauth', clientId: 'cid', clientSecret: 'csecret', tokenUrl: 'https://api.bandwidth.com/api/v1/oauth2/token' });
+    const config = parseConfig({
+      env: envWith({
+        BANDWIDTH_API_USER: undefined,
+        BANDWIDTH_API_PASSWORD: undefined,
+        BANDWIDTH_CLIENT_ID: 'cid',
+        BANDWIDTH_CLIENT_SECRET: 'csecret',
+      }),
+    });
+    expect(config.bandwidth.auth).toEqual({
+      kind: 'oauth',
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      tokenUrl: 'https://api.bandwidth.com/api/v1/oauth2/token',
+    });
   });
 
   // Rule: a trailing slash on mfa_base_url is dropped so paths join cleanly.
   test('mfa_base_url loses trailing slashes', () => {
-    expect(parseConfig({ env: envWith({ BANDWIDTH_MFA_BASE_URL: 'http://127.0.0.1:9999/api/v1//' }) }).bandwidth.mfaBaseUrl).toBe('http://127.0.0.1:9999/api/v1');
+    expect(
+      parseConfig({ env: envWith({ BANDWIDTH_MFA_BASE_URL: 'http://127.0.0.1:9999/api/v1//' }) }).bandwidth.mfaBaseUrl,
+    ).toBe('http://127.0.0.1:9999/api/v1');
   });
 
   // Rule: allowed_country_codes is a comma list; spaces and a leading "+" are dropped.
   test('allowed_country_codes is parsed as a list', () => {
-    expect(parseConfig({ env: envWith({ POLICY_ALLOWED_COUNTRY_CODES: '+1, 44 ,353' }) }).policy.allowedCallingCodes).toEqual(['1', '44', '353']);
+    expect(
+      parseConfig({ env: envWith({ POLICY_ALLOWED_COUNTRY_CODES: '+1, 44 ,353' }) }).policy.allowedCallingCodes,
+    ).toEqual(['1', '44', '353']);
   });
 });
 
@@ -244,7 +281,9 @@ describe('policy ranges', () => {
 
   // Rule: policy numbers must be whole numbers; fractions and words are refused.
   test.each(['6.5', 'seven'])('code_digits %s is not a whole number', (value) => {
-    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual(['[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number']);
+    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual([
+      '[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number',
+    ]);
   });
 });
 
@@ -275,12 +314,21 @@ describe('Bandwidth credentials: exactly one pair', () => {
   ])('%s', (_label, changes: Env, missing) => {
     const problems = problemsOf(envWith(changes));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^\\[bandwidth\\] ${missing} \\(env BANDWIDTH_${missing.toUpperCase()}\\): is required with its pair`));
+    expect(problems[0]).toMatch(
+      new RegExp(`^\\[bandwidth\\] ${missing} \\(env BANDWIDTH_${missing.toUpperCase()}\\): is required with its pair`),
+    );
   });
 
   // Rule: an empty value counts as unset, so a blank api_user next to an OAuth2 pair is not "both".
   test('empty values do not count as set', () => {
-    const config = parseConfig({ env: envWith({ BANDWIDTH_API_USER: '', BANDWIDTH_API_PASSWORD: '', BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' }) });
+    const config = parseConfig({
+      env: envWith({
+        BANDWIDTH_API_USER: '',
+        BANDWIDTH_API_PASSWORD: '',
+        BANDWIDTH_CLIENT_ID: 'cid',
+        BANDWIDTH_CLIENT_SECRET: 'csecret',
+      }),
+    });
     expect(config.bandwidth.auth.kind).toBe('oauth');
   });
 });
@@ -295,14 +343,18 @@ describe('Slack settings', () => {
 
   // Rule: with an app-level token (Socket Mode) the signing secret may be left out.
   test('app_token makes signing_secret optional', () => {
-    const config = parseConfig({ env: envWith({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0-123-abc' }) });
+    const config = parseConfig({
+      env: envWith({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0-123-abc' }),
+    });
     expect(config.slack.appToken).toBe('xapp-1-A0-123-abc');
     expect(config.slack.signingSecret).toBeUndefined();
   });
 
   // Rule: token kinds are checked by prefix: bot_token xoxb-, app_token xapp-.
   test('wrong token kinds are rejected', () => {
-    expect(problemsOf(envWith({ SLACK_BOT_TOKEN: 'xoxp-user-token', SLACK_APP_TOKEN: 'xoxb-not-an-app-token' }))).toEqual([
+    expect(
+      problemsOf(envWith({ SLACK_BOT_TOKEN: 'xoxp-user-token', SLACK_APP_TOKEN: 'xoxb-not-an-app-token' })),
+    ).toEqual([
       '[slack] bot_token (env SLACK_BOT_TOKEN): must be a bot token (starts with xoxb-)',
       '[slack] app_token (env SLACK_APP_TOKEN): must be an app-level token (starts with xapp-)',
     ]);
@@ -310,7 +362,17 @@ describe('Slack settings', () => {
 });
 
 describe('phone numbers must be E.164', () => {
-  const bad = ['5553330100', '15553330100', '+1 555 333 0100', '+1-555-333-0100', '(555) 333-0100', '+0123456789', '+123456', '+1234567890123456', 'tel:+15553330100'];
+  const bad = [
+    '5553330100',
+    '15553330100',
+    '+1 555 333 0100',
+    '+1-555-333-0100',
+    '(555) 333-0100',
+    '+0123456789',
+    '+123456',
+    '+1234567890123456',
+    'tel:+15553330100',
+  ];
 
   // Rule: from_number must be E.164 (+, country code, no spaces or punctuation, 7..15 digits).
   test.each(bad)('from_number %j is rejected', (number) => {
@@ -331,7 +393,9 @@ describe('phone numbers must be E.164', () => {
   test('a bad [phones] number is rejected', () => {
     const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = 555 333 0102\n`);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^\[phones\] U012ABCDEF( \(env PHONES_U012ABCDEF\))?: must be a phone number in E\.164 form, like \+15551234567$/);
+    expect(problems[0]).toMatch(
+      /^\[phones\] U012ABCDEF( \(env PHONES_U012ABCDEF\))?: must be a phone number in E\.164 form, like \+15551234567$/,
+    );
   });
 });
 
@@ -341,7 +405,9 @@ describe('problem reports', () => {
     const error = configError(() => parseConfig({ fileText: '', env: envWith({ BANDWIDTH_ACCOUNT_ID: undefined }) }));
     expect(error.problems).toEqual(['[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required']);
     expect(error.name).toBe('ConfigError');
-    expect(error.message).toBe('invalid configuration:\n  [bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required');
+    expect(error.message).toBe(
+      'invalid configuration:\n  [bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required',
+    );
   });
 
   // Rule: several problems in different sections are all listed at once, cross-key rules included.
@@ -374,14 +440,18 @@ describe('problem reports', () => {
 
   // Rule: a problem never echoes the rejected value, so a mistyped secret does not end up in logs.
   test('problems do not repeat the bad value', () => {
-    const problems = problemsOf(envWith({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123', SLACK_APP_TOKEN: 'secret-app-token-456' }));
+    const problems = problemsOf(
+      envWith({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token-123', SLACK_APP_TOKEN: 'secret-app-token-456' }),
+    );
     expect(problems).toHaveLength(2);
     expect(problems.join('\n')).not.toMatch(/secret-(user|app)-token/);
   });
 
   // Rule: an INI syntax error becomes a ConfigError naming the file and the line.
   test('INI syntax errors name the file', () => {
-    const error = configError(() => parseConfig({ fileText: '[bandwidth]\naccount_id 9900000\n', fileName: 'my.ini', env: {} }));
+    const error = configError(() =>
+      parseConfig({ fileText: '[bandwidth]\naccount_id 9900000\n', fileName: 'my.ini', env: {} }),
+    );
     expect(error.problems).toEqual(['my.ini: line 2: expected "key = value" or "[section]"']);
   });
 });
@@ -389,7 +459,10 @@ describe('problem reports', () => {
 describe('the result is deeply frozen', () => {
   // Rule: every object inside Config is frozen, so no code can change settings at run time.
   test('all nested objects and arrays are frozen', () => {
-    const config: Config = parseConfig({ fileText: `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +12015550001\n`, env: { ...SLACK_ENV, POLICY_ADMINS: 'U012ABCDEF' } });
+    const config: Config = parseConfig({
+      fileText: `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +12015550001\n`,
+      env: { ...SLACK_ENV, POLICY_ADMINS: 'U012ABCDEF' },
+    });
     const objects = allObjects(config);
     expect(objects.length).toBeGreaterThanOrEqual(10);
     expect(objects.filter((o) => !Object.isFrozen(o))).toEqual([]);
@@ -487,22 +560,30 @@ describe('blank and odd values', () => {
 
   // Rule: only plain whole numbers count: hex, decimals and exponents are mistakes.
   test.each(['0x7', '7.5', '1e1', 'seven'])('code_digits %s is rejected', (value) => {
-    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual(['[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number']);
+    expect(problemsOf(envWith({ POLICY_CODE_DIGITS: value }))).toEqual([
+      '[policy] code_digits (env POLICY_CODE_DIGITS): must be a whole number',
+    ]);
   });
 
   // Rule: outside URLs must be http(s), whatever else URL parsing accepts.
   test.each(['mailto:a@b.example', 'ftp://x.example/api'])('api_url %s is rejected', (value) => {
-    expect(problemsOf(envWith({ SLACK_API_URL: value }))).toEqual(['[slack] api_url (env SLACK_API_URL): must be an http(s) URL']);
+    expect(problemsOf(envWith({ SLACK_API_URL: value }))).toEqual([
+      '[slack] api_url (env SLACK_API_URL): must be an http(s) URL',
+    ]);
   });
 
   // Rule: an empty bot token is one problem, reported once.
   test('an empty bot_token gives one line', () => {
-    expect(problemsOf(envWith({ SLACK_BOT_TOKEN: '' }))).toEqual(['[slack] bot_token (env SLACK_BOT_TOKEN): is required']);
+    expect(problemsOf(envWith({ SLACK_BOT_TOKEN: '' }))).toEqual([
+      '[slack] bot_token (env SLACK_BOT_TOKEN): is required',
+    ]);
   });
 
   // Rule: a bad [phones] key says what is wrong and which env variable would set it.
   test('a bad [phones] key names the problem and its env name', () => {
-    expect(problemsOf(envWith({ PHONES_u1: '+14155550123' }))).toEqual(['[phones] u1 (env PHONES_u1): is not a Slack user id (like U012ABCDEF)']);
+    expect(problemsOf(envWith({ PHONES_u1: '+14155550123' }))).toEqual([
+      '[phones] u1 (env PHONES_u1): is not a Slack user id (like U012ABCDEF)',
+    ]);
   });
 });
 
@@ -511,8 +592,12 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
 
   // Rule: a misspelt key is an error with the key meant, not a silent default (here: 12-hour logins).
   test('a misspelt key names the closest known key', () => {
-    expect(fileProblems('[policy]\nlogin_ttl_minuts = 30')).toEqual(['[policy] login_ttl_minuts: is not a known key: did you mean login_ttl_minutes?']);
-    expect(fileProblems('[policy]\nadmin = U012ABCDEF')).toEqual(['[policy] admin: is not a known key: did you mean admins?']);
+    expect(fileProblems('[policy]\nlogin_ttl_minuts = 30')).toEqual([
+      '[policy] login_ttl_minuts: is not a known key: did you mean login_ttl_minutes?',
+    ]);
+    expect(fileProblems('[policy]\nadmin = U012ABCDEF')).toEqual([
+      '[policy] admin: is not a known key: did you mean admins?',
+    ]);
   });
 
   // Rule: a misspelt section is an error with the section meant.
@@ -522,8 +607,12 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
 
   // Rule: a known key in the wrong section says where it belongs; a name like nothing we know lists what there is.
   test('a key in the wrong section, and names close to nothing', () => {
-    expect(fileProblems('[slack]\nadmins = U012ABCDEF')).toEqual(['[slack] admins: is not a known key: it belongs in [policy]']);
-    expect(fileProblems('[policy]\ncolour = blue')).toEqual(['[policy] colour: is not a known key: see config.ini.default for the keys of [policy]']);
+    expect(fileProblems('[slack]\nadmins = U012ABCDEF')).toEqual([
+      '[slack] admins: is not a known key: it belongs in [policy]',
+    ]);
+    expect(fileProblems('[policy]\ncolour = blue')).toEqual([
+      '[policy] colour: is not a known key: see config.ini.default for the keys of [policy]',
+    ]);
     expect(fileProblems('[weather]\nsunny = yes')).toEqual([
       '[weather]: is not a known section: the sections are [bandwidth], [numbers], [slack], [phones], [store], [policy], [actions], [log], and [command /name]',
     ]);
@@ -541,7 +630,10 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
 
   // Rule: every key config.ini.default documents (set or commented out) is a known key.
   test('every key of config.ini.default is known', () => {
-    const uncommented = DEFAULT_INI.replace(/^; ?([a-z_]+ =|\[command \/[a-z-]+\]$)/gm, '$1').replace(/^U012ABCDEF = .*$/m, '');
+    const uncommented = DEFAULT_INI.replace(/^; ?([a-z_]+ =|\[command \/[a-z-]+\]$)/gm, '$1').replace(
+      /^U012ABCDEF = .*$/m,
+      '',
+    );
     const problems = problemsOf(SLACK_ENV, uncommented);
     expect(problems.filter((p) => p.includes('is not a known') || p.startsWith('[command'))).toEqual([]);
     expect(uncommented).toMatch(/^\[command \/deploy\]$/m);
@@ -550,7 +642,9 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
 
   // Rule: only the file is checked for unknown names: the environment holds many variables that are not ours.
   test('unrelated environment variables are not problems', () => {
-    const config = parseConfig({ env: { ...ENV_ONLY, PATH: '/usr/bin', HOME: '/root', SLACK_SOMETHING: 'x', POLICYHOLDER: 'y' } });
+    const config = parseConfig({
+      env: { ...ENV_ONLY, PATH: '/usr/bin', HOME: '/root', SLACK_SOMETHING: 'x', POLICYHOLDER: 'y' },
+    });
     expect(config.bandwidth.accountId).toBe('9900000');
   });
 });
@@ -562,16 +656,42 @@ describe('tokens and secrets that cannot work (issue 6, item 8)', () => {
     ['slack', 'signing_secret', 'abc123'],
     ['bandwidth', 'api_user', 'bw-user-7q'],
     ['bandwidth', 'api_password', 'p#1;2'],
-    ['bandwidth', 'client_id', 'cid', { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_SECRET: 'csecret' }],
-    ['bandwidth', 'client_secret', 'csecret', { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid' }],
+    [
+      'bandwidth',
+      'client_id',
+      'cid',
+      { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_SECRET: 'csecret' },
+    ],
+    [
+      'bandwidth',
+      'client_secret',
+      'csecret',
+      { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid' },
+    ],
   ];
   const mistakes: Array<[label: string, value: (good: string) => string, message: string]> = [
-    ['a trailing # comment', (good) => `${good} # from the Slack page`, 'has a comment after it (" #" or " ;"): put comments on a line of their own'],
-    ['a trailing ; comment', (good) => `${good}\t; prod`, 'has a comment after it (" #" or " ;"): put comments on a line of their own'],
-    ['quotes', (good) => `"${good}"`, 'contains a quote: write the value without quotes (they would be sent as part of it)'],
+    [
+      'a trailing # comment',
+      (good) => `${good} # from the Slack page`,
+      'has a comment after it (" #" or " ;"): put comments on a line of their own',
+    ],
+    [
+      'a trailing ; comment',
+      (good) => `${good}\t; prod`,
+      'has a comment after it (" #" or " ;"): put comments on a line of their own',
+    ],
+    [
+      'quotes',
+      (good) => `"${good}"`,
+      'contains a quote: write the value without quotes (they would be sent as part of it)',
+    ],
     ['a space', (good) => `${good} ${good}`, 'contains a space: copy the value again, without spaces'],
   ];
-  const cases = credentials.flatMap(([section, key, good, changes]) => mistakes.map(([label, value, message]) => [section, key, label, good, value(good), message, changes ?? {}] as const));
+  const cases = credentials.flatMap(([section, key, good, changes]) =>
+    mistakes.map(
+      ([label, value, message]) => [section, key, label, good, value(good), message, changes ?? {}] as const,
+    ),
+  );
 
   // Rule: the value is refused with one line naming the key and what is wrong, without repeating the value.
   test.each(cases)('[%s] %s with %s', (section, key, _label, good, bad, message, changes) => {
@@ -595,7 +715,9 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
   // Rule: a premium-rate number in [phones] is refused with the reason, naming the key, never echoing the number.
   test('a premium-rate number in [phones]', () => {
     const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = +19005550100\n`);
-    expect(problems).toEqual(['[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: that is a premium-rate number; codes only go to a personal phone.']);
+    expect(problems).toEqual([
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: that is a premium-rate number; codes only go to a personal phone.',
+    ]);
     expect(problems.join('\n')).not.toContain('9005550100');
   });
 
@@ -604,26 +726,36 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
     ['+18005550100', 'is refused: that is a toll-free number; codes only go to a personal phone.'],
     ['+15553330101', 'is refused: that is not a valid phone number.'],
   ])('user_number %s', (number, message) => {
-    expect(problemsOf(envWith({ NUMBERS_USER_NUMBER: number }))).toEqual([`[numbers] user_number (env NUMBERS_USER_NUMBER): ${message}`]);
+    expect(problemsOf(envWith({ NUMBERS_USER_NUMBER: number }))).toEqual([
+      `[numbers] user_number (env NUMBERS_USER_NUMBER): ${message}`,
+    ]);
   });
 
   // Rule: the calling codes of [policy] allowed_country_codes apply, as for /admin link.
   test('allowed_country_codes', () => {
     const london = { PHONES_U012ABCDEF: '+442079460123' };
-    expect(problemsOf(envWith(london))).toEqual(['[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in +44 are not allowed here (allowed: +1).']);
-    expect(parseConfig({ env: envWith({ ...london, POLICY_ALLOWED_COUNTRY_CODES: '1,44' }) }).phones).toEqual({ U012ABCDEF: '+442079460123' });
+    expect(problemsOf(envWith(london))).toEqual([
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in +44 are not allowed here (allowed: +1).',
+    ]);
+    expect(parseConfig({ env: envWith({ ...london, POLICY_ALLOWED_COUNTRY_CODES: '1,44' }) }).phones).toEqual({
+      U012ABCDEF: '+442079460123',
+    });
   });
 
   // Rule: from_number is the sender, not a person's phone: a toll-free sending number is fine.
   test('from_number is not held to these rules', () => {
-    expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.fromNumber).toBe('+18005550100');
+    expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.fromNumber).toBe(
+      '+18005550100',
+    );
   });
 });
 
 describe('LOG_LEVEL (issue 6, item 8)', () => {
   // Rule: an unknown level is one config line listing the levels, not a crash at start.
   test('an unknown level is a problem listing the levels', () => {
-    expect(problemsOf(envWith({ LOG_LEVEL: 'verbose' }))).toEqual(['[log] level (env LOG_LEVEL): must be one of fatal, error, warn, info, debug, trace, silent']);
+    expect(problemsOf(envWith({ LOG_LEVEL: 'verbose' }))).toEqual([
+      '[log] level (env LOG_LEVEL): must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
   });
 
   // Rule: the level defaults to info, may be written in any case, and may be set in the file's [log] section.
@@ -635,7 +767,12 @@ describe('LOG_LEVEL (issue 6, item 8)', () => {
 });
 
 describe('startupNotes (issue 6, item 8)', () => {
-  const oauth = { BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'cid', BANDWIDTH_CLIENT_SECRET: 'csecret' };
+  const oauth = {
+    BANDWIDTH_API_USER: undefined,
+    BANDWIDTH_API_PASSWORD: undefined,
+    BANDWIDTH_CLIENT_ID: 'cid',
+    BANDWIDTH_CLIENT_SECRET: 'csecret',
+  };
 
   // Rule: Basic auth gets a warning naming the retirement date and the way out.
   test('Basic auth', () => {
@@ -647,7 +784,9 @@ describe('startupNotes (issue 6, item 8)', () => {
   // Rule: user_number gets a line saying where unlisted users' codes go, masked.
   test('user_number', () => {
     const notes = startupNotes(parseConfig({ env: envWith({ ...oauth, NUMBERS_USER_NUMBER: '+12015550101' }) }));
-    expect(notes).toEqual(['[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (•••• 0101)']);
+    expect(notes).toEqual([
+      '[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (•••• 0101)',
+    ]);
   });
 
   // Rule: OAuth2 and no user_number: nothing to say.
@@ -663,9 +802,21 @@ describe('declared commands and [actions] (issue 10)', () => {
   test('a declared command with its defaults', () => {
     const config = parseConfig({ fileText: DEPLOY, env: ENV_ONLY });
     expect(config.commands).toEqual([
-      { name: '/deploy', url: 'https://deploy.internal.example/hooks/phonegate', scope: 'login', allowed: undefined, description: 'Runs /deploy once PhoneGate has checked your phone', usage: undefined, timeoutMs: 10_000 },
+      {
+        name: '/deploy',
+        url: 'https://deploy.internal.example/hooks/phonegate',
+        scope: 'login',
+        allowed: undefined,
+        description: 'Runs /deploy once PhoneGate has checked your phone',
+        usage: undefined,
+        timeoutMs: 10_000,
+      },
     ]);
-    expect(config.actions).toEqual({ issuer: 'phonegate', signingKeyFile: 'data/actions-signing-key.pem', previousKeyFiles: [] });
+    expect(config.actions).toEqual({
+      issuer: 'phonegate',
+      signingKeyFile: 'data/actions-signing-key.pem',
+      previousKeyFiles: [],
+    });
     expect(parseConfig({ env: ENV_ONLY }).commands).toEqual([]);
   });
 
@@ -673,22 +824,48 @@ describe('declared commands and [actions] (issue 10)', () => {
   test('every key, and allow = admins', () => {
     const fileText = `[policy]\nadmins = U0ADMIN01,U0ADMIN02\n[command /Rotate-Keys]\nurl = http://127.0.0.1:8080/x\nscope = admin\nallow = U0ADMIN02, admins, U012ABCDEF\ndescription = Rotate keys\nusage = <service>\ntimeout_seconds = 30\n`;
     const [command] = parseConfig({ fileText, env: ENV_ONLY }).commands;
-    expect(command).toEqual({ name: '/rotate-keys', url: 'http://127.0.0.1:8080/x', scope: 'admin', allowed: ['U0ADMIN02', 'U0ADMIN01', 'U012ABCDEF'], description: 'Rotate keys', usage: '<service>', timeoutMs: 30_000 });
+    expect(command).toEqual({
+      name: '/rotate-keys',
+      url: 'http://127.0.0.1:8080/x',
+      scope: 'admin',
+      allowed: ['U0ADMIN02', 'U0ADMIN01', 'U012ABCDEF'],
+      description: 'Rotate keys',
+      usage: '<service>',
+      timeoutMs: 30_000,
+    });
   });
 
   // Rule: [actions] follows the <SECTION>_<KEY> env rule; previous_key_files is a comma-separated list.
   test('[actions] from the file and from env', () => {
-    const config = parseConfig({ fileText: '[actions]\nissuer = ops-gate\nprevious_key_files = old1.pem, old2.pem,', env: { ...ENV_ONLY, ACTIONS_SIGNING_KEY_FILE: '/keys/now.pem' } });
-    expect(config.actions).toEqual({ issuer: 'ops-gate', signingKeyFile: '/keys/now.pem', previousKeyFiles: ['old1.pem', 'old2.pem'] });
+    const config = parseConfig({
+      fileText: '[actions]\nissuer = ops-gate\nprevious_key_files = old1.pem, old2.pem,',
+      env: { ...ENV_ONLY, ACTIONS_SIGNING_KEY_FILE: '/keys/now.pem' },
+    });
+    expect(config.actions).toEqual({
+      issuer: 'ops-gate',
+      signingKeyFile: '/keys/now.pem',
+      previousKeyFiles: ['old1.pem', 'old2.pem'],
+    });
   });
 
   // Rule: every problem of every command is one line naming the section and key, with no env name (command sections are file only).
   test('bad URL, unknown scope, bad allow list, timeout out of range, a built-in name, a bad name, an unknown key', () => {
     const fileText = [
-      '[command /login]', 'url = https://x.example', '',
-      '[command /deploy]', 'url = ftp://deploy.example', 'scope = root', 'allow = bob, U012ABCDEF', 'timeout_seconds = 31', 'descripton = Deploy', '',
-      '[command deploy]', 'url = https://x.example', '',
-      '[command /empty]', '',
+      '[command /login]',
+      'url = https://x.example',
+      '',
+      '[command /deploy]',
+      'url = ftp://deploy.example',
+      'scope = root',
+      'allow = bob, U012ABCDEF',
+      'timeout_seconds = 31',
+      'descripton = Deploy',
+      '',
+      '[command deploy]',
+      'url = https://x.example',
+      '',
+      '[command /empty]',
+      '',
     ].join('\n');
     expect(problemsOf(ENV_ONLY, fileText)).toEqual([
       '[command /deploy] descripton: is not a known key: did you mean description?',
@@ -701,16 +878,23 @@ describe('declared commands and [actions] (issue 10)', () => {
       '[command deploy]: is not a slash command name: write [command /name], lower case, up to 32 characters (letters, digits, . _ -)',
     ]);
     for (const builtIn of ['/logout', '/whoami', '/admin']) {
-      expect(problemsOf(ENV_ONLY, `[command ${builtIn}]\nurl = https://x.example`)).toEqual([`[command ${builtIn}]: is a built-in command of PhoneGate: choose another name`]);
+      expect(problemsOf(ENV_ONLY, `[command ${builtIn}]\nurl = https://x.example`)).toEqual([
+        `[command ${builtIn}]: is a built-in command of PhoneGate: choose another name`,
+      ]);
     }
-    expect(problemsOf(ENV_ONLY, '[commands]\nurl = https://x.example')).toEqual(['[commands]: is not a known section: did you mean [command /name]?']);
+    expect(problemsOf(ENV_ONLY, '[commands]\nurl = https://x.example')).toEqual([
+      '[commands]: is not a known section: did you mean [command /name]?',
+    ]);
   });
 
   // Rule: Slack takes 50 commands per app; four are built in.
   test('at most 46 declared commands', () => {
-    const sections = (n: number) => Array.from({ length: n }, (_, i) => `[command /c${i}]\nurl = https://x.example\n`).join('');
+    const sections = (n: number) =>
+      Array.from({ length: n }, (_, i) => `[command /c${i}]\nurl = https://x.example\n`).join('');
     expect(parseConfig({ fileText: sections(46), env: ENV_ONLY }).commands).toHaveLength(46);
-    expect(problemsOf(ENV_ONLY, sections(47))).toEqual(['[command /name]: at most 46 commands can be declared (Slack allows 50 per app)']);
+    expect(problemsOf(ENV_ONLY, sections(47))).toEqual([
+      '[command /name]: at most 46 commands can be declared (Slack allows 50 per app)',
+    ]);
   });
 
   // Rule: the manifest script reads the commands alone, before the rest of the config is filled in.
@@ -727,8 +911,21 @@ describe('declared commands and [actions] (issue 10)', () => {
 
   // Rule: settings that work but deserve a second look.
   test('start-up notes: nobody allowed, plain http to another host', () => {
-    const fileText = '[command /a]\nurl = http://deploy.example/x\nallow = admins\n[command /b]\nurl = http://localhost:9000/x\n';
-    expect(startupNotes(parseConfig({ fileText, env: envWith({ BANDWIDTH_API_USER: undefined, BANDWIDTH_API_PASSWORD: undefined, BANDWIDTH_CLIENT_ID: 'id', BANDWIDTH_CLIENT_SECRET: 'secret' }) }))).toEqual([
+    const fileText =
+      '[command /a]\nurl = http://deploy.example/x\nallow = admins\n[command /b]\nurl = http://localhost:9000/x\n';
+    expect(
+      startupNotes(
+        parseConfig({
+          fileText,
+          env: envWith({
+            BANDWIDTH_API_USER: undefined,
+            BANDWIDTH_API_PASSWORD: undefined,
+            BANDWIDTH_CLIENT_ID: 'id',
+            BANDWIDTH_CLIENT_SECRET: 'secret',
+          }),
+        }),
+      ),
+    ).toEqual([
       '[command /a] allow lists nobody ([policy] admins is empty): nobody can run /a',
       '[command /a] url is plain http: the token and the request travel unencrypted; use https',
     ]);

@@ -16,14 +16,20 @@ const APP_TOKEN = 'xapp-1-A012ABCDEF-1234567890-abcdef0123456789';
 
 describe('scrub', () => {
   // Rule: E.164 numbers, with or without spacing, are masked.
-  test.each(['+15553330101', '+1 555 333 0101', '+1 (555) 333-0101', '+44 20 7946 0958'])('masks the phone number %j', (phone) => {
-    expect(scrub(`sending to ${phone} now`)).toBe('sending to [number] now');
-  });
+  test.each(['+15553330101', '+1 555 333 0101', '+1 (555) 333-0101', '+44 20 7946 0958'])(
+    'masks the phone number %j',
+    (phone) => {
+      expect(scrub(`sending to ${phone} now`)).toBe('sending to [number] now');
+    },
+  );
 
   // Rule: US numbers written without a country code, in the usual formats, are masked.
-  test.each(['(555) 333-0101', '555-333-0101', '555.333.0101', '555 333 0101', '5553330101'])('masks the US number %j', (phone) => {
-    expect(scrub(`call ${phone}.`)).toBe('call [number].');
-  });
+  test.each(['(555) 333-0101', '555-333-0101', '555.333.0101', '555 333 0101', '5553330101'])(
+    'masks the US number %j',
+    (phone) => {
+      expect(scrub(`call ${phone}.`)).toBe('call [number].');
+    },
+  );
 
   // Rule: one-time codes of 6, 7 and 8 digits are masked, also next to punctuation.
   test.each(['123456', '1234567', '12345678'])('masks the code %s', (code) => {
@@ -39,8 +45,12 @@ describe('scrub', () => {
 
   // Rule: Bearer and Basic credentials are masked, whatever follows the scheme name.
   test('masks Bearer and Basic credentials', () => {
-    expect(scrub('Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig-_x')).toBe('Authorization: Bearer [redacted]');
-    expect(scrub('Authorization: Basic dXNlcjpwYXNzd29yZA==, retrying')).toBe('Authorization: Basic [redacted], retrying');
+    expect(scrub('Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig-_x')).toBe(
+      'Authorization: Bearer [redacted]',
+    );
+    expect(scrub('Authorization: Basic dXNlcjpwYXNzd29yZA==, retrying')).toBe(
+      'Authorization: Basic [redacted], retrying',
+    );
   });
 
   // Rule: ordinary text survives: dates, times, short numbers, Slack ids, counts.
@@ -133,11 +143,32 @@ describe('serializeError', () => {
 
   // Rule: only whitelisted fields are kept (type, message, errorCode, status, failure, requestId, stack, cause).
   test('keeps diagnostics, drops everything else', () => {
-    const error = Object.assign(new Error('MFA failed'), { code: 'ERR_BAD_REQUEST', status: 400, failure: 'rejected', requestId: 'req-1', body: { to: PHONE } });
+    const error = Object.assign(new Error('MFA failed'), {
+      code: 'ERR_BAD_REQUEST',
+      status: 400,
+      failure: 'rejected',
+      requestId: 'req-1',
+      body: { to: PHONE },
+    });
     error.name = 'BandwidthError';
     const safe = serializeError(error);
-    expect(Object.keys(safe).sort()).toEqual(['errorCode', 'failure', 'message', 'requestId', 'stack', 'status', 'type']);
-    expect(safe).toMatchObject({ type: 'BandwidthError', message: 'MFA failed', errorCode: 'ERR_BAD_REQUEST', status: 400, failure: 'rejected', requestId: 'req-1' });
+    expect(Object.keys(safe).sort()).toEqual([
+      'errorCode',
+      'failure',
+      'message',
+      'requestId',
+      'stack',
+      'status',
+      'type',
+    ]);
+    expect(safe).toMatchObject({
+      type: 'BandwidthError',
+      message: 'MFA failed',
+      errorCode: 'ERR_BAD_REQUEST',
+      status: 400,
+      failure: 'rejected',
+      requestId: 'req-1',
+    });
   });
 
   // Rule: causes are followed, scrubbed, and cut off after two levels.
@@ -173,7 +204,12 @@ describe('serializeError', () => {
         data: JSON.stringify({ to: PHONE, from: '+15553330100' }),
       },
       request: { _header: `POST /api/v1 HTTP/1.1\r\nAuthorization: Basic ${basic}\r\n` },
-      response: { status: 401, headers: { 'www-authenticate': 'Basic' }, config: { auth: { password } }, data: { error: 'Unauthorized' } },
+      response: {
+        status: 401,
+        headers: { 'www-authenticate': 'Basic' },
+        config: { auth: { password } },
+        data: { error: 'Unauthorized' },
+      },
     });
     logger.error({ err: axiosLike }, 'MFA request failed');
     const text = capture.text();
@@ -181,7 +217,11 @@ describe('serializeError', () => {
     expect(text).not.toContain(basic);
     expect(text).not.toContain(PHONE);
     const [line] = capture.lines();
-    expect(line!.err).toMatchObject({ type: 'AxiosError', message: 'Request failed with status code 401', status: 401 });
+    expect(line!.err).toMatchObject({
+      type: 'AxiosError',
+      message: 'Request failed with status code 401',
+      status: 401,
+    });
     expect(Object.keys(line!.err as object)).not.toContain('config');
     expect(Object.keys(line!.err as object)).not.toContain('response');
   });

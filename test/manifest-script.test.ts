@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import { parseDocument } from 'yaml';
-import { declaredCommandsOf } from '../src/config.js';
 // @ts-expect-error: a plain .mjs script, without types
 import { manifestYaml } from '../scripts/manifest.mjs';
+import { declaredCommandsOf } from '../src/config.js';
 
 /** `npm run manifest`: the built-in and the declared commands, for Socket Mode and HTTP mode, valid against Slack's schema. */
 
@@ -15,8 +15,15 @@ const render = manifestYaml as (options?: { commands?: unknown[]; http?: string 
 
 const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
 ajv.addFormat('uri', (value: string) => URL.canParse(value));
-ajv.addKeyword({ keyword: 'regex', type: 'string', schemaType: 'string', validate: (pattern: string, data: string) => new RegExp(pattern).test(data) });
-const validate = ajv.compile(JSON.parse(readFileSync(here('./fixtures/slack-manifest-schema/manifest.schema.1.0.0.json'), 'utf8')) as object);
+ajv.addKeyword({
+  keyword: 'regex',
+  type: 'string',
+  schemaType: 'string',
+  validate: (pattern: string, data: string) => new RegExp(pattern).test(data),
+});
+const validate = ajv.compile(
+  JSON.parse(readFileSync(here('./fixtures/slack-manifest-schema/manifest.schema.1.0.0.json'), 'utf8')) as object,
+);
 
 function parse(text: string): any {
   const doc = parseDocument(text);
@@ -48,10 +55,26 @@ describe('the manifest the script prints', () => {
 
   test('Socket Mode: the declared commands follow the built-in ones, with their descriptions and usage hints; valid', () => {
     const manifest = parse(render({ commands }));
-    expect(manifest.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/login', '/logout', '/whoami', '/admin', '/deploy', '/rotate-keys']);
+    expect(manifest.features.slash_commands.map((c: { command: string }) => c.command)).toEqual([
+      '/login',
+      '/logout',
+      '/whoami',
+      '/admin',
+      '/deploy',
+      '/rotate-keys',
+    ]);
     expect(manifest.features.slash_commands.slice(4)).toEqual([
-      { command: '/deploy', description: 'Deploy a service to production: "quoted", #hash, key: value', usage_hint: '<service> <version>', should_escape: false },
-      { command: '/rotate-keys', description: 'Runs /rotate-keys once PhoneGate has checked your phone', should_escape: false },
+      {
+        command: '/deploy',
+        description: 'Deploy a service to production: "quoted", #hash, key: value',
+        usage_hint: '<service> <version>',
+        should_escape: false,
+      },
+      {
+        command: '/rotate-keys',
+        description: 'Runs /rotate-keys once PhoneGate has checked your phone',
+        should_escape: false,
+      },
     ]);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(JSON.stringify(manifest)).not.toContain('url');
@@ -62,18 +85,28 @@ describe('the manifest the script prints', () => {
     const manifest = parse(render({ commands, http: 'https://phonegate.example.com/' }));
     const events = 'https://phonegate.example.com/slack/events';
     expect(manifest.features.slash_commands.map((c: { url?: string }) => c.url)).toEqual(Array(6).fill(events));
-    expect(manifest.settings).toMatchObject({ socket_mode_enabled: false, event_subscriptions: { request_url: events }, interactivity: { is_enabled: true, request_url: events } });
+    expect(manifest.settings).toMatchObject({
+      socket_mode_enabled: false,
+      event_subscriptions: { request_url: events },
+      interactivity: { is_enabled: true, request_url: events },
+    });
     expect(errorsOf(manifest)).toEqual([]);
   });
 
-  test('the validator can fail: a description over Slack\'s limit is caught by the config first', () => {
-    expect(() => declaredCommandsOf({ fileText: `[command /x]\nurl = https://x.example\ndescription = ${'d'.repeat(2001)}` })).toThrow(/\[command \/x\] description: must be at most 2000 characters/);
+  test("the validator can fail: a description over Slack's limit is caught by the config first", () => {
+    expect(() =>
+      declaredCommandsOf({ fileText: `[command /x]\nurl = https://x.example\ndescription = ${'d'.repeat(2001)}` }),
+    ).toThrow(/\[command \/x\] description: must be at most 2000 characters/);
     const tooLong = parse(render({ commands: [{ name: '/x', description: 'd'.repeat(2001) }] }));
-    expect(errorsOf(tooLong)).toEqual([{ instancePath: '/features/slash_commands/4/description', keyword: 'maxLength' }]);
+    expect(errorsOf(tooLong)).toEqual([
+      { instancePath: '/features/slash_commands/4/description', keyword: 'maxLength' },
+    ]);
   });
 
   test('a bad --http value is refused in one line', () => {
-    const run = spawnSync(process.execPath, [here('../scripts/manifest.mjs'), '--http', 'phonegate.example.com'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [here('../scripts/manifest.mjs'), '--http', 'phonegate.example.com'], {
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toBe('manifest: --http needs your public URL, like --http https://phonegate.example.com\n');
   });

@@ -50,9 +50,22 @@ function loadManifest(): Manifest {
 /** The schema's validator. strict:false lets ajv skip the schema's non-standard keys (`_note`); we then enforce `regex` and `format: uri` ourselves. */
 function compileSchema() {
   const warnings: unknown[] = [];
-  const ajv = new Ajv({ strict: false, allErrors: true, logger: { log: () => {}, warn: (...args: unknown[]) => warnings.push(args), error: (...args: unknown[]) => warnings.push(args) } });
+  const ajv = new Ajv({
+    strict: false,
+    allErrors: true,
+    logger: {
+      log: () => {},
+      warn: (...args: unknown[]) => warnings.push(args),
+      error: (...args: unknown[]) => warnings.push(args),
+    },
+  });
   ajv.addFormat('uri', (value: string) => URL.canParse(value));
-  ajv.addKeyword({ keyword: 'regex', type: 'string', schemaType: 'string', validate: (pattern: string, data: string) => new RegExp(pattern).test(data) });
+  ajv.addKeyword({
+    keyword: 'regex',
+    type: 'string',
+    schemaType: 'string',
+    validate: (pattern: string, data: string) => new RegExp(pattern).test(data),
+  });
   const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
   return { validate, warnings };
 }
@@ -104,7 +117,12 @@ describe('manifest.yml against Slack manifest schema 1.0.0', () => {
   // Rule: the header comment gives the HTTP-mode steps: socket_mode_enabled false, a url per command, request_url twice.
   test('the header comment explains HTTP mode', () => {
     const lines = MANIFEST_TEXT.split('\n');
-    const header = lines.slice(0, lines.findIndex((line) => !line.startsWith('#'))).join('\n');
+    const header = lines
+      .slice(
+        0,
+        lines.findIndex((line) => !line.startsWith('#')),
+      )
+      .join('\n');
     expect(header.length).toBeGreaterThan(0);
     expect(header).toContain('socket_mode_enabled: false');
     expect(header).toContain(`url: ${HTTP_URL}`);
@@ -155,7 +173,11 @@ describe('what the manifest asks for', () => {
   // Rule: the App Home tab is on and the app_home_opened event that renders it is subscribed (and nothing else).
   test('home tab enabled and app_home_opened subscribed', () => {
     const manifest = loadManifest();
-    expect(manifest.features.app_home).toEqual({ home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: true });
+    expect(manifest.features.app_home).toEqual({
+      home_tab_enabled: true,
+      messages_tab_enabled: true,
+      messages_tab_read_only_enabled: true,
+    });
     expect(manifest.settings.event_subscriptions).toEqual({ bot_events: ['app_home_opened'] });
   });
 
@@ -167,7 +189,11 @@ describe('what the manifest asks for', () => {
   // Rule: as shipped it is a Socket Mode app: socket mode on, no url or request_url anywhere, no token rotation or org deploy.
   test('Socket Mode settings and no URLs', () => {
     const manifest = loadManifest();
-    expect(manifest.settings).toMatchObject({ socket_mode_enabled: true, org_deploy_enabled: false, token_rotation_enabled: false });
+    expect(manifest.settings).toMatchObject({
+      socket_mode_enabled: true,
+      org_deploy_enabled: false,
+      token_rotation_enabled: false,
+    });
     expect(keysOf(manifest).filter((k) => /\/(url|request_url)$/.test(k))).toEqual([]);
   });
 

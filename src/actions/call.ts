@@ -43,12 +43,21 @@ export interface ActionCall {
  * its answer cannot hold the user longer than `timeoutMs`. Redirects are not followed: the token's
  * audience is this URL's origin, and the body should not travel on to somewhere else.
  */
-export async function callAction({ url, body, token, timeoutMs, fetchImpl = fetch }: ActionCall): Promise<ActionResult> {
+export async function callAction({
+  url,
+  body,
+  token,
+  timeoutMs,
+  fetchImpl = fetch,
+}: ActionCall): Promise<ActionResult> {
   const started = performance.now();
   const origin = new URL(url).origin;
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number | undefined;
-  const done = (result: WithoutMs<ActionResult>): ActionResult => ({ ...result, ms: Math.round(performance.now() - started) });
+  const done = (result: WithoutMs<ActionResult>): ActionResult => ({
+    ...result,
+    ms: Math.round(performance.now() - started),
+  });
   const fail = (reason: ActionFailure, why: string): ActionResult =>
     done({ ok: false, reason, text: `The endpoint at ${origin} ${why}.`, ...(status === undefined ? {} : { status }) });
   try {
@@ -66,10 +75,16 @@ export async function callAction({ url, body, token, timeoutMs, fetchImpl = fetc
         return fail('http', `answered HTTP ${res.status}`);
       }
       const answer = await readAnswer(res);
-      return answer.ok ? done({ ok: true, status: res.status, text: answer.text }) : fail('bad_answer', `answered HTTP ${res.status} ${answer.why}`);
+      return answer.ok
+        ? done({ ok: true, status: res.status, text: answer.text })
+        : fail('bad_answer', `answered HTTP ${res.status} ${answer.why}`);
     });
   } catch (error) {
-    if (signal.aborted) return fail('timeout', `did not ${status === undefined ? 'answer' : `finish its answer (HTTP ${status})`} within ${timeoutMs / 1000} s`);
+    if (signal.aborted)
+      return fail(
+        'timeout',
+        `did not ${status === undefined ? 'answer' : `finish its answer (HTTP ${status})`} within ${timeoutMs / 1000} s`,
+      );
     if (status !== undefined) return fail('bad_answer', `broke off its answer (HTTP ${status})`);
     return fail('unreachable', `could not be reached${networkCode(error)}`);
   }
@@ -98,7 +113,8 @@ async function readAnswer(res: Response): Promise<Answer> {
   if (raw.trim() === '') return { ok: true, text: `The endpoint answered HTTP ${res.status} with no text.` };
   const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'text/plain') return { ok: true, text: slackText(raw) };
-  if (type !== 'application/json' && !type.endsWith('+json')) return { ok: false, why: 'with neither JSON nor text/plain' };
+  if (type !== 'application/json' && !type.endsWith('+json'))
+    return { ok: false, why: 'with neither JSON nor text/plain' };
   if (!complete) return { ok: false, why: `with more than ${ANSWER_BYTES_MAX / 1024} KB of JSON` };
   let parsed: unknown;
   try {
@@ -108,7 +124,10 @@ async function readAnswer(res: Response): Promise<Answer> {
   }
   const text = (parsed as { text?: unknown } | null)?.text;
   if (typeof text !== 'string') return { ok: false, why: 'with JSON that has no "text" string' };
-  return { ok: true, text: text.trim() === '' ? `The endpoint answered HTTP ${res.status} with no text.` : slackText(text) };
+  return {
+    ok: true,
+    text: text.trim() === '' ? `The endpoint answered HTTP ${res.status} with no text.` : slackText(text),
+  };
 }
 
 async function readAtMost(res: Response, max: number): Promise<{ bytes: Uint8Array; complete: boolean }> {
@@ -147,7 +166,10 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 export function slackText(raw: string, max = ANSWER_TEXT_MAX): string {
   const escaped = raw.trim().replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   if (escaped.length <= max) return escaped;
-  const cut = escaped.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '').replace(/&[a-z]*$/, '');
+  const cut = escaped
+    .slice(0, max - 1)
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .replace(/&[a-z]*$/, '');
   return `${cut}…`;
 }
 

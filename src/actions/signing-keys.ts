@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type CryptoKey, calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type JWK } from 'jose';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+  type JWK,
+} from 'jose';
 
 /** A public key as published in the JWKS. */
 export interface PublicJwk extends JWK {
@@ -37,7 +46,9 @@ export async function loadSigningKeys({ keyFile, previousKeyFiles = [] }: Signin
     previous.push((await parseKey(file, text, 'any')).publicJwk);
   }
   // The same key listed twice (e.g. the current key also in previous_key_files) is published once.
-  const keys = [current.publicJwk, ...previous].filter((key, i, all) => all.findIndex((other) => other.kid === key.kid) === i);
+  const keys = [current.publicJwk, ...previous].filter(
+    (key, i, all) => all.findIndex((other) => other.kid === key.kid) === i,
+  );
   return {
     current: { kid: current.publicJwk.kid, privateKey: current.privateKey },
     jwks: () => ({ keys: keys.map((key) => ({ ...key })) }),
@@ -56,7 +67,10 @@ async function readKeyFile(file: string, mustBePrivate: boolean): Promise<string
     const { mode } = await handle.stat();
     const text = await handle.readFile('utf8');
     if ((mustBePrivate || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) && (mode & 0o077) !== 0) {
-      throw keyError(file, `open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 on it`);
+      throw keyError(
+        file,
+        `open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 on it`,
+      );
     }
     return text;
   } catch (error) {
@@ -94,16 +108,29 @@ async function createKeyFile(file: string): Promise<string> {
   return text;
 }
 
-async function parseKey(file: string, pem: string, want: 'private' | 'any'): Promise<{ publicJwk: PublicJwk; privateKey?: CryptoKey }> {
+async function parseKey(
+  file: string,
+  pem: string,
+  want: 'private' | 'any',
+): Promise<{ publicJwk: PublicJwk; privateKey?: CryptoKey }> {
   const label = /-----BEGIN ([A-Z ]+)-----/.exec(pem)?.[1];
   if (label === undefined) throw keyError(file, 'not a PEM file');
-  if (label === 'PUBLIC KEY' && want === 'private') throw keyError(file, 'holds a public key; it must be the EC P-256 private key (PKCS#8 PEM)');
-  if (label === 'EC PRIVATE KEY') throw keyError(file, 'is SEC1 ("EC PRIVATE KEY"); convert it with: openssl pkcs8 -topk8 -nocrypt -in <file> -out <new file>');
+  if (label === 'PUBLIC KEY' && want === 'private')
+    throw keyError(file, 'holds a public key; it must be the EC P-256 private key (PKCS#8 PEM)');
+  if (label === 'EC PRIVATE KEY')
+    throw keyError(
+      file,
+      'is SEC1 ("EC PRIVATE KEY"); convert it with: openssl pkcs8 -topk8 -nocrypt -in <file> -out <new file>',
+    );
   if (label === 'ENCRYPTED PRIVATE KEY') throw keyError(file, 'is encrypted; it must be an unencrypted PKCS#8 PEM');
-  if (label !== 'PRIVATE KEY' && label !== 'PUBLIC KEY') throw keyError(file, `holds a "${label}", not an EC P-256 key`);
+  if (label !== 'PRIVATE KEY' && label !== 'PUBLIC KEY')
+    throw keyError(file, `holds a "${label}", not an EC P-256 key`);
   let key: CryptoKey;
   try {
-    key = label === 'PRIVATE KEY' ? await importPKCS8(pem, 'ES256', { extractable: true }) : await importSPKI(pem, 'ES256', { extractable: true });
+    key =
+      label === 'PRIVATE KEY'
+        ? await importPKCS8(pem, 'ES256', { extractable: true })
+        : await importSPKI(pem, 'ES256', { extractable: true });
   } catch {
     throw keyError(file, `not a valid EC P-256 ${label === 'PRIVATE KEY' ? 'private' : 'public'} key`);
   }

@@ -31,7 +31,12 @@ export function sha256Hex(body: string | Uint8Array): string {
 /** Signs the token for one action call; `now` (ms) is an input so tests control time. */
 export async function signActionToken(keys: SigningKeys, claims: ActionClaims, now: number): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ scope: claims.scope, auth_time: Math.floor(claims.authTime / 1000), amr: [amr[claims.delivery]], body_sha256: sha256Hex(claims.body) })
+  return new SignJWT({
+    scope: claims.scope,
+    auth_time: Math.floor(claims.authTime / 1000),
+    amr: [amr[claims.delivery]],
+    body_sha256: sha256Hex(claims.body),
+  })
     .setProtectedHeader({ alg: 'ES256', kid: keys.current.kid, typ: 'JWT' })
     .setIssuer(claims.issuer)
     .setSubject(claims.userId)

@@ -6,11 +6,16 @@ import { ProviderError } from '../core/ports.js';
  * signal aborts the request itself; the race also ends the waits the signal cannot reach (the SDK awaits
  * the OAuth token source before it starts the request).
  */
-export async function withDeadline<T>(operation: 'send' | 'verify' | 'token', ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  operation: 'send' | 'verify' | 'token',
+  ms: number,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const signal = AbortSignal.timeout(ms);
   let onAbort = () => {};
   const expired = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ProviderError('unavailable', `Bandwidth ${operation}: no complete answer within ${ms / 1000} s`));
+    onAbort = () =>
+      reject(new ProviderError('unavailable', `Bandwidth ${operation}: no complete answer within ${ms / 1000} s`));
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {

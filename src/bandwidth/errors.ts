@@ -16,7 +16,14 @@ export function toProviderError(operation: 'send' | 'verify' | 'token', error: u
       return new ProviderError('unavailable', `Bandwidth ${operation}: no response (${error.code ?? 'network error'})`);
     }
     // Only a 4xx is Bandwidth refusing the request; a 2xx here is an answer that broke off midway.
-    const failure = status === 429 ? 'rate_limited' : status === 401 || status === 403 ? 'misconfigured' : status >= 400 && status < 500 ? 'rejected' : 'unavailable';
+    const failure =
+      status === 429
+        ? 'rate_limited'
+        : status === 401 || status === 403
+          ? 'misconfigured'
+          : status >= 400 && status < 500
+            ? 'rejected'
+            : 'unavailable';
     const code = status < 400 && error.code ? ` (${error.code})` : '';
     return new ProviderError(failure, `Bandwidth ${operation}: HTTP ${status}${code}`, status, requestId);
   }

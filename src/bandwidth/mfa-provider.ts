@@ -1,6 +1,12 @@
 import { Configuration, MFAApi } from 'bandwidth-sdk';
 import type { BandwidthConfig } from '../config.js';
-import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, type VerifyCodeRequest } from '../core/ports.js';
+import {
+  type Clock,
+  type CodeProvider,
+  ProviderError,
+  type SendCodeRequest,
+  type VerifyCodeRequest,
+} from '../core/ports.js';
 import { withDeadline } from './deadline.js';
 import { toProviderError } from './errors.js';
 import { codeMessage } from './message.js';
@@ -11,7 +17,12 @@ import { createTokenSource } from './oauth-token.js';
  * endpoint with the messaging application id, voice to the voice endpoint with the voice one.
  * Every call, the OAuth token fetch included, ends within `timeoutMs`; every failure becomes a ProviderError.
  */
-export function createBandwidthProvider(config: BandwidthConfig, fromNumber: string, clock: Clock, appName: string): CodeProvider {
+export function createBandwidthProvider(
+  config: BandwidthConfig,
+  fromNumber: string,
+  clock: Clock,
+  appName: string,
+): CodeProvider {
   const auth =
     config.auth.kind === 'basic'
       ? { username: config.auth.username, password: config.auth.password }
@@ -26,8 +37,16 @@ export function createBandwidthProvider(config: BandwidthConfig, fromNumber: str
         // Any 2xx means the code went out; its body (messageId or callId) is not needed.
         await withDeadline<unknown>('send', config.timeoutMs, (signal) =>
           delivery === 'voice'
-            ? api.generateVoiceCode(config.accountId, { ...request, applicationId: config.voiceApplicationId }, { signal })
-            : api.generateMessagingCode(config.accountId, { ...request, applicationId: config.messagingApplicationId }, { signal }),
+            ? api.generateVoiceCode(
+                config.accountId,
+                { ...request, applicationId: config.voiceApplicationId },
+                { signal },
+              )
+            : api.generateMessagingCode(
+                config.accountId,
+                { ...request, applicationId: config.messagingApplicationId },
+                { signal },
+              ),
         );
       } catch (error) {
         throw toProviderError('send', error);

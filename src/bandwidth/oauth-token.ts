@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { ProviderError, type Clock } from '../core/ports.js';
+import { type Clock, ProviderError } from '../core/ports.js';
 import { withDeadline } from './deadline.js';
 import { toProviderError } from './errors.js';
 
@@ -18,7 +18,10 @@ const REFRESH_MARGIN_MS = 60_000;
  * One fetch at a time, ending within `timeoutMs` on its own (callers share it, so no one caller's deadline
  * may end it); the token is reused until shortly before it expires.
  */
-export function createTokenSource(client: OAuthClient, options: { clock: Clock; timeoutMs: number }): () => Promise<string> {
+export function createTokenSource(
+  client: OAuthClient,
+  options: { clock: Clock; timeoutMs: number },
+): () => Promise<string> {
   let cached: { token: string; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
 
@@ -31,8 +34,15 @@ export function createTokenSource(client: OAuthClient, options: { clock: Clock; 
           signal,
         }),
       );
-      const { access_token: token, expires_in: expiresIn } = (typeof data === 'object' && data !== null ? data : {}) as { access_token?: unknown; expires_in?: unknown };
-      if (typeof token !== 'string' || token === '') throw new ProviderError('unavailable', `Bandwidth token: no access_token in the answer (HTTP ${status})`, status);
+      const { access_token: token, expires_in: expiresIn } = (
+        typeof data === 'object' && data !== null ? data : {}
+      ) as { access_token?: unknown; expires_in?: unknown };
+      if (typeof token !== 'string' || token === '')
+        throw new ProviderError(
+          'unavailable',
+          `Bandwidth token: no access_token in the answer (HTTP ${status})`,
+          status,
+        );
       const lifetimeMs = (Number(expiresIn) || 0) * 1000;
       const now = options.clock.now();
       cached = { token, refreshAt: now + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };

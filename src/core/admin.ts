@@ -1,7 +1,7 @@
 import type { AuditLog, AuditRecord, AuditTrail } from './audit.js';
-import type { Requests } from './requests.js';
-import { maskPhone, parsePhone, type PhoneDirectory } from './phones.js';
+import { maskPhone, type PhoneDirectory, parsePhone } from './phones.js';
 import type { Clock, Notifier } from './ports.js';
+import type { Requests } from './requests.js';
 import type { LiveScope, LiveSession, Sessions } from './sessions.js';
 
 export type LinkResult =
@@ -34,14 +34,26 @@ export class AdminActions {
 
   /** Users with live scopes, soonest expiry first. */
   async liveSessions(actorId: string): Promise<LiveSession[]> {
-    await this.deps.audit.record({ event: 'authz_admin', userId: actorId, scope: 'admin', outcome: 'success', detail: { command: 'sessions' } });
+    await this.deps.audit.record({
+      event: 'authz_admin',
+      userId: actorId,
+      scope: 'admin',
+      outcome: 'success',
+      detail: { command: 'sessions' },
+    });
     return this.deps.sessions.allLive();
   }
 
   /** Ends every scope of the target and drops their open code request. */
   async revoke(actorId: string, targetId: string): Promise<LiveScope[]> {
     const ended = await this.endAccess(targetId);
-    await this.deps.audit.record({ event: 'authn_session_revoked', userId: targetId, actorId, outcome: 'success', detail: { scopes: ended.map((s) => s.scope).join(',') } });
+    await this.deps.audit.record({
+      event: 'authn_session_revoked',
+      userId: targetId,
+      actorId,
+      outcome: 'success',
+      detail: { scopes: ended.map((s) => s.scope).join(',') },
+    });
     if (ended.length > 0) await this.deps.notifier.notify(targetId, { kind: 'revoked', by: actorId });
     return ended;
   }
@@ -50,7 +62,13 @@ export class AdminActions {
   async link(actorId: string, targetId: string, input: string): Promise<LinkResult> {
     const parsed = parsePhone(input, this.deps.allowedCallingCodes);
     if (!parsed.ok) {
-      await this.deps.audit.record({ event: 'authn_phone_linked', userId: targetId, actorId, outcome: 'refused', detail: { reason: parsed.reason } });
+      await this.deps.audit.record({
+        event: 'authn_phone_linked',
+        userId: targetId,
+        actorId,
+        outcome: 'refused',
+        detail: { reason: parsed.reason },
+      });
       return parsed;
     }
     const maskedPhone = maskPhone(parsed.e164);
@@ -59,7 +77,13 @@ export class AdminActions {
     await this.deps.phones.link(targetId, parsed.e164, actorId, this.deps.clock.now());
     if (current === parsed.e164) return { ok: true, changed: false, maskedPhone, ended: [] };
     const ended = await this.endAccess(targetId);
-    await this.deps.audit.record({ event: 'authn_phone_linked', userId: targetId, actorId, outcome: 'success', detail: { maskedPhone, replaced: current !== undefined } });
+    await this.deps.audit.record({
+      event: 'authn_phone_linked',
+      userId: targetId,
+      actorId,
+      outcome: 'success',
+      detail: { maskedPhone, replaced: current !== undefined },
+    });
     await this.deps.notifier.notify(targetId, { kind: 'phone_linked', maskedPhone, by: actorId });
     return { ok: true, changed: true, maskedPhone, ended };
   }
@@ -69,7 +93,13 @@ export class AdminActions {
     const hadPhone = (await this.deps.phones.phoneOf(targetId)) !== undefined;
     await this.deps.phones.link(targetId, null, actorId, this.deps.clock.now());
     const ended = await this.endAccess(targetId);
-    await this.deps.audit.record({ event: 'authn_phone_unlinked', userId: targetId, actorId, outcome: 'success', detail: { hadPhone } });
+    await this.deps.audit.record({
+      event: 'authn_phone_unlinked',
+      userId: targetId,
+      actorId,
+      outcome: 'success',
+      detail: { hadPhone },
+    });
     if (hadPhone) await this.deps.notifier.notify(targetId, { kind: 'phone_unlinked', by: actorId });
     return { hadPhone, ended };
   }
@@ -77,7 +107,13 @@ export class AdminActions {
   /** The newest security events, newest first. */
   async recentEvents(actorId: string, count: number): Promise<AuditRecord[]> {
     const events = await this.deps.trail.recent(count);
-    await this.deps.audit.record({ event: 'authz_admin', userId: actorId, scope: 'admin', outcome: 'success', detail: { command: 'audit', count } });
+    await this.deps.audit.record({
+      event: 'authz_admin',
+      userId: actorId,
+      scope: 'admin',
+      outcome: 'success',
+      detail: { command: 'audit', count },
+    });
     return events;
   }
 

@@ -117,7 +117,12 @@ export class AuditTrail {
    * batches of older keys are deleted, with a turn of the event loop between batches.
    */
   async trim(): Promise<number> {
-    const [oldestKept] = await this.store.keys({ prefix: PREFIX, descending: true, skip: this.retention.maxEvents - 1, limit: 1 });
+    const [oldestKept] = await this.store.keys({
+      prefix: PREFIX,
+      descending: true,
+      skip: this.retention.maxEvents - 1,
+      limit: 1,
+    });
     if (oldestKept === undefined) return 0; // maxEvents or fewer
     let trimmed = 0;
     for (;;) {

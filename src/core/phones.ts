@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type NumberType } from 'libphonenumber-js/max';
+import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { KeyValueStore } from './ports.js';
 
 /** A link an admin stored; `phone: null` means "unlinked on purpose", whatever config.ini says. */
@@ -75,7 +75,11 @@ export function parsePhone(input: string, allowedCallingCodes: readonly string[]
   if (phone.ext) return { ok: false, reason: 'extension', detail: 'A number with an extension cannot receive codes.' };
   if (!allowedCallingCodes.includes(phone.countryCallingCode)) {
     const allowed = allowedCallingCodes.map((c) => `+${c}`).join(', ');
-    return { ok: false, reason: 'country', detail: `Numbers in +${phone.countryCallingCode} are not allowed here (allowed: ${allowed}).` };
+    return {
+      ok: false,
+      reason: 'country',
+      detail: `Numbers in +${phone.countryCallingCode} are not allowed here (allowed: ${allowed}).`,
+    };
   }
   const type = phone.getType();
   if (!type || !PERSONAL_TYPES.has(type)) {

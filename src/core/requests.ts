@@ -86,7 +86,10 @@ export class Requests {
     const lockedUntil = await deps.lockout.lockedUntil(userId);
     if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
     // O2. A request goes on only within the same session epoch, for the same scope, with its code live.
-    const [epoch, open] = await Promise.all([deps.sessions.epoch(userId), deps.store.get<Request>(requestKeys.request(userId))]);
+    const [epoch, open] = await Promise.all([
+      deps.sessions.epoch(userId),
+      deps.store.get<Request>(requestKeys.request(userId)),
+    ]);
     const goesOn = open && open.scope === scope && open.epoch === epoch && (await this.liveChallenge(open, phone));
     const request: Request = goesOn ? open : { id: randomUUID(), scope, epoch };
     if (!goesOn) await deps.store.set(requestKeys.request(userId), request, KEEP_MS);
@@ -99,7 +102,10 @@ export class Requests {
    * from an ended epoch is void.
    */
   async current(userId: string, requestId: string): Promise<{ ok: true; request: Request } | Refusal> {
-    const [request, epoch] = await Promise.all([this.deps.store.get<Request>(requestKeys.request(userId)), this.deps.sessions.epoch(userId)]);
+    const [request, epoch] = await Promise.all([
+      this.deps.store.get<Request>(requestKeys.request(userId)),
+      this.deps.sessions.epoch(userId),
+    ]);
     if (!request) return { ok: false, reason: 'no_request' };
     if (request.id !== requestId) return { ok: false, reason: 'stale' };
     if (request.epoch !== epoch) return { ok: false, reason: 'ended' };
@@ -129,7 +135,10 @@ export class Requests {
     const { challenge } = request;
     const { counters, clock, policy } = this.deps;
     if (!challenge || challenge.to !== phone || clock.now() > challenge.lastSentAt + policy.codeTtlMs) return undefined;
-    const [granted, attempts] = await Promise.all([counters.peek(requestKeys.granted(challenge.id)), counters.peek(requestKeys.attempts(challenge.id))]);
+    const [granted, attempts] = await Promise.all([
+      counters.peek(requestKeys.granted(challenge.id)),
+      counters.peek(requestKeys.attempts(challenge.id)),
+    ]);
     return granted === 0 && attempts < policy.maxAttempts ? challenge : undefined;
   }
 
@@ -142,12 +151,17 @@ export class Requests {
       phone,
       digits: this.deps.policy.codeDigits,
       preferredDelivery,
-      sent: challenge ? { delivery: challenge.delivery, codeExpiresAt: challenge.lastSentAt + this.deps.policy.codeTtlMs } : undefined,
+      sent: challenge
+        ? { delivery: challenge.delivery, codeExpiresAt: challenge.lastSentAt + this.deps.policy.codeTtlMs }
+        : undefined,
     };
   }
 
   private async state(userId: string, request: Request, phone: string): Promise<RequestState> {
-    const [live, preferred] = await Promise.all([this.liveChallenge(request, phone), this.deps.sessions.delivery(userId)]);
+    const [live, preferred] = await Promise.all([
+      this.liveChallenge(request, phone),
+      this.deps.sessions.delivery(userId),
+    ]);
     return this.stateOf({ ...request, challenge: live }, phone, preferred);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit.js';
 import type { Lockout } from './lockout.js';
 import { maskPhone, type PhoneDirectory } from './phones.js';
-import { ProviderError, type Clock, type CodeProvider, type Counters, type Delivery, type Scope } from './ports.js';
+import { type Clock, type CodeProvider, type Counters, type Delivery, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
 import type { Challenge, Opened, Request, Requests } from './requests.js';
 import type { Sessions } from './sessions.js';
@@ -62,18 +62,41 @@ export class CodeSender {
     const live = await deps.requests.liveChallenge(request, phone);
     const challenge: Challenge = live
       ? { ...live, delivery }
-      : { id: randomUUID(), providerScope: providerScope(request.scope), to: phone, delivery, firstSentAt: 0, lastSentAt: 0 };
+      : {
+          id: randomUUID(),
+          providerScope: providerScope(request.scope),
+          to: phone,
+          delivery,
+          firstSentAt: 0,
+          lastSentAt: 0,
+        };
     try {
       const { codeDigits: digits, codeTtlMs } = deps.policy;
-      await deps.provider.send({ to: phone, scope: challenge.providerScope, purpose: request.scope, delivery, digits, lifetimeMinutes: Math.round(codeTtlMs / 60_000) });
+      await deps.provider.send({
+        to: phone,
+        scope: challenge.providerScope,
+        purpose: request.scope,
+        delivery,
+        digits,
+        lifetimeMinutes: Math.round(codeTtlMs / 60_000),
+      });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      await deps.audit.record({ event: 'authn_otp_send_failed', userId, scope: request.scope, outcome: 'error', detail: { delivery, failure: error.failure, status: error.status ?? 0 } });
+      await deps.audit.record({
+        event: 'authn_otp_send_failed',
+        userId,
+        scope: request.scope,
+        outcome: 'error',
+        detail: { delivery, failure: error.failure, status: error.status ?? 0 },
+      });
       return { ok: false, reason: 'provider', failure: error.failure };
     }
 
     const sentAt = deps.clock.now();
-    const sent: Request = { ...request, challenge: { ...challenge, firstSentAt: live ? challenge.firstSentAt : sentAt, lastSentAt: sentAt } };
+    const sent: Request = {
+      ...request,
+      challenge: { ...challenge, firstSentAt: live ? challenge.firstSentAt : sentAt, lastSentAt: sentAt },
+    };
     await deps.requests.save(userId, sent);
     await deps.sessions.rememberDelivery(userId, delivery);
     await deps.audit.record({
@@ -94,7 +117,13 @@ export class CodeSender {
     }
     const sends = await counters.increment(keys.sends(userId), HOUR_MS);
     if (sends.count > policy.maxSendsPerHour) {
-      await audit.record({ event: 'excess_rate_limit_exceeded', userId, scope: request.scope, outcome: 'refused', detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour } });
+      await audit.record({
+        event: 'excess_rate_limit_exceeded',
+        userId,
+        scope: request.scope,
+        outcome: 'refused',
+        detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour },
+      });
       return { ok: false, reason: 'send_limit', retryAt: sends.resetsAt };
     }
     return undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { linkKey, type PhoneDirectory, type StoredLink } from './phones.js';
-import { SCOPES, type Clock, type Delivery, type KeyValueStore, type Scope } from './ports.js';
+import { type Clock, type Delivery, type KeyValueStore, SCOPES, type Scope } from './ports.js';
 
 interface Grant {
   grantedAt: number;
@@ -76,7 +76,11 @@ export class Sessions {
     const delivery = await this.delivery(userId);
     const grantedAt = this.clock.now();
     const expiresAt = grantedAt + this.ttlMs[scope];
-    await this.store.set(scopeKey(userId, scope), { grantedAt, expiresAt, epoch, delivery } satisfies Grant, this.ttlMs[scope]);
+    await this.store.set(
+      scopeKey(userId, scope),
+      { grantedAt, expiresAt, epoch, delivery } satisfies Grant,
+      this.ttlMs[scope],
+    );
     // Read after the write: an ending that landed before this read is seen here; one that lands
     // after it replaced the epoch after our grant existed, and deleted it.
     return (await this.epoch(userId)) === epoch ? expiresAt : undefined;
@@ -85,13 +89,17 @@ export class Sessions {
   /** The live grant of `scope` (one store read, like isLive), or undefined when it is not live. */
   async liveGrant(userId: string, scope: Scope): Promise<GrantFacts | undefined> {
     const [grant, epoch] = await this.store.getMany<Grant | string>([scopeKey(userId, scope), epochKey(userId)]);
-    if (!this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now())) return undefined;
+    if (!this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now()))
+      return undefined;
     const { grantedAt, delivery } = grant as Grant;
     return { grantedAt, delivery };
   }
 
   async liveScopes(userId: string): Promise<LiveScope[]> {
-    const [epoch, ...grants] = await this.store.getMany<Grant | string>([epochKey(userId), ...SCOPES.map((scope) => scopeKey(userId, scope))]);
+    const [epoch, ...grants] = await this.store.getMany<Grant | string>([
+      epochKey(userId),
+      ...SCOPES.map((scope) => scopeKey(userId, scope)),
+    ]);
     return this.liveOf(grants as Array<Grant | undefined>, epoch as string | undefined, this.clock.now());
   }
 
@@ -100,7 +108,12 @@ export class Sessions {
    * the preference and the phone link together): what the gate reads and hands to the command.
    */
   async userState(userId: string, phones: Pick<PhoneDirectory, 'phoneFrom'>): Promise<UserState> {
-    const keys = [epochKey(userId), deliveryKey(userId), linkKey(userId), ...SCOPES.map((scope) => scopeKey(userId, scope))];
+    const keys = [
+      epochKey(userId),
+      deliveryKey(userId),
+      linkKey(userId),
+      ...SCOPES.map((scope) => scopeKey(userId, scope)),
+    ];
     const [epoch, delivery, link, ...grants] = await this.store.getMany<unknown>(keys);
     return {
       userId,

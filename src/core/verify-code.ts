@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { AuditLog } from './audit.js';
 import type { Lockout } from './lockout.js';
 import type { PhoneDirectory } from './phones.js';
-import { ProviderError, type Clock, type CodeProvider, type Counters, type Scope } from './ports.js';
+import { type Clock, type CodeProvider, type Counters, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import { KEEP_MS, requestKeys, type Requests } from './requests.js';
+import { KEEP_MS, type Requests, requestKeys } from './requests.js';
 import type { Sessions } from './sessions.js';
 
 export interface VerifyPolicy {
@@ -16,7 +16,8 @@ export interface VerifyPolicy {
 export type Verified = { ok: true; scope: Scope; expiresAt: number } | Refusal;
 
 /** Hashed with the user; kept only for the code lifetime. */
-const usedCodeKey = (userId: string, code: string) => `used:${createHash('sha256').update(`${userId}:${code}`).digest('hex')}`;
+const usedCodeKey = (userId: string, code: string) =>
+  `used:${createHash('sha256').update(`${userId}:${code}`).digest('hex')}`;
 
 /** Checks a code against the user's current request and, if it is right, grants the request's scope once. */
 export class CodeVerifier {
@@ -39,7 +40,8 @@ export class CodeVerifier {
     const refuse = (refusal: Refusal, scope?: Scope): Promise<Refusal> => this.refuse(userId, scope, refusal);
     // V1. A malformed code is refused before anything is read, counted or sent to the provider.
     const code = typed.replace(/[\s-]/g, '');
-    if (!new RegExp(`^\\d{${deps.policy.codeDigits}}$`).test(code)) return refuse({ ok: false, reason: 'malformed', digits: deps.policy.codeDigits });
+    if (!new RegExp(`^\\d{${deps.policy.codeDigits}}$`).test(code))
+      return refuse({ ok: false, reason: 'malformed', digits: deps.policy.codeDigits });
     // V2. Only the user's current request, in force: the scope comes from it, never from the window.
     const current = await deps.requests.current(userId, requestId);
     if (!current.ok) return refuse(current);
@@ -47,15 +49,20 @@ export class CodeVerifier {
     // V3. A code is checked only while its challenge is live: sent, within the code lifetime, to the
     //     phone the user still has.
     if (!challenge) return refuse({ ok: false, reason: 'no_code' }, scope);
-    if (deps.clock.now() > challenge.lastSentAt + deps.policy.codeTtlMs) return refuse({ ok: false, reason: 'code_expired' }, scope);
-    if ((await deps.phones.phoneOf(userId)) !== challenge.to) return refuse({ ok: false, reason: 'phone_changed' }, scope);
+    if (deps.clock.now() > challenge.lastSentAt + deps.policy.codeTtlMs)
+      return refuse({ ok: false, reason: 'code_expired' }, scope);
+    if ((await deps.phones.phoneOf(userId)) !== challenge.to)
+      return refuse({ ok: false, reason: 'phone_changed' }, scope);
     // V4. A locked user can neither receive nor submit codes.
     const lockedUntil = await deps.lockout.lockedUntil(userId);
     if (lockedUntil) return refuse({ ok: false, reason: 'locked', until: lockedUntil }, scope);
     // V5. A code works once. A challenge that already granted, or a code already consumed, is "already
     //     used", and nothing is counted: it can never grant, so it is not a guess.
     const usedKey = usedCodeKey(userId, code);
-    const [granted, used] = await Promise.all([deps.counters.peek(requestKeys.granted(challenge.id)), deps.counters.peek(usedKey)]);
+    const [granted, used] = await Promise.all([
+      deps.counters.peek(requestKeys.granted(challenge.id)),
+      deps.counters.peek(usedKey),
+    ]);
     if (granted > 0 || used > 0) return refuse({ ok: false, reason: 'already_used' }, scope);
     // V6. Each submission is counted before the provider sees it; past max_attempts the challenge is
     //     dead: even the right code is refused and the provider is not asked.
@@ -68,13 +75,20 @@ export class CodeVerifier {
       valid = await deps.provider.verify({ to: challenge.to, scope: challenge.providerScope, code, windowMinutes });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      await deps.audit.record({ event: 'authn_login_fail', userId, scope, outcome: 'error', detail: { attempt, failure: error.failure, status: error.status ?? 0 } });
+      await deps.audit.record({
+        event: 'authn_login_fail',
+        userId,
+        scope,
+        outcome: 'error',
+        detail: { attempt, failure: error.failure, status: error.status ?? 0 },
+      });
       return { ok: false, reason: 'provider', failure: error.failure };
     }
     if (!valid) return this.wrongCode(userId, scope, attempt);
     // V8. Two right submissions at once: the first to claim the challenge wins; the other is "already
     //     used". The code is remembered for its lifetime, since the provider does not burn it.
-    if ((await deps.counters.increment(requestKeys.granted(challenge.id), KEEP_MS)).count > 1) return refuse({ ok: false, reason: 'already_used' }, scope);
+    if ((await deps.counters.increment(requestKeys.granted(challenge.id), KEEP_MS)).count > 1)
+      return refuse({ ok: false, reason: 'already_used' }, scope);
     await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
     // V9. An ending wins: the grant is made in the request's epoch, and is void if the user's session
     //     ended meanwhile (logout, revoke, link, unlink, lock). Then nothing is granted and nothing runs.
@@ -113,7 +127,13 @@ export class CodeVerifier {
 
   /** Every refusal is audited with its precise reason (wrong codes and provider errors are audited where they happen). */
   private async refuse(userId: string, scope: Scope | undefined, refusal: Refusal): Promise<Refusal> {
-    await this.deps.audit.record({ event: 'authn_login_fail', userId, scope, outcome: 'refused', detail: { reason: refusal.reason } });
+    await this.deps.audit.record({
+      event: 'authn_login_fail',
+      userId,
+      scope,
+      outcome: 'refused',
+      detail: { reason: refusal.reason },
+    });
     return refusal;
   }
 }

@@ -4,7 +4,7 @@ import { App } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { systemClock } from '../core/ports.js';
 import { boltLogger, type Logger } from '../logger.js';
-import { createReceiver, healthz, serveRoutes, type Handler } from './receiver.js';
+import { createReceiver, type Handler, healthz, serveRoutes } from './receiver.js';
 import { BoundedSocketModeReceiver, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
 export interface SlackAppDeps {
@@ -35,10 +35,23 @@ export interface SlackApp {
 }
 
 /** Bolt's App on the receiver `[slack]` asks for (HTTP or Socket Mode). Listeners are registered by compose.ts. */
-export function createSlackApp(config: Config, { logger, ping, socketRetry, onSocketLost, routes = {}, onAnswered }: SlackAppDeps): SlackApp {
+export function createSlackApp(
+  config: Config,
+  { logger, ping, socketRetry, onSocketLost, routes = {}, onAnswered }: SlackAppDeps,
+): SlackApp {
   const bolt = boltLogger(logger);
   // Request signatures are checked against real time, as Bolt itself does, whatever clock the core uses.
-  const receiver = createReceiver({ config, clock: systemClock, logger: bolt, ping, log: logger, socketRetry, onSocketLost, routes, onAnswered });
+  const receiver = createReceiver({
+    config,
+    clock: systemClock,
+    logger: bolt,
+    ping,
+    log: logger,
+    socketRetry,
+    onSocketLost,
+    routes,
+    onAnswered,
+  });
   const app = new App({
     token: config.slack.botToken,
     receiver,
@@ -55,12 +68,16 @@ export function createSlackApp(config: Config, { logger, ping, socketRetry, onSo
   let health: Server | undefined;
   return {
     app,
-    socketConnections: receiver instanceof BoundedSocketModeReceiver ? () => (receiver.state === 'connected' ? 1 : 0) : undefined,
+    socketConnections:
+      receiver instanceof BoundedSocketModeReceiver ? () => (receiver.state === 'connected' ? 1 : 0) : undefined,
     async start(port?: number) {
       await app.init();
       if (receiver instanceof BoundedSocketModeReceiver) {
         if (port !== undefined || config.slack.portSet) {
-          health = await serveRoutes(port ?? config.slack.port, { '/healthz': healthz(ping, () => receiver.state), ...routes });
+          health = await serveRoutes(port ?? config.slack.port, {
+            '/healthz': healthz(ping, () => receiver.state),
+            ...routes,
+          });
         }
         try {
           await app.start();

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { HTTPReceiver, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import { type Logger as BoltLogger, HTTPReceiver, type Receiver } from '@slack/bolt';
 import type { SigningKeys } from '../actions/signing-keys.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../core/ports.js';
@@ -31,7 +31,17 @@ export interface ReceiverOptions {
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Socket Mode when `[slack] app_token` is set, else HTTP on `[slack] port`. */
-export function createReceiver({ config, clock, logger, ping, log, socketRetry, onSocketLost, routes = {}, onAnswered }: ReceiverOptions): Receiver {
+export function createReceiver({
+  config,
+  clock,
+  logger,
+  ping,
+  log,
+  socketRetry,
+  onSocketLost,
+  routes = {},
+  onAnswered,
+}: ReceiverOptions): Receiver {
   const { slack } = config;
   if (slack.appToken) {
     return new BoundedSocketModeReceiver({
@@ -50,7 +60,11 @@ export function createReceiver({ config, clock, logger, ping, log, socketRetry, 
     endpoints: '/slack/events',
     port: slack.port,
     logger,
-    customRoutes: Object.entries({ '/healthz': healthz(ping), ...routes }).map(([path, handler]) => ({ path, method: ['GET'], handler })),
+    customRoutes: Object.entries({ '/healthz': healthz(ping), ...routes }).map(([path, handler]) => ({
+      path,
+      method: ['GET'],
+      handler,
+    })),
     // Runs after Bolt verified the signature: the id the replay check claims (see replay.ts).
     customPropertiesExtractor: httpDelivery,
   });
@@ -73,7 +87,11 @@ export function rejectSkewedRequests(next: RequestListener, clock: Clock): Reque
   return (req: IncomingMessage, res: ServerResponse) => {
     const header = req.headers['x-slack-request-timestamp'];
     const timestamp = Number(Array.isArray(header) ? header[0] : header);
-    if (req.method === 'POST' && Number.isFinite(timestamp) && Math.abs(clock.now() / 1000 - timestamp) > MAX_CLOCK_SKEW_SECONDS) {
+    if (
+      req.method === 'POST' &&
+      Number.isFinite(timestamp) &&
+      Math.abs(clock.now() / 1000 - timestamp) > MAX_CLOCK_SKEW_SECONDS
+    ) {
       res.writeHead(401).end();
       return;
     }
@@ -87,14 +105,18 @@ export function rejectSkewedRequests(next: RequestListener, clock: Clock): Reque
  */
 export function healthz(ping: () => Promise<void>, socket?: () => string): Handler {
   return (_req, res) => {
-    ping().then(
-      () => 'ok',
-      () => 'unavailable',
-    ).then((store) => {
-      const link = socket?.();
-      const ok = store === 'ok' && (link === undefined || link === 'connected');
-      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok, store, ...(link === undefined ? {} : { socket: link }) }));
-    });
+    ping()
+      .then(
+        () => 'ok',
+        () => 'unavailable',
+      )
+      .then((store) => {
+        const link = socket?.();
+        const ok = store === 'ok' && (link === undefined || link === 'connected');
+        res
+          .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ ok, store, ...(link === undefined ? {} : { socket: link }) }));
+      });
   };
 }
 
@@ -102,7 +124,9 @@ export function healthz(ping: () => Promise<void>, socket?: () => string): Handl
 export function jwksRoute(keys: Pick<SigningKeys, 'jwks'>): Handler {
   return (_req, res) => {
     // Short caching: a rotated key reaches endpoints within minutes (jose also refetches on an unknown kid).
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }).end(JSON.stringify(keys.jwks()));
+    res
+      .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' })
+      .end(JSON.stringify(keys.jwks()));
   };
 }
 

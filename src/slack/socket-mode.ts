@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { SocketModeReceiver, type SocketModeReceiverOptions } from '@slack/bolt';
-import { scrub, type Logger } from '../logger.js';
+import { type Logger, scrub } from '../logger.js';
 
 /** How Socket Mode start-up (and a reconnect) tries: `tries` attempts, waiting firstDelayMs, then twice that, and so on. */
 export interface SocketRetry {
@@ -35,7 +35,13 @@ export class BoundedSocketModeReceiver extends SocketModeReceiver {
   private readonly log: Logger;
   private readonly onFatal: (error: SocketStartError) => void;
 
-  constructor(options: SocketModeReceiverOptions & { retry: SocketRetry; log: Logger; onFatal: (error: SocketStartError) => void }) {
+  constructor(
+    options: SocketModeReceiverOptions & {
+      retry: SocketRetry;
+      log: Logger;
+      onFatal: (error: SocketStartError) => void;
+    },
+  ) {
     const { retry, log, onFatal, ...rest } = options;
     super({
       ...rest,
@@ -43,7 +49,11 @@ export class BoundedSocketModeReceiver extends SocketModeReceiver {
       installerOptions: {
         ...rest.installerOptions,
         // One call per try, bounded; the tries below are the retries.
-        clientOptions: { ...rest.installerOptions?.clientOptions, timeout: retry.timeoutMs, retryConfig: { retries: 0 } },
+        clientOptions: {
+          ...rest.installerOptions?.clientOptions,
+          timeout: retry.timeoutMs,
+          retryConfig: { retries: 0 },
+        },
       },
     });
     this.retry = retry;
@@ -146,12 +156,19 @@ export function causeOf(error: unknown, timeoutMs: number, called = 'apps.connec
   const e = error as { statusCode?: unknown; data?: { error?: unknown } } | undefined;
   if (typeof e?.statusCode === 'number') return `${called} answered HTTP ${e.statusCode}`;
   if (typeof e?.data?.error === 'string') return `${called} answered ${e.data.error}`;
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 6; current = current.cause ?? (current as { original?: unknown }).original, depth += 1) {
+  for (
+    let current: unknown = error, depth = 0;
+    current instanceof Error && depth < 6;
+    current = current.cause ?? (current as { original?: unknown }).original, depth += 1
+  ) {
     if (current.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
   }
-  const said = [error instanceof Error ? error.message : String(error ?? ''), error instanceof Error && error.cause instanceof Error ? error.cause.message : ''];
+  const said = [
+    error instanceof Error ? error.message : String(error ?? ''),
+    error instanceof Error && error.cause instanceof Error ? error.cause.message : '',
+  ];
   return scrub(said.filter(Boolean).join(': ')) || 'the connection failed and gave no reason';
 }
 

@@ -10,7 +10,11 @@ export const STORE_DEADLINE_MS = 1000;
 export const PING_DEADLINE_MS = 500;
 
 /** Runs a backend call within deadlineMs; any failure becomes a StoreError, which the core treats as "deny". */
-export async function guardStore<T>(operation: 'read' | 'write', fn: () => Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
+export async function guardStore<T>(
+  operation: 'read' | 'write',
+  fn: () => Promise<T>,
+  deadlineMs = STORE_DEADLINE_MS,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new StoreError(`store timed out after ${deadlineMs} ms`)), deadlineMs);

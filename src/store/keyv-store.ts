@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import type { KeyRange, OrderedKeys } from '../core/audit.js';
-import { StoreError, type KeyValueStore } from '../core/ports.js';
+import { type KeyValueStore, StoreError } from '../core/ports.js';
 import { guardStore as guard } from './errors.js';
 
 /** The backend's own key listing by range (keyv has none): keys as the app names them, without keyv's prefix. */
@@ -47,7 +47,8 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
   }
 
   keys(range: KeyRange): Promise<string[]> {
-    if (!(range.limit > 0) || range.prefix === '') throw new RangeError('keys: a prefix and a positive limit are required');
+    if (!(range.limit > 0) || range.prefix === '')
+      throw new RangeError('keys: a prefix and a positive limit are required');
     return guard('read', () => this.listKeys(range));
   }
 

@@ -1,9 +1,9 @@
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
-import type { Clock, CounterValue, Counters } from '../core/ports.js';
+import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
-import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
+import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import type { Store } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -38,8 +38,14 @@ class PooledKeyvPostgres extends KeyvPostgres {
     for (;;) {
       const rows: Row[] =
         lastKey === null
-          ? await this.query(`SELECT key, value FROM ${schema}.${table} WHERE key LIKE $1 ORDER BY key LIMIT $2`, [pattern, iterationLimit])
-          : await this.query(`SELECT key, value FROM ${schema}.${table} WHERE key LIKE $1 AND key > $2 ORDER BY key LIMIT $3`, [pattern, lastKey, iterationLimit]);
+          ? await this.query(`SELECT key, value FROM ${schema}.${table} WHERE key LIKE $1 ORDER BY key LIMIT $2`, [
+              pattern,
+              iterationLimit,
+            ])
+          : await this.query(
+              `SELECT key, value FROM ${schema}.${table} WHERE key LIKE $1 AND key > $2 ORDER BY key LIMIT $3`,
+              [pattern, lastKey, iterationLimit],
+            );
       for (const row of rows) yield [row.key as string, row.value as string];
       if (rows.length < iterationLimit) return;
       lastKey = rows[rows.length - 1]!.key as string;
@@ -54,7 +60,8 @@ class PooledKeyvPostgres extends KeyvPostgres {
 export function parsePostgresUrl(url: string): { connectionString: string; schema: string } {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('[store] url: schema must be a lower-case SQL name (letters, digits, _)');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error('[store] url: schema must be a lower-case SQL name (letters, digits, _)');
   parsed.searchParams.delete('schema');
   return { connectionString: parsed.toString(), schema };
 }
@@ -91,7 +98,9 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
     throw toStoreError('write', error);
   }
   // iterationLimit: rows per page when listing keys (the audit trail, live sessions).
-  const adapter = new PooledKeyvPostgres({ pool, schema, table: 'keyv', iterationLimit: 1000 } as ConstructorParameters<typeof KeyvPostgres>[0]);
+  const adapter = new PooledKeyvPostgres({ pool, schema, table: 'keyv', iterationLimit: 1000 } as ConstructorParameters<
+    typeof KeyvPostgres
+  >[0]);
   const keyv = new Keyv({ store: adapter, namespace: 'state', throwOnErrors: true });
   // In byte order (COLLATE "C", whatever the database's collation), by the keyv_key_c index; values unread.
   const listKeys: ListKeys = async (range) => {
@@ -182,7 +191,9 @@ export class PostgresCounters implements Counters {
   }
 
   async peek(key: string): Promise<number> {
-    const [row] = await guardStore('read', () => this.query(`SELECT count FROM ${this.table} WHERE key = $1 AND expires > $2`, [key, this.clock.now()]));
+    const [row] = await guardStore('read', () =>
+      this.query(`SELECT count FROM ${this.table} WHERE key = $1 AND expires > $2`, [key, this.clock.now()]),
+    );
     return row ? Number(row.count) : 0;
   }
 

@@ -1,8 +1,8 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
-import type { Clock, CounterValue, Counters } from '../core/ports.js';
+import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS } from './errors.js';
-import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
+import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import type { Store } from './types.js';
 
 /** The part of the node-redis client we use. */
@@ -25,7 +25,11 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
   const adapter = new KeyvRedis(
     // Without the offline queue, a command during an outage fails at once (fail closed) instead of
     // waiting for the reconnect; reconnects back off up to 2 s.
-    { url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(2 ** retries * 100, 2_000) } },
+    {
+      url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries: number) => Math.min(2 ** retries * 100, 2_000) },
+    },
     { namespace: 'state', throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 },
   );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
@@ -70,7 +74,9 @@ export class RedisCounters implements Counters {
   ) {}
 
   async increment(key: string, windowMs: number): Promise<CounterValue> {
-    const reply = await guardStore('write', () => this.client.eval(INCREMENT, { keys: [this.prefix + key], arguments: [String(windowMs)] }));
+    const reply = await guardStore('write', () =>
+      this.client.eval(INCREMENT, { keys: [this.prefix + key], arguments: [String(windowMs)] }),
+    );
     const [count, ttl] = reply as [number, number];
     return { count: Number(count), resetsAt: this.clock.now() + Math.max(Number(ttl), 0) };
   }

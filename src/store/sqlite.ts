@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import type { Clock, CounterValue, Counters } from '../core/ports.js';
+import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
-import { KeyvStore, upperBound, type ListKeys } from './keyv-store.js';
+import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import { StatementQueue } from './statement-queue.js';
 import type { Store } from './types.js';
 
@@ -37,7 +37,9 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
     await query('PRAGMA journal_mode=WAL');
     // With WAL, NORMAL is durable against a crash of the process and only loses the last commits on power loss.
     await query('PRAGMA synchronous=NORMAL');
-    await query('CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)');
+    await query(
+      'CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)',
+    );
     await query('CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires)');
     // keyv keeps a row's expiry inside the JSON text of `value`: an index on that expression lets the
     // purge find expired rows without reading every row. (keyv created the table on connect.)
@@ -63,7 +65,11 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
     counters: new SqliteCounters(query, clock),
     // A write that changes nothing: it needs the write lock, so a store that cannot write is not healthy.
     async ping() {
-      await guardStore('write', () => queue.run(() => direct('DELETE FROM counters WHERE 0'), startWithin(PING_DEADLINE_MS)), PING_DEADLINE_MS);
+      await guardStore(
+        'write',
+        () => queue.run(() => direct('DELETE FROM counters WHERE 0'), startWithin(PING_DEADLINE_MS)),
+        PING_DEADLINE_MS,
+      );
     },
     // @keyv/sqlite never deletes expired rows; keyv drops them only when read. Found by index, deleted
     // in batches (each its own call and deadline), with a turn of the event loop between them.
@@ -123,7 +129,9 @@ export class SqliteCounters implements Counters {
   }
 
   async peek(key: string): Promise<number> {
-    const [row] = await guardStore('read', () => this.query('SELECT count FROM counters WHERE key = ? AND expires > ?', key, this.clock.now()));
+    const [row] = await guardStore('read', () =>
+      this.query('SELECT count FROM counters WHERE key = ? AND expires > ?', key, this.clock.now()),
+    );
     return row ? Number(row.count) : 0;
   }
 

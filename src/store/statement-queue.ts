@@ -23,7 +23,8 @@ export class StatementQueue {
   run<T>(statement: () => Promise<T>, startWithinMs: number): Promise<T> {
     const startBy = this.now() + startWithinMs;
     const result = this.tail.then(() => {
-      if (this.now() > startBy) throw new StoreError(`store busy: a statement could not start within ${startWithinMs} ms`);
+      if (this.now() > startBy)
+        throw new StoreError(`store busy: a statement could not start within ${startWithinMs} ms`);
       return statement();
     });
     this.tail = result.catch(() => undefined);

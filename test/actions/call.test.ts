@@ -9,7 +9,15 @@ import { type Route, serve } from './endpoint.js';
  */
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJVMDEyIn0.c2lnbmF0dXJl';
-const BODY = actionBody({ command: '/deploy', text: 'api 1.4.2', user_id: 'U012ABCDEF', team_id: 'T0001', channel_id: 'C0001', scope: 'login', request_id: 'r-1' });
+const BODY = actionBody({
+  command: '/deploy',
+  text: 'api 1.4.2',
+  user_id: 'U012ABCDEF',
+  team_id: 'T0001',
+  channel_id: 'C0001',
+  scope: 'login',
+  request_id: 'r-1',
+});
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -40,29 +48,55 @@ describe('the request', () => {
   test('POSTs the exact body as JSON with the bearer token', async () => {
     const seen: Array<{ method?: string; type?: string; authorization?: string; body: string }> = [];
     const { url } = await endpoint((req, res, raw) => {
-      seen.push({ method: req.method, type: req.headers['content-type'], authorization: req.headers.authorization, body: raw.toString('utf8') });
+      seen.push({
+        method: req.method,
+        type: req.headers['content-type'],
+        authorization: req.headers.authorization,
+        body: raw.toString('utf8'),
+      });
       answer(res, 200, 'application/json', '{"text":"ok"}');
     });
 
     await call(url);
 
     expect(seen).toEqual([{ method: 'POST', type: 'application/json', authorization: `Bearer ${TOKEN}`, body: BODY }]);
-    expect(JSON.parse(BODY)).toEqual({ command: '/deploy', text: 'api 1.4.2', user_id: 'U012ABCDEF', team_id: 'T0001', channel_id: 'C0001', scope: 'login', request_id: 'r-1' });
+    expect(JSON.parse(BODY)).toEqual({
+      command: '/deploy',
+      text: 'api 1.4.2',
+      user_id: 'U012ABCDEF',
+      team_id: 'T0001',
+      channel_id: 'C0001',
+      scope: 'login',
+      request_id: 'r-1',
+    });
   });
 });
 
 describe('a 2xx answer', () => {
   test('JSON {"text": ...} gives its text, escaped for mrkdwn', async () => {
-    const { url } = await endpoint((_req, res) => answer(res, 200, 'application/json; charset=utf-8', JSON.stringify({ text: 'Deployed <!channel> & <https://x|y> 🚀', extra: 1 })));
+    const { url } = await endpoint((_req, res) =>
+      answer(
+        res,
+        200,
+        'application/json; charset=utf-8',
+        JSON.stringify({ text: 'Deployed <!channel> & <https://x|y> 🚀', extra: 1 }),
+      ),
+    );
 
     const result = await call(url);
 
-    expect(result).toMatchObject({ ok: true, status: 200, text: 'Deployed &lt;!channel&gt; &amp; &lt;https://x|y&gt; 🚀' });
+    expect(result).toMatchObject({
+      ok: true,
+      status: 200,
+      text: 'Deployed &lt;!channel&gt; &amp; &lt;https://x|y&gt; 🚀',
+    });
     expect(result.ms).toBeGreaterThanOrEqual(0);
   });
 
   test('text/plain gives the body, lines kept', async () => {
-    const { url } = await endpoint((_req, res) => answer(res, 201, 'text/plain; charset=utf-8', 'step 1 done\nstep 2 done\n'));
+    const { url } = await endpoint((_req, res) =>
+      answer(res, 201, 'text/plain; charset=utf-8', 'step 1 done\nstep 2 done\n'),
+    );
 
     expect(await call(url)).toMatchObject({ ok: true, status: 201, text: 'step 1 done\nstep 2 done' });
   });
@@ -70,12 +104,18 @@ describe('a 2xx answer', () => {
   test('an empty answer says so', async () => {
     const { url } = await endpoint((_req, res) => answer(res, 204, undefined, ''));
 
-    expect(await call(url)).toMatchObject({ ok: true, status: 204, text: 'The endpoint answered HTTP 204 with no text.' });
+    expect(await call(url)).toMatchObject({
+      ok: true,
+      status: 204,
+      text: 'The endpoint answered HTTP 204 with no text.',
+    });
   });
 
-  test('an oversize text is cut to Slack\'s limit with an ellipsis, never inside an entity', async () => {
+  test("an oversize text is cut to Slack's limit with an ellipsis, never inside an entity", async () => {
     const { url } = await endpoint((req, res) =>
-      req.url?.startsWith('/json') ? answer(res, 200, 'application/json', JSON.stringify({ text: `${'a'.repeat(2998)}<<<<` })) : answer(res, 200, 'text/plain', 'b'.repeat(200_000)),
+      req.url?.startsWith('/json')
+        ? answer(res, 200, 'application/json', JSON.stringify({ text: `${'a'.repeat(2998)}<<<<` }))
+        : answer(res, 200, 'text/plain', 'b'.repeat(200_000)),
     );
     const origin = new URL(url).origin;
 
@@ -87,26 +127,51 @@ describe('a 2xx answer', () => {
   });
 
   test.each([
-    ['JSON without a text string', 'application/json', '{"message":"done"}', 'answered HTTP 200 with JSON that has no "text" string'],
-    ['JSON that does not parse', 'application/json', '{"text": "unfinished', 'answered HTTP 200 with JSON that does not parse'],
+    [
+      'JSON without a text string',
+      'application/json',
+      '{"message":"done"}',
+      'answered HTTP 200 with JSON that has no "text" string',
+    ],
+    [
+      'JSON that does not parse',
+      'application/json',
+      '{"text": "unfinished',
+      'answered HTTP 200 with JSON that does not parse',
+    ],
     ['HTML', 'text/html', '<h1>It works</h1>', 'answered HTTP 200 with neither JSON nor text/plain'],
-    ['more than 64 KB of JSON', 'application/json', JSON.stringify({ text: 'x'.repeat(70_000) }), 'answered HTTP 200 with more than 64 KB of JSON'],
+    [
+      'more than 64 KB of JSON',
+      'application/json',
+      JSON.stringify({ text: 'x'.repeat(70_000) }),
+      'answered HTTP 200 with more than 64 KB of JSON',
+    ],
   ])('%s is a bad answer', async (_name, type, text, why) => {
     const { url, origin } = await endpoint((_req, res) => answer(res, 200, type, text));
 
     const result = await call(url);
 
-    expect(result).toMatchObject({ ok: false, reason: 'bad_answer', status: 200, text: `The endpoint at ${origin} ${why}.` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'bad_answer',
+      status: 200,
+      text: `The endpoint at ${origin} ${why}.`,
+    });
   });
 });
 
 describe('a failure', () => {
-  test('a 500 is a plain sentence with the status, not the endpoint\'s body', async () => {
+  test("a 500 is a plain sentence with the status, not the endpoint's body", async () => {
     const { url, origin } = await endpoint((_req, res) => answer(res, 500, 'text/plain', `stack trace with ${TOKEN}`));
 
     const result = await call(url);
 
-    expect(result).toMatchObject({ ok: false, reason: 'http', status: 500, text: `The endpoint at ${origin} answered HTTP 500.` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'http',
+      status: 500,
+      text: `The endpoint at ${origin} answered HTTP 500.`,
+    });
     expectNoSecret(result.text);
   });
 
@@ -119,7 +184,12 @@ describe('a failure', () => {
 
     const result = await call(url);
 
-    expect(result).toMatchObject({ ok: false, reason: 'http', status: 307, text: `The endpoint at ${origin} answered HTTP 307.` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'http',
+      status: 307,
+      text: `The endpoint at ${origin} answered HTTP 307.`,
+    });
     expect(followed).toBe(0);
   });
 
@@ -128,7 +198,11 @@ describe('a failure', () => {
 
     const result = await call(url, 300);
 
-    expect(result).toMatchObject({ ok: false, reason: 'timeout', text: `The endpoint at ${origin} did not answer within 0.3 s.` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'timeout',
+      text: `The endpoint at ${origin} did not answer within 0.3 s.`,
+    });
     expect(result).not.toHaveProperty('status');
     expect(result.ms).toBeGreaterThanOrEqual(290);
     expect(result.ms).toBeLessThan(3000);
@@ -143,14 +217,29 @@ describe('a failure', () => {
 
     const result = await call(url, 300);
 
-    expect(result).toMatchObject({ ok: false, reason: 'timeout', status: 200, text: `The endpoint at ${origin} did not finish its answer (HTTP 200) within 0.3 s.` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'timeout',
+      status: 200,
+      text: `The endpoint at ${origin} did not finish its answer (HTTP 200) within 0.3 s.`,
+    });
     expect(result.ms).toBeLessThan(3000);
   });
 
   test('a fetch that ignores the abort signal still ends at the deadline', async () => {
-    const result = await callAction({ url: 'https://deploy.internal.example/hook', body: BODY, token: TOKEN, timeoutMs: 300, fetchImpl: () => new Promise<Response>(() => {}) });
+    const result = await callAction({
+      url: 'https://deploy.internal.example/hook',
+      body: BODY,
+      token: TOKEN,
+      timeoutMs: 300,
+      fetchImpl: () => new Promise<Response>(() => {}),
+    });
 
-    expect(result).toMatchObject({ ok: false, reason: 'timeout', text: 'The endpoint at https://deploy.internal.example did not answer within 0.3 s.' });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'timeout',
+      text: 'The endpoint at https://deploy.internal.example did not answer within 0.3 s.',
+    });
   });
 
   test('a closed port is unreachable', async () => {
@@ -159,7 +248,11 @@ describe('a failure', () => {
 
     const result = await call(`${origin}/hooks/phonegate?secret=s3cr3t`);
 
-    expect(result).toMatchObject({ ok: false, reason: 'unreachable', text: `The endpoint at ${origin} could not be reached (ECONNREFUSED).` });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'unreachable',
+      text: `The endpoint at ${origin} could not be reached (ECONNREFUSED).`,
+    });
     expect(result).not.toHaveProperty('status');
     expectNoSecret(result.text);
   });
@@ -170,7 +263,12 @@ describe('a failure', () => {
       res.write('partial', () => req.socket.destroy());
     });
 
-    expect(await call(url)).toMatchObject({ ok: false, reason: 'bad_answer', status: 200, text: `The endpoint at ${origin} broke off its answer (HTTP 200).` });
+    expect(await call(url)).toMatchObject({
+      ok: false,
+      reason: 'bad_answer',
+      status: 200,
+      text: `The endpoint at ${origin} broke off its answer (HTTP 200).`,
+    });
   });
 });
 

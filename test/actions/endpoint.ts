@@ -4,7 +4,13 @@ import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 
 /** The README's example verifier, imported as is: the tests run exactly the code endpoint authors copy. */
 interface Verifier {
-  verifyPhonegateRequest(input: { authorization?: string; rawBody: Buffer; jwks: JWTVerifyGetKey; issuer?: string; audience: string }): Promise<JWTPayload>;
+  verifyPhonegateRequest(input: {
+    authorization?: string;
+    rawBody: Buffer;
+    jwks: JWTVerifyGetKey;
+    issuer?: string;
+    audience: string;
+  }): Promise<JWTPayload>;
 }
 const example = new URL('../../examples/verify-phonegate-token.mjs', import.meta.url).href;
 export const { verifyPhonegateRequest } = (await import(example)) as Verifier;
@@ -55,10 +61,18 @@ export async function serveVerifyingEndpoint(jwksUrl: string) {
   const verdicts: Verdict[] = [];
   const server = await serve(async (req, res, rawBody) => {
     try {
-      const payload = await verifyPhonegateRequest({ authorization: req.headers.authorization, rawBody, jwks, issuer: 'phonegate', audience: server.origin });
+      const payload = await verifyPhonegateRequest({
+        authorization: req.headers.authorization,
+        rawBody,
+        jwks,
+        issuer: 'phonegate',
+        audience: server.origin,
+      });
       const body = JSON.parse(rawBody.toString('utf8')) as Record<string, string>;
       verdicts.push({ ok: true, payload, body });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: `Ran ${body.command} ${body.text} for <@${payload.sub}>` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ text: `Ran ${body.command} ${body.text} for <@${payload.sub}>` }));
     } catch (error) {
       const refusal = (error as { code?: string }).code ?? (error as Error).message;
       verdicts.push({ ok: false, refusal });

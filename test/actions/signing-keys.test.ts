@@ -32,11 +32,15 @@ async function keyFile(name: string, text: string, mode = 0o600): Promise<string
 
 /** The refusal: one line, naming the file, carrying none of the key's text. */
 async function refusal(load: Promise<unknown>, keyText = ''): Promise<string> {
-  const error = (await load.then(() => undefined, (e: unknown) => e)) as Error | undefined;
+  const error = (await load.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as Error | undefined;
   expect(error, 'the key was accepted').toBeInstanceOf(Error);
   const message = error!.message;
   expect(message).not.toContain('\n');
-  for (const line of keyText.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) expect(message).not.toContain(line.slice(0, 20));
+  for (const line of keyText.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')))
+    expect(message).not.toContain(line.slice(0, 20));
   return message;
 }
 
@@ -98,8 +102,16 @@ describe('the signing key', () => {
     ['a public key', pem('P-256').spki, /: holds a public key; it must be the EC P-256 private key \(PKCS#8 PEM\)$/],
     ['P-384', pem('P-384').pkcs8, /: not a valid EC P-256 private key$/],
     ['SEC1', pem('P-256').sec1, /: is SEC1 \("EC PRIVATE KEY"\); convert it with: openssl pkcs8 -topk8 -nocrypt/],
-    ['broken base64', '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n', /: not a valid EC P-256 private key$/],
-    ['RSA', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, /: not a valid EC P-256 private key$/],
+    [
+      'broken base64',
+      '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n',
+      /: not a valid EC P-256 private key$/,
+    ],
+    [
+      'RSA',
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      /: not a valid EC P-256 private key$/,
+    ],
   ])('a malformed key file (%s) is refused with one clear line', async (_name, text, expected) => {
     const file = await keyFile('key.pem', text);
 
@@ -148,8 +160,14 @@ describe('previous keys', () => {
     const junk = await keyFile('junk.pem', 'nope');
     const current = join(dir, 'key.pem');
 
-    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [open] }), text)).toMatch(/old\.pem: open to group or others \(mode 0644\)/);
-    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [junk] }))).toMatch(/junk\.pem: not a PEM file$/);
-    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [join(dir, 'gone.pem')] }))).toMatch(/gone\.pem: not found$/);
+    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [open] }), text)).toMatch(
+      /old\.pem: open to group or others \(mode 0644\)/,
+    );
+    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [junk] }))).toMatch(
+      /junk\.pem: not a PEM file$/,
+    );
+    expect(await refusal(loadSigningKeys({ keyFile: current, previousKeyFiles: [join(dir, 'gone.pem')] }))).toMatch(
+      /gone\.pem: not found$/,
+    );
   });
 });

@@ -40,11 +40,28 @@ async function endpoint() {
 }
 
 function request(text = 'api 1.4.2') {
-  return actionBody({ command: '/deploy', text, user_id: 'U012ABCDEF', team_id: 'T0001', channel_id: 'C0001', scope: 'admin', request_id: 'req-1' });
+  return actionBody({
+    command: '/deploy',
+    text,
+    user_id: 'U012ABCDEF',
+    team_id: 'T0001',
+    channel_id: 'C0001',
+    scope: 'admin',
+    request_id: 'req-1',
+  });
 }
 
 function claims(url: string, body: string, more: Partial<ActionClaims> = {}): ActionClaims {
-  return { issuer: 'phonegate', userId: 'U012ABCDEF', url, scope: 'admin', authTime: GRANTED_AT, delivery: 'sms', body, ...more };
+  return {
+    issuer: 'phonegate',
+    userId: 'U012ABCDEF',
+    url,
+    scope: 'admin',
+    authTime: GRANTED_AT,
+    delivery: 'sms',
+    body,
+    ...more,
+  };
 }
 
 async function send(url: string, body: string, token: string) {
@@ -60,7 +77,11 @@ describe('a token for one action call', () => {
 
     const result = await send(server.url, body, token);
 
-    expect(result).toMatchObject({ ok: true, status: 200, text: 'Ran /deploy api "1.4.2" — zürich for &lt;@U012ABCDEF&gt;' });
+    expect(result).toMatchObject({
+      ok: true,
+      status: 200,
+      text: 'Ran /deploy api "1.4.2" — zürich for &lt;@U012ABCDEF&gt;',
+    });
     expect(server.verdicts).toHaveLength(1);
     const { payload, body: received } = server.verdicts[0]!;
     const iat = Math.floor(now / 1000);
@@ -76,22 +97,44 @@ describe('a token for one action call', () => {
       amr: ['tel'],
       body_sha256: sha256Hex(body),
     });
-    expect(received).toEqual({ command: '/deploy', text: 'api "1.4.2" — zürich', user_id: 'U012ABCDEF', team_id: 'T0001', channel_id: 'C0001', scope: 'admin', request_id: 'req-1' });
+    expect(received).toEqual({
+      command: '/deploy',
+      text: 'api "1.4.2" — zürich',
+      user_id: 'U012ABCDEF',
+      team_id: 'T0001',
+      channel_id: 'C0001',
+      scope: 'admin',
+      request_id: 'req-1',
+    });
   });
 
   test('the example verifier also works with a pinned JWKS (no fetch)', async () => {
     const body = request();
-    const token = await signActionToken(keys, claims('https://deploy.internal.example/hooks/phonegate', body), Date.now());
+    const token = await signActionToken(
+      keys,
+      claims('https://deploy.internal.example/hooks/phonegate', body),
+      Date.now(),
+    );
     const pinned = createLocalJWKSet(JSON.parse(JSON.stringify(keys.jwks())));
     const verify = (rawBody: string) =>
-      verifyPhonegateRequest({ authorization: `Bearer ${token}`, rawBody: Buffer.from(rawBody), jwks: pinned, audience: 'https://deploy.internal.example' });
+      verifyPhonegateRequest({
+        authorization: `Bearer ${token}`,
+        rawBody: Buffer.from(rawBody),
+        jwks: pinned,
+        audience: 'https://deploy.internal.example',
+      });
 
     await expect(verify(`${body} `)).rejects.toThrow('the body is not the one the token was made for');
     await expect(verify(body)).resolves.toMatchObject({ sub: 'U012ABCDEF', scope: 'admin', amr: ['sms'] });
     await expect(verify(body)).rejects.toThrow('token already used');
-    await expect(verifyPhonegateRequest({ authorization: undefined, rawBody: Buffer.from(body), jwks: pinned, audience: 'https://deploy.internal.example' })).rejects.toThrow(
-      'no bearer token',
-    );
+    await expect(
+      verifyPhonegateRequest({
+        authorization: undefined,
+        rawBody: Buffer.from(body),
+        jwks: pinned,
+        audience: 'https://deploy.internal.example',
+      }),
+    ).rejects.toThrow('no bearer token');
   });
 
   test('the header names the key by its kid, and an SMS proof is amr ["sms"]; each token has its own jti', async () => {
@@ -129,7 +172,11 @@ describe('a token for one action call', () => {
     const server = await endpoint();
     const body = request();
 
-    const result = await send(server.url, body, await signActionToken(keys, claims(server.url, body), Date.now() + 5000));
+    const result = await send(
+      server.url,
+      body,
+      await signActionToken(keys, claims(server.url, body), Date.now() + 5000),
+    );
 
     expect(result.ok).toBe(true);
   });
@@ -156,7 +203,10 @@ describe('a token for one action call', () => {
     await send(server.url, body, elsewhere);
     await send(server.url, body, stranger);
 
-    expect(server.verdicts.map((v) => v.refusal)).toEqual(['ERR_JWT_CLAIM_VALIDATION_FAILED', 'ERR_JWT_CLAIM_VALIDATION_FAILED']);
+    expect(server.verdicts.map((v) => v.refusal)).toEqual([
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    ]);
   });
 
   test('a token signed by a key that is not in the JWKS is refused', async () => {

@@ -18,20 +18,24 @@ const TOKEN_ORIGIN = 'https://api.bandwidth.com';
 const TOKEN_PATH = '/api/v1/oauth2/token';
 const PHONE = '+14155550199';
 const JSON_TYPE = { 'content-type': 'application/json' };
-const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
 
 function makeProvider(auth: 'basic' | 'oauth') {
   const config = parseConfig({ env: testEnv(auth) });
   return createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, new TestClock(), 'PhoneGate');
 }
-const verify = (auth: 'basic' | 'oauth') => makeProvider(auth).verify({ to: PHONE, scope: 'login-3fa9c1e2', code: '918273', windowMinutes: 3 });
-const tokenOk = () => nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 });
+const verify = (auth: 'basic' | 'oauth') =>
+  makeProvider(auth).verify({ to: PHONE, scope: 'login-3fa9c1e2', code: '918273', windowMinutes: 3 });
+const tokenOk = () =>
+  nock(TOKEN_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 });
 
 /** What the call settled with: the value, or the ProviderError's failure and status. */
 async function outcome(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     (value) => ({ value }),
-    (error: unknown) => (error instanceof ProviderError ? { failure: error.failure, status: error.status } : { thrown: String(error) }),
+    (error: unknown) =>
+      error instanceof ProviderError ? { failure: error.failure, status: error.status } : { thrown: String(error) },
   );
 }
 
@@ -92,7 +96,18 @@ describe.each(['basic', 'oauth'] as const)('send (%s auth)', (auth) => {
       .post(`${PATH}/${delivery === 'sms' ? 'messaging' : 'voice'}`)
       .reply(status, body, headers);
     const provider = makeProvider(auth);
-    expect(await outcome(provider.send({ to: PHONE, scope: 'admin-9b1d04aa', purpose: 'login', delivery, digits: 6, lifetimeMinutes: 5 }))).toEqual({ value: undefined });
+    expect(
+      await outcome(
+        provider.send({
+          to: PHONE,
+          scope: 'admin-9b1d04aa',
+          purpose: 'login',
+          delivery,
+          digits: 6,
+          lifetimeMinutes: 5,
+        }),
+      ),
+    ).toEqual({ value: undefined });
     expect(mfa.isDone()).toBe(true);
   });
 });

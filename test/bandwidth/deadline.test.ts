@@ -4,7 +4,7 @@ import { createTokenSource } from '../../src/bandwidth/oauth-token.js';
 import { parseConfig } from '../../src/config.js';
 import { ProviderError } from '../../src/core/ports.js';
 import { TestClock } from '../helpers/clock.js';
-import { serveSlowly, type SlowRoute } from '../helpers/fake-bandwidth.js';
+import { type SlowRoute, serveSlowly } from '../helpers/fake-bandwidth.js';
 import { ACCOUNT_ID, SECRETS, testEnv } from '../helpers/harness.js';
 
 /**
@@ -41,7 +41,14 @@ type Operation = 'send' | 'verify';
 function call(auth: 'basic' | 'oauth', operation: Operation, timeoutSeconds = 1) {
   const provider = makeProvider(auth, timeoutSeconds);
   return operation === 'send'
-    ? provider.send({ to: PHONE, scope: 'login-3fa9c1e2', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 })
+    ? provider.send({
+        to: PHONE,
+        scope: 'login-3fa9c1e2',
+        purpose: 'login',
+        delivery: 'sms',
+        digits: 6,
+        lifetimeMinutes: 5,
+      })
     : provider.verify({ to: PHONE, scope: 'login-3fa9c1e2', code: CODE, windowMinutes: 3 });
 }
 const endpoint = (operation: Operation) => `${PATH}/${operation === 'send' ? 'messaging' : 'verify'}`;
@@ -62,7 +69,8 @@ async function rejection(promise: Promise<unknown>): Promise<{ error: ProviderEr
 /** The error names none of the secrets, the phone or the code in any form it is logged in. */
 function expectClean(error: Error) {
   const text = [JSON.stringify(error), String(error), error.stack ?? ''].join('\n');
-  for (const secret of [SECRETS.apiPassword, SECRETS.clientSecret, PHONE.slice(2), CODE, 'tok-1']) expect(text).not.toContain(secret);
+  for (const secret of [SECRETS.apiPassword, SECRETS.clientSecret, PHONE.slice(2), CODE, 'tok-1'])
+    expect(text).not.toContain(secret);
 }
 
 afterEach(async () => {
@@ -73,7 +81,10 @@ afterEach(async () => {
 describe.each(['basic', 'oauth'] as const)('%s auth', (auth) => {
   // A dripping MFA answer ends in ProviderError('unavailable') after timeout_seconds=1, while bytes still arrive.
   test.each(['send', 'verify'] as const)('%s: a dripping answer ends within the deadline', async (operation) => {
-    const { drips } = await serve({ [TOKEN_PATH]: { body: TOKEN_JSON }, [endpoint(operation)]: { body: SLOW_JSON, dripMs: DRIP_MS } });
+    const { drips } = await serve({
+      [TOKEN_PATH]: { body: TOKEN_JSON },
+      [endpoint(operation)]: { body: SLOW_JSON, dripMs: DRIP_MS },
+    });
     const { error, ms } = await rejection(call(auth, operation));
     expect(error.failure).toBe('unavailable');
     expect(error.message).toBe(`Bandwidth ${operation}: no complete answer within 1 s`);
@@ -88,7 +99,10 @@ describe.each(['basic', 'oauth'] as const)('%s auth', (auth) => {
 describe('OAuth token fetch', () => {
   // A dripping token answer ends the call in time, and no MFA call is made.
   test.each(['send', 'verify'] as const)('%s: a dripping token answer ends within the deadline', async (operation) => {
-    const { drips, requests } = await serve({ [TOKEN_PATH]: { body: TOKEN_JSON, dripMs: DRIP_MS }, [endpoint(operation)]: { body: '{"valid":true}' } });
+    const { drips, requests } = await serve({
+      [TOKEN_PATH]: { body: TOKEN_JSON, dripMs: DRIP_MS },
+      [endpoint(operation)]: { body: '{"valid":true}' },
+    });
     const { error, ms } = await rejection(call('oauth', operation));
     expect(error.failure).toBe('unavailable');
     expect(ms).toBeLessThan(3_000);
@@ -100,7 +114,10 @@ describe('OAuth token fetch', () => {
   // The token fetch is bounded by itself too (it is shared by concurrent calls, so no one call's deadline ends it).
   test('the token source alone gives up after timeoutMs', async () => {
     const { drips, origin } = await serve({ [TOKEN_PATH]: { body: TOKEN_JSON, dripMs: DRIP_MS } });
-    const tokens = createTokenSource({ tokenUrl: `${origin}${TOKEN_PATH}`, clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret }, { clock: new TestClock(), timeoutMs: 1_000 });
+    const tokens = createTokenSource(
+      { tokenUrl: `${origin}${TOKEN_PATH}`, clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret },
+      { clock: new TestClock(), timeoutMs: 1_000 },
+    );
     const { error, ms } = await rejection(tokens());
     expect(error.failure).toBe('unavailable');
     expect(error.message).toBe('Bandwidth token: no complete answer within 1 s');
@@ -112,7 +129,10 @@ describe('OAuth token fetch', () => {
   // The deadline covers token and MFA call together: a token that takes 1.5 s of a 2 s budget leaves 0.5 s
   // for the MFA call, not a fresh 2 s (which would end the call after 3.5 s).
   test('one deadline for the token fetch and the MFA call together', async () => {
-    const { requests } = await serve({ [TOKEN_PATH]: { body: TOKEN_JSON, delayMs: 1_500 }, [endpoint('verify')]: { body: SLOW_JSON, dripMs: DRIP_MS } });
+    const { requests } = await serve({
+      [TOKEN_PATH]: { body: TOKEN_JSON, delayMs: 1_500 },
+      [endpoint('verify')]: { body: SLOW_JSON, dripMs: DRIP_MS },
+    });
     const { error, ms } = await rejection(call('oauth', 'verify', 2));
     expect(error.message).toBe('Bandwidth verify: no complete answer within 2 s');
     expect(requests).toEqual([TOKEN_PATH, endpoint('verify')]);

@@ -49,7 +49,10 @@ const endpoint = (operation: Operation) => `${PATH}/${operation === 'send' ? 'me
 
 /** Mounts a working token endpoint (for OAuth mode), so the failure under test is the MFA call's. */
 function tokenOk() {
-  nock(TOKEN_ORIGIN).persist().post(TOKEN_PATH).reply(200, { access_token: BEARER, token_type: 'Bearer', expires_in: 3600 });
+  nock(TOKEN_ORIGIN)
+    .persist()
+    .post(TOKEN_PATH)
+    .reply(200, { access_token: BEARER, token_type: 'Bearer', expires_in: 3600 });
 }
 
 /** Runs the call, which must reject; returns the error and how long the rejection took. */
@@ -79,7 +82,8 @@ function renderings(error: Error): Record<string, string> {
 function leaks(error: Error): string[] {
   const found: string[] = [];
   for (const [form, text] of Object.entries(renderings(error))) {
-    for (const [what, secret] of Object.entries(FORBIDDEN)) if (text.includes(secret)) found.push(`${form} contains ${what}`);
+    for (const [what, secret] of Object.entries(FORBIDDEN))
+      if (text.includes(secret)) found.push(`${form} contains ${what}`);
   }
   return found;
 }
@@ -107,7 +111,10 @@ const cases: Case[] = [
     failure: 'rejected',
     status: 400,
     requestId: requestId('400'),
-    mount: (p) => nock(MFA).post(p).reply(400, { error: 'to number is required', requestId: requestId('400') }),
+    mount: (p) =>
+      nock(MFA)
+        .post(p)
+        .reply(400, { error: 'to number is required', requestId: requestId('400') }),
     quick: true,
   },
   {
@@ -121,7 +128,8 @@ const cases: Case[] = [
     name: '403',
     failure: 'misconfigured',
     status: 403,
-    mount: (p) => nock(MFA).post(p).reply(403, { Message: 'User is not authorized to access this resource with an explicit deny' }),
+    mount: (p) =>
+      nock(MFA).post(p).reply(403, { Message: 'User is not authorized to access this resource with an explicit deny' }),
     quick: true,
   },
   {
@@ -129,7 +137,13 @@ const cases: Case[] = [
     failure: 'rate_limited',
     status: 429,
     requestId: requestId('429'),
-    mount: (p) => nock(MFA).post(p).reply(429, { error: 'This number has exceeded verification attempts, please wait 2 minutes', requestId: requestId('429') }),
+    mount: (p) =>
+      nock(MFA)
+        .post(p)
+        .reply(429, {
+          error: 'This number has exceeded verification attempts, please wait 2 minutes',
+          requestId: requestId('429'),
+        }),
     quick: true,
   },
   {
@@ -137,14 +151,20 @@ const cases: Case[] = [
     failure: 'unavailable',
     status: 500,
     requestId: requestId('500'),
-    mount: (p) => nock(MFA).post(p).reply(500, { error: 'Internal Error', requestId: requestId('500') }),
+    mount: (p) =>
+      nock(MFA)
+        .post(p)
+        .reply(500, { error: 'Internal Error', requestId: requestId('500') }),
     quick: true,
   },
   {
     name: 'network error',
     failure: 'unavailable',
     // An Error instance: nock 14 given a plain object never fails the request (axios waits for its timeout).
-    mount: (p) => nock(MFA).post(p).replyWithError(networkError('ECONNRESET', `socket hang up while sending to ${PHONE}`)),
+    mount: (p) =>
+      nock(MFA)
+        .post(p)
+        .replyWithError(networkError('ECONNRESET', `socket hang up while sending to ${PHONE}`)),
     quick: true,
     axiosCode: 'ECONNRESET',
   },
@@ -174,7 +194,11 @@ describe.each(['basic', 'oauth'] as const)('%s auth', (auth) => {
       if (auth === 'oauth') tokenOk();
       c.mount(endpoint(operation));
       const { error, ms } = await failure(call(auth, operation, c.env));
-      expect({ failure: error.failure, status: error.status, requestId: error.requestId }).toEqual({ failure: c.failure, status: c.status, requestId: c.requestId });
+      expect({ failure: error.failure, status: error.status, requestId: error.requestId }).toEqual({
+        failure: c.failure,
+        status: c.status,
+        requestId: c.requestId,
+      });
       expect(leaks(error)).toEqual([]);
       if (c.axiosCode) expect(error.message).toContain(`(${c.axiosCode})`);
       if (c.quick) expect(ms).toBeLessThan(2_000);
@@ -201,7 +225,9 @@ describe('token endpoint failures (OAuth)', () => {
 
   // A token endpoint that cannot be reached makes the provider unavailable.
   test('token network error -> unavailable', async () => {
-    nock(TOKEN_ORIGIN).post(TOKEN_PATH).replyWithError(networkError('ECONNREFUSED', 'connect ECONNREFUSED 203.0.113.7:443'));
+    nock(TOKEN_ORIGIN)
+      .post(TOKEN_PATH)
+      .replyWithError(networkError('ECONNREFUSED', 'connect ECONNREFUSED 203.0.113.7:443'));
     const mfa = nock(MFA).post(/.*/).reply(200, { messageId: 'm-1' });
     const { error, ms } = await failure(call('oauth', 'send'));
     expect(error.failure).toBe('unavailable');
@@ -218,7 +244,11 @@ describe('why the mapping matters', () => {
   test('a raw AxiosError contains the password, the phone and the code', async () => {
     nock(MFA).post(endpoint('verify')).reply(401, { message: 'Unauthorized' });
     const error = await axios
-      .post(`${MFA}${endpoint('verify')}`, { to: PHONE, scope: 'login', code: CODE, expirationTimeInMinutes: 3 }, { auth: { username: SECRETS.apiUser, password: SECRETS.apiPassword } })
+      .post(
+        `${MFA}${endpoint('verify')}`,
+        { to: PHONE, scope: 'login', code: CODE, expirationTimeInMinutes: 3 },
+        { auth: { username: SECRETS.apiUser, password: SECRETS.apiPassword } },
+      )
       .then(
         () => undefined,
         (e: unknown) => e,

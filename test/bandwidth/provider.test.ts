@@ -19,10 +19,21 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 function makeProvider(auth: 'basic' | 'oauth', extraEnv: Record<string, string> = {}, clock = new TestClock()) {
   const env = testEnv(auth, extraEnv);
   const config = parseConfig({ env });
-  return { env, clock, provider: createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName) };
+  return {
+    env,
+    clock,
+    provider: createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName),
+  };
 }
 
-const smsRequest: SendCodeRequest = { to: PHONE, scope: 'login-0a1b2c3d4e5f', purpose: 'login', delivery: 'sms', digits: 6, lifetimeMinutes: 5 };
+const smsRequest: SendCodeRequest = {
+  to: PHONE,
+  scope: 'login-0a1b2c3d4e5f',
+  purpose: 'login',
+  delivery: 'sms',
+  digits: 6,
+  lifetimeMinutes: 5,
+};
 
 interface Seen {
   path: string;
@@ -32,13 +43,21 @@ interface Seen {
 }
 
 /** Answers every MFA POST under `origin` with `reply`, recording each request. */
-function recordMfa(origin: string, reply: (path: string) => unknown = (path) => (path.endsWith('/verify') ? { valid: true } : { messageId: 'm-1' })) {
+function recordMfa(
+  origin: string,
+  reply: (path: string) => unknown = (path) => (path.endsWith('/verify') ? { valid: true } : { messageId: 'm-1' }),
+) {
   const seen: Seen[] = [];
   nock(origin)
     .persist()
     .post(/\/code\/(messaging|voice|verify)$/)
     .reply(function (path, body) {
-      seen.push({ path, body, authorization: this.req.headers.authorization, contentType: this.req.headers['content-type'] });
+      seen.push({
+        path,
+        body,
+        authorization: this.req.headers.authorization,
+        contentType: this.req.headers['content-type'],
+      });
       return [200, reply(path)];
     });
   return seen;
@@ -52,7 +71,12 @@ function recordToken(origin = DEFAULT_TOKEN_ORIGIN, path = DEFAULT_TOKEN_PATH, e
     .post(path)
     .delay(delayMs)
     .reply(function (uri, body) {
-      seen.push({ path: uri, body, authorization: this.req.headers.authorization, contentType: this.req.headers['content-type'] });
+      seen.push({
+        path: uri,
+        body,
+        authorization: this.req.headers.authorization,
+        contentType: this.req.headers['content-type'],
+      });
       return [200, { access_token: `tok-${seen.length}`, token_type: 'Bearer', expires_in: expiresIn }];
     });
   return seen;
@@ -124,7 +148,10 @@ describe('requests (Basic auth)', () => {
     const tokens = recordToken();
     await provider.send(smsRequest);
     await provider.verify({ to: PHONE, scope: 'login', code: '918273', windowMinutes: 3 });
-    expect(seen.map((s) => s.authorization)).toEqual([basic(SECRETS.apiUser, SECRETS.apiPassword), basic(SECRETS.apiUser, SECRETS.apiPassword)]);
+    expect(seen.map((s) => s.authorization)).toEqual([
+      basic(SECRETS.apiUser, SECRETS.apiPassword),
+      basic(SECRETS.apiUser, SECRETS.apiPassword),
+    ]);
     expect(tokens).toHaveLength(0);
   });
 
@@ -142,7 +169,8 @@ describe('requests (Basic auth)', () => {
 });
 
 describe('OAuth2 client credentials', () => {
-  const bearerCall = (provider: CodeProvider) => provider.verify({ to: PHONE, scope: 'login', code: '918273', windowMinutes: 3 });
+  const bearerCall = (provider: CodeProvider) =>
+    provider.verify({ to: PHONE, scope: 'login', code: '918273', windowMinutes: 3 });
 
   // The token comes from the default URL, with Basic client_id:client_secret and grant_type=client_credentials; MFA calls carry it as Bearer.
   test('default token URL, then Bearer', async () => {
@@ -162,13 +190,17 @@ describe('OAuth2 client credentials', () => {
 
   // [bandwidth] oauth_token_url (env BANDWIDTH_OAUTH_TOKEN_URL) replaces the default token URL.
   test('custom token URL', async () => {
-    const { provider } = makeProvider('oauth', { BANDWIDTH_OAUTH_TOKEN_URL: 'https://auth.example.test/oauth2/v9/token' });
+    const { provider } = makeProvider('oauth', {
+      BANDWIDTH_OAUTH_TOKEN_URL: 'https://auth.example.test/oauth2/v9/token',
+    });
     const atDefault = recordToken();
     const atCustom = recordToken('https://auth.example.test', '/oauth2/v9/token');
     const seen = recordMfa(MFA);
     await provider.send(smsRequest);
     expect(atDefault).toHaveLength(0);
-    expect(atCustom.map((t) => [t.path, t.body, t.authorization])).toEqual([['/oauth2/v9/token', 'grant_type=client_credentials', basic(SECRETS.clientId, SECRETS.clientSecret)]]);
+    expect(atCustom.map((t) => [t.path, t.body, t.authorization])).toEqual([
+      ['/oauth2/v9/token', 'grant_type=client_credentials', basic(SECRETS.clientId, SECRETS.clientSecret)],
+    ]);
     expect(seen.map((s) => s.authorization)).toEqual(['Bearer tok-1']);
   });
 
@@ -218,13 +250,22 @@ describe('against the stateful fake', () => {
     const { provider, clock } = makeProvider(auth);
     const fake = new FakeBandwidth(clock, {
       accountId: ACCOUNT_ID,
-      auth: auth === 'basic' ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret },
+      auth:
+        auth === 'basic'
+          ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword }
+          : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret },
     }).install();
     await provider.send(smsRequest);
     expect(fake.badRequests).toEqual([]);
-    expect(await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.wrongCode(), windowMinutes: 3 })).toBe(false);
-    expect(await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.lastCode(), windowMinutes: 3 })).toBe(true);
-    expect(await provider.verify({ to: PHONE, scope: 'login-ffffffffffff', code: fake.lastCode(), windowMinutes: 3 })).toBe(false);
+    expect(
+      await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.wrongCode(), windowMinutes: 3 }),
+    ).toBe(false);
+    expect(await provider.verify({ to: PHONE, scope: smsRequest.scope, code: fake.lastCode(), windowMinutes: 3 })).toBe(
+      true,
+    );
+    expect(
+      await provider.verify({ to: PHONE, scope: 'login-ffffffffffff', code: fake.lastCode(), windowMinutes: 3 }),
+    ).toBe(false);
     expect(fake.tokenRequests).toBe(auth === 'oauth' ? 1 : 0);
   });
 });

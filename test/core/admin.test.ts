@@ -1,15 +1,23 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { AdminActions } from '../../src/core/admin.js';
-import { AuditLog, AuditTrail, type AuditRecord } from '../../src/core/audit.js';
+import { AuditLog, type AuditRecord, AuditTrail } from '../../src/core/audit.js';
 import { parsePhone } from '../../src/core/phones.js';
 import type { Notice } from '../../src/core/ports.js';
-import { coreFixture, MINUTE, PHONE1, requestCode, U1, U2, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, MINUTE, PHONE1, requestCode, U1, U2 } from '../helpers/core-fixture.js';
 
 const ADMIN = 'U0000ADMIN';
 
 describe('parsePhone', () => {
   // Rule: any common notation of a valid personal number normalises to E.164.
-  test.each(['+14155550199', '(415) 555-0199', '415.555.0199', '415 555 0199', '1-415-555-0199', 'tel:+1-415-555-0199', '+1 (415) 555-0199'])('%s -> +14155550199', (input) => {
+  test.each([
+    '+14155550199',
+    '(415) 555-0199',
+    '415.555.0199',
+    '415 555 0199',
+    '1-415-555-0199',
+    'tel:+1-415-555-0199',
+    '+1 (415) 555-0199',
+  ])('%s -> +14155550199', (input) => {
     expect(parsePhone(input, ['1'])).toEqual({ ok: true, e164: '+14155550199' });
   });
 
@@ -21,17 +29,25 @@ describe('parsePhone', () => {
     ['+44 909 879 0000', 'a premium-rate number'],
     ['+33 810 12 34 56', 'a shared-cost number'],
   ])('%s is refused as %s', (input, name) => {
-    expect(parsePhone(input, ['1', '44', '33'])).toEqual({ ok: false, reason: 'not_personal', detail: `That is ${name}; codes only go to a personal phone.` });
+    expect(parsePhone(input, ['1', '44', '33'])).toEqual({
+      ok: false,
+      reason: 'not_personal',
+      detail: `That is ${name}; codes only go to a personal phone.`,
+    });
   });
 
   // Rule: only the allowed calling codes are accepted, and the refusal says which are.
   test('a number outside allowed_country_codes is refused', () => {
-    expect(parsePhone('+44 7911 123456', ['1'])).toEqual({ ok: false, reason: 'country', detail: 'Numbers in +44 are not allowed here (allowed: +1).' });
+    expect(parsePhone('+44 7911 123456', ['1'])).toEqual({
+      ok: false,
+      reason: 'country',
+      detail: 'Numbers in +44 are not allowed here (allowed: +1).',
+    });
     expect(parsePhone('+44 7911 123456', ['1', '44'])).toEqual({ ok: true, e164: '+447911123456' });
   });
 
   // Rule: garbage and extensions are refused.
-  test.each(['12', 'call me', '+1 415 555', '']) ('%j is not a valid number', (input) => {
+  test.each(['12', 'call me', '+1 415 555', ''])('%j is not a valid number', (input) => {
     expect(parsePhone(input, ['1'])).toMatchObject({ ok: false, reason: 'invalid' });
   });
   test('a number with an extension is refused', () => {
@@ -80,19 +96,37 @@ describe('AdminActions', () => {
     f.clock.advance(MINUTE);
     const pending = await requestCode(f, U1, 'admin');
     const result = await admin.link(ADMIN, U1, '(415) 555-0199');
-    expect(result).toEqual({ ok: true, changed: true, maskedPhone: '•••• 0199', ended: [expect.objectContaining({ scope: 'login' })] });
+    expect(result).toEqual({
+      ok: true,
+      changed: true,
+      maskedPhone: '•••• 0199',
+      ended: [expect.objectContaining({ scope: 'login' })],
+    });
     expect(await f.phones.phoneOf(U1)).toBe('+14155550199');
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
-    expect(await f.verifier.verify(U1, pending.requestId, pending.code)).toMatchObject({ ok: false, reason: 'no_request' });
+    expect(await f.verifier.verify(U1, pending.requestId, pending.code)).toMatchObject({
+      ok: false,
+      reason: 'no_request',
+    });
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_linked', maskedPhone: '•••• 0199', by: ADMIN } }]);
-    expect(records.find((r) => r.event === 'authn_phone_linked')).toMatchObject({ userId: U1, actorId: ADMIN, outcome: 'success', detail: { maskedPhone: '•••• 0199', replaced: true } });
+    expect(records.find((r) => r.event === 'authn_phone_linked')).toMatchObject({
+      userId: U1,
+      actorId: ADMIN,
+      outcome: 'success',
+      detail: { maskedPhone: '•••• 0199', replaced: true },
+    });
     expect(JSON.stringify(records)).not.toContain('5550199');
   });
 
   test('link: the same phone again changes nothing and ends nothing', async () => {
     await setup();
     await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    expect(await admin.link(ADMIN, U1, PHONE1)).toEqual({ ok: true, changed: false, maskedPhone: '•••• 0111', ended: [] });
+    expect(await admin.link(ADMIN, U1, PHONE1)).toEqual({
+      ok: true,
+      changed: false,
+      maskedPhone: '•••• 0111',
+      ended: [],
+    });
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(notices).toEqual([]);
   });
@@ -103,13 +137,20 @@ describe('AdminActions', () => {
     expect(await admin.link(ADMIN, U1, '1-900-555-0101')).toMatchObject({ ok: false, reason: 'not_personal' });
     expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
-    expect(records.at(-1)).toMatchObject({ event: 'authn_phone_linked', outcome: 'refused', detail: { reason: 'not_personal' } });
+    expect(records.at(-1)).toMatchObject({
+      event: 'authn_phone_linked',
+      outcome: 'refused',
+      detail: { reason: 'not_personal' },
+    });
   });
 
   test('unlink: the user has no phone whatever config says, until linked again', async () => {
     await setup();
     await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    expect(await admin.unlink(ADMIN, U1)).toEqual({ hadPhone: true, ended: [expect.objectContaining({ scope: 'login' })] });
+    expect(await admin.unlink(ADMIN, U1)).toEqual({
+      hadPhone: true,
+      ended: [expect.objectContaining({ scope: 'login' })],
+    });
     expect(await f.phones.phoneOf(U1)).toBeUndefined();
     expect(await f.requests.open(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_unlinked', by: ADMIN } }]);
@@ -126,7 +167,12 @@ describe('AdminActions', () => {
     expect(await f.sessions.liveScopes(U1)).toEqual([]);
     expect(await f.sessions.isLive(U2, 'login')).toBe(true);
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: ADMIN } }]);
-    expect(records.at(-1)).toMatchObject({ event: 'authn_session_revoked', userId: U1, actorId: ADMIN, detail: { scopes: 'login,admin' } });
+    expect(records.at(-1)).toMatchObject({
+      event: 'authn_session_revoked',
+      userId: U1,
+      actorId: ADMIN,
+      detail: { scopes: 'login,admin' },
+    });
     expect(await admin.revoke(ADMIN, U1)).toEqual([]);
     expect(notices).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { AdminActions } from '../../src/core/admin.js';
 import { AuditLog, AuditTrail } from '../../src/core/audit.js';
 import { logOut } from '../../src/core/logout.js';
-import { coreFixture, PHONE1, requestCode, U1, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, PHONE1, requestCode, U1 } from '../helpers/core-fixture.js';
 
 /**
  * Invariant 8: an ending wins. Logout, revoke, link, unlink and lock end the user's open request and
@@ -19,7 +19,17 @@ function adminActions(fx: CoreFixture): AdminActions {
   const trail = new AuditTrail(fx.store.kv);
   const audit = new AuditLog(fx.clock, [(r) => trail.append(r)]);
   const notifier = { notify: async () => {} };
-  return new AdminActions({ admins: [ADMIN], allowedCallingCodes: ['1'], phones: fx.phones, sessions: fx.sessions, requests: fx.requests, audit, trail, notifier, clock: fx.clock });
+  return new AdminActions({
+    admins: [ADMIN],
+    allowedCallingCodes: ['1'],
+    phones: fx.phones,
+    sessions: fx.sessions,
+    requests: fx.requests,
+    audit,
+    trail,
+    notifier,
+    clock: fx.clock,
+  });
 }
 
 const endings: Record<string, (fx: CoreFixture) => Promise<unknown>> = {
@@ -70,7 +80,10 @@ describe.each(Object.entries(endings))('%s', (_name, end) => {
     expect(again.request.sent).toBeUndefined();
     expect(again.request.requestId).not.toBe(first.requestId);
     expect(await f.sender.send(U1, again.request.requestId, 'sms')).toMatchObject({ ok: true });
-    expect(await f.verifier.verify(U1, again.request.requestId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, again.request.requestId, first.code)).toMatchObject({
+      ok: false,
+      reason: 'wrong_code',
+    });
     expect(await f.verifier.verify(U1, again.request.requestId, f.provider.lastCode())).toMatchObject({ ok: true });
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { coreFixture, MINUTE, requestCode, U1, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, MINUTE, requestCode, U1 } from '../helpers/core-fixture.js';
 
 /** Lockout (core/lockout.ts): wrong codes in a row, across challenges, block the user for a while. */
 
@@ -31,7 +31,10 @@ describe('lockout', () => {
     f = await coreFixture({ policy: { lockoutFailures: 3 } });
     const { requestId, code } = await requestCode(f);
     for (let i = 0; i < 2; i++) await f.verifier.verify(U1, requestId, f.provider.wrongCode());
-    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ ok: false, reason: 'locked' });
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({
+      ok: false,
+      reason: 'locked',
+    });
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
   });
@@ -51,6 +54,9 @@ describe('lockout', () => {
     await f.sessions.end(U1);
     f.clock.advance(MINUTE);
     const after = await requestCode(f);
-    for (let i = 0; i < 3; i++) expect(await f.verifier.verify(U1, after.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code' });
+    for (let i = 0; i < 3; i++)
+      expect(await f.verifier.verify(U1, after.requestId, f.provider.wrongCode())).toMatchObject({
+        reason: 'wrong_code',
+      });
   });
 });

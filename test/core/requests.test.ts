@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { coreFixture, requestCode, U1, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, requestCode, U1 } from '../helpers/core-fixture.js';
 
 /** Opening a request (core/requests.ts): who may open one, and what a new or continued request holds. */
 
@@ -30,7 +30,10 @@ describe('a request and its challenge', () => {
     const [old, fresh] = f.provider.sent;
     expect(fresh!.scope).not.toBe(old!.scope);
     // The provider still holds the old code (same number, within its window), but under the old challenge's scope.
-    expect(await f.verifier.verify(U1, begun.request.requestId, first.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, begun.request.requestId, first.code)).toMatchObject({
+      ok: false,
+      reason: 'wrong_code',
+    });
     expect(f.provider.verifies.at(-1)).toMatchObject({ code: first.code, scope: fresh!.scope, valid: false });
     expect(await f.verifier.verify(U1, begun.request.requestId, f.provider.lastCode())).toMatchObject({ ok: true });
   });
@@ -42,7 +45,10 @@ describe('a request and its challenge', () => {
     const again = await f.requests.open(U1, 'login');
     if (!again.ok) throw new Error('open refused');
     expect(again.request.sent).toMatchObject({ delivery: 'sms' }); // the window goes straight to code entry
-    expect(await f.verifier.verify(U1, again.request.requestId, f.provider.wrongCode())).toMatchObject({ reason: 'wrong_code', attemptsLeft: 1 });
+    expect(await f.verifier.verify(U1, again.request.requestId, f.provider.wrongCode())).toMatchObject({
+      reason: 'wrong_code',
+      attemptsLeft: 1,
+    });
     expect(await f.verifier.verify(U1, again.request.requestId, first.code)).toMatchObject({ ok: true });
   });
 });

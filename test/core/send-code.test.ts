@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ProviderError } from '../../src/core/ports.js';
-import { coreFixture, MINUTE, requestCode, U1, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, MINUTE, requestCode, U1 } from '../helpers/core-fixture.js';
 
 /** Sending a code (core/send-code.ts): cooldown, hourly cap, one send at a time, provider errors. */
 
@@ -14,7 +14,11 @@ describe('send limits', () => {
     f = await coreFixture();
     const { requestId } = await requestCode(f);
     f.clock.advance(10_000);
-    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: false, reason: 'cooldown', retryAt: f.provider.sent[0]!.at + 30_000 });
+    expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({
+      ok: false,
+      reason: 'cooldown',
+      retryAt: f.provider.sent[0]!.at + 30_000,
+    });
     f.clock.advance(20_000);
     expect(await f.sender.send(U1, requestId, 'sms')).toMatchObject({ ok: true });
     expect(f.provider.sent).toHaveLength(2);
@@ -54,11 +58,12 @@ describe('send limits', () => {
     f = await coreFixture();
     const begun = await f.requests.open(U1, 'login');
     if (!begun.ok) throw new Error('open refused');
-    const results = await Promise.all(Array.from({ length: 10 }, () => f.sender.send(U1, begun.request.requestId, 'sms')));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => f.sender.send(U1, begun.request.requestId, 'sms')),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(f.provider.sent).toHaveLength(1);
   });
-
 });
 
 describe('fail closed', () => {
@@ -67,11 +72,21 @@ describe('fail closed', () => {
     const begun = await f.requests.open(U1, 'login');
     if (!begun.ok) throw new Error('open refused');
     f.provider.failNext('send', new ProviderError('unavailable', 'Bandwidth send: no response (ECONNABORTED)'));
-    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
+    expect(await f.sender.send(U1, begun.request.requestId, 'sms')).toEqual({
+      ok: false,
+      reason: 'provider',
+      failure: 'unavailable',
+    });
     expect(f.audit.at(-1)).toMatchObject({ event: 'authn_otp_send_failed', outcome: 'error' });
-    expect(await f.verifier.verify(U1, begun.request.requestId, '123456')).toMatchObject({ ok: false, reason: 'no_code' });
+    expect(await f.verifier.verify(U1, begun.request.requestId, '123456')).toMatchObject({
+      ok: false,
+      reason: 'no_code',
+    });
     // Every refusal is audited with its precise reason.
-    expect(f.audit.at(-1)).toMatchObject({ event: 'authn_login_fail', outcome: 'refused', detail: { reason: 'no_code' } });
+    expect(f.audit.at(-1)).toMatchObject({
+      event: 'authn_login_fail',
+      outcome: 'refused',
+      detail: { reason: 'no_code' },
+    });
   });
-
 });

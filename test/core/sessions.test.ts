@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { KeyValueStore } from '../../src/core/ports.js';
 import { Sessions } from '../../src/core/sessions.js';
-import { coreFixture, MINUTE, U1, U2, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, MINUTE, U1, U2 } from '../helpers/core-fixture.js';
 
 let f: CoreFixture;
 afterEach(async () => {
@@ -63,7 +63,11 @@ describe('sessions', () => {
     f.clock.advance(MINUTE);
     await f.sessions.grant(U2, 'admin', await f.sessions.epoch(U2));
     await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
-    expect((await f.sessions.allLive()).map((s) => `${s.userId}:${s.scope}`)).toEqual([`${U2}:admin`, `${U1}:login`, `${U2}:login`]);
+    expect((await f.sessions.allLive()).map((s) => `${s.userId}:${s.scope}`)).toEqual([
+      `${U2}:admin`,
+      `${U1}:login`,
+      `${U2}:login`,
+    ]);
   });
 
   test('the delivery preference is kept until forgotten', async () => {

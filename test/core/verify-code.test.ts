@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ProviderError } from '../../src/core/ports.js';
-import { coreFixture, MINUTE, PHONE1, requestCode, U1, U2, type CoreFixture } from '../helpers/core-fixture.js';
+import { type CoreFixture, coreFixture, MINUTE, PHONE1, requestCode, U1, U2 } from '../helpers/core-fixture.js';
 
 /** Verifying a code (core/verify-code.ts): scope binding, single use, attempts, lifetime, fail closed. */
 
@@ -14,7 +14,14 @@ describe('a code grants its scope', () => {
     f = await coreFixture();
     const { requestId, code } = await requestCode(f, U1, 'login');
     // A provider scope of this challenge's own; the text is built from `purpose` (bandwidth/message.ts).
-    expect(f.provider.sent[0]).toMatchObject({ to: PHONE1, scope: expect.stringMatching(/^login-[0-9a-f]{12}$/), purpose: 'login', digits: 6, lifetimeMinutes: 5, delivery: 'sms' });
+    expect(f.provider.sent[0]).toMatchObject({
+      to: PHONE1,
+      scope: expect.stringMatching(/^login-[0-9a-f]{12}$/),
+      purpose: 'login',
+      digits: 6,
+      lifetimeMinutes: 5,
+      delivery: 'sms',
+    });
 
     const result = await f.verifier.verify(U1, requestId, code);
     expect(result).toMatchObject({ ok: true, scope: 'login', expiresAt: f.clock.now() + 720 * MINUTE });
@@ -28,7 +35,9 @@ describe('a code grants its scope', () => {
   test('spaces and dashes in a typed code are ignored', async () => {
     f = await coreFixture();
     const { requestId, code } = await requestCode(f);
-    expect(await f.verifier.verify(U1, requestId, ` ${code.slice(0, 3)}-${code.slice(3)} `)).toMatchObject({ ok: true });
+    expect(await f.verifier.verify(U1, requestId, ` ${code.slice(0, 3)}-${code.slice(3)} `)).toMatchObject({
+      ok: true,
+    });
   });
 });
 
@@ -46,7 +55,10 @@ describe('scope binding', () => {
 
     f.clock.advance(MINUTE);
     const login2 = await requestCode(f, U1, 'login');
-    expect(await f.verifier.verify(U1, login2.requestId, admin.code)).toMatchObject({ ok: false, reason: 'wrong_code' });
+    expect(await f.verifier.verify(U1, login2.requestId, admin.code)).toMatchObject({
+      ok: false,
+      reason: 'wrong_code',
+    });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
   });
 
@@ -114,7 +126,6 @@ describe('single use', () => {
     expect(f.audit.filter((a) => a.event.startsWith('authn_login_success'))).toHaveLength(30);
     expect(f.audit.filter((a) => a.outcome === 'failure')).toHaveLength(0); // refused and audited, never counted
   });
-
 });
 
 describe('attempt limits', () => {
@@ -123,7 +134,13 @@ describe('attempt limits', () => {
     const { requestId, code } = await requestCode(f);
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await f.verifier.verify(U1, requestId, f.provider.wrongCode()));
-    expect(results.map((r) => (r.ok ? 'ok' : r.reason === 'wrong_code' ? r.attemptsLeft : r.reason))).toEqual([4, 3, 2, 1, 'dead']);
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason === 'wrong_code' ? r.attemptsLeft : r.reason))).toEqual([
+      4,
+      3,
+      2,
+      1,
+      'dead',
+    ]);
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'dead' });
     expect(f.provider.verifies).toHaveLength(5);
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
@@ -133,7 +150,9 @@ describe('attempt limits', () => {
   test('twenty simultaneous wrong codes cannot exceed max_attempts', async () => {
     f = await coreFixture({ policy: { lockoutFailures: 100 } });
     const { requestId, code } = await requestCode(f);
-    const results = await Promise.all(Array.from({ length: 20 }, () => f.verifier.verify(U1, requestId, f.provider.wrongCode())));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => f.verifier.verify(U1, requestId, f.provider.wrongCode())),
+    );
     expect(f.provider.verifies).toHaveLength(5);
     expect(results.filter((r) => !r.ok && r.reason === 'wrong_code')).toHaveLength(4);
     expect(results.filter((r) => !r.ok && r.reason === 'dead')).toHaveLength(16);
@@ -178,7 +197,7 @@ describe('lifetime', () => {
     expect(f.provider.verifies.length).toBe(verifies);
   });
 
-  test('the provider is asked under the challenge\'s own scope, for codes within the code lifetime', async () => {
+  test("the provider is asked under the challenge's own scope, for codes within the code lifetime", async () => {
     f = await coreFixture({ policy: { maxAttempts: 10, lockoutFailures: 100 } });
     const { requestId } = await requestCode(f);
     await f.verifier.verify(U1, requestId, f.provider.wrongCode());
@@ -191,7 +210,7 @@ describe('lifetime', () => {
     expect(new Set(f.provider.verifies.map((v) => v.scope))).toEqual(new Set([f.provider.sent[0]!.scope]));
   });
 
-  test('a code sent to a phone that is no longer the user\'s proves nothing', async () => {
+  test("a code sent to a phone that is no longer the user's proves nothing", async () => {
     f = await coreFixture();
     const { requestId, code } = await requestCode(f);
     await f.phones.link(U1, '+14155550199', 'UADMIN', f.clock.now());
@@ -205,13 +224,20 @@ describe('fail closed', () => {
     f = await coreFixture();
     const { requestId, code } = await requestCode(f);
     f.provider.failNext('verify', new ProviderError('rate_limited', 'Bandwidth verify: HTTP 429', 429));
-    expect(await f.verifier.verify(U1, requestId, code)).toEqual({ ok: false, reason: 'provider', failure: 'rate_limited' });
+    expect(await f.verifier.verify(U1, requestId, code)).toEqual({
+      ok: false,
+      reason: 'provider',
+      failure: 'rate_limited',
+    });
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
     f.provider.failNext('verify', new ProviderError('unavailable', 'Bandwidth verify: HTTP 500', 500));
-    expect(await f.verifier.verify(U1, requestId, code)).toEqual({ ok: false, reason: 'provider', failure: 'unavailable' });
+    expect(await f.verifier.verify(U1, requestId, code)).toEqual({
+      ok: false,
+      reason: 'provider',
+      failure: 'unavailable',
+    });
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
   });
-
 
   test('a store failure grants nothing: verify rejects, and the session is not live afterwards', async () => {
     f = await coreFixture();

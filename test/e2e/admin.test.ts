@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -23,7 +23,10 @@ async function startStepUp(text: string) {
   const ack = await h.requests.command('/admin', ADMIN, text);
   expect(ack.status).toBe(200);
   expect(ack.text).toBe(''); // the modal opens at once; the reply comes later
-  await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.open').length > opened, 'the step-up window');
+  await h.slack.waitFor(
+    (calls) => calls.filter((c) => c.method === 'views.open').length > opened,
+    'the step-up window',
+  );
   await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry', 'the admin code entry');
   return h.slack.lastView();
 }
@@ -41,10 +44,18 @@ describe('who may use /admin', () => {
     await logIn(h, bob);
     const sentBefore = h.bandwidth.sent.length;
     const refused = await h.requests.command('/admin', bob, 'sessions');
-    expect(refused.json).toEqual({ response_type: 'ephemeral', text: 'Only admins can use `/admin`. If you need something done, ask an admin.' });
+    expect(refused.json).toEqual({
+      response_type: 'ephemeral',
+      text: 'Only admins can use `/admin`. If you need something done, ask an admin.',
+    });
     expect(h.bandwidth.sent.length).toBe(sentBefore);
     expect(h.slack.callsOf('views.open')).toHaveLength(1); // bob's login only
-    expect(h.logs.audit('authz_fail').at(-1)).toMatchObject({ userId: bob, scope: 'admin', outcome: 'refused', detail: { reason: 'not_admin' } });
+    expect(h.logs.audit('authz_fail').at(-1)).toMatchObject({
+      userId: bob,
+      scope: 'admin',
+      outcome: 'refused',
+      detail: { reason: 'not_admin' },
+    });
   });
 
   test('an admin must be logged in first', async () => {
@@ -57,7 +68,9 @@ describe('who may use /admin', () => {
     await logIn(h, ADMIN);
     expect((await h.requests.command('/admin', ADMIN, '')).json.text).toContain('*Admin commands*');
     expect((await h.requests.command('/admin', ADMIN, 'frobnicate')).json.text).toContain("I don't know `frobnicate`");
-    expect((await h.requests.command('/admin', ADMIN, 'revoke')).json.text).toBe('Name exactly one user, as an @mention. Usage: `/admin revoke @user`');
+    expect((await h.requests.command('/admin', ADMIN, 'revoke')).json.text).toBe(
+      'Name exactly one user, as an @mention. Usage: `/admin revoke @user`',
+    );
     expect((await h.requests.command('/admin', ADMIN, 'audit 500')).json.text).toContain('Usage: `/admin audit');
     expect(h.bandwidth.sent).toHaveLength(1); // the login code only
   });
@@ -69,11 +82,18 @@ describe('step-up', () => {
     await logIn(h, bob);
     await stepUp('sessions');
     const adminCode = h.bandwidth.sent.at(-1)!;
-    expect(adminCode).toMatchObject({ channel: 'voice', scope: expect.stringMatching(/^admin-[0-9a-f]{12}$/), to: PHONES.alice });
+    expect(adminCode).toMatchObject({
+      channel: 'voice',
+      scope: expect.stringMatching(/^admin-[0-9a-f]{12}$/),
+      to: PHONES.alice,
+    });
     expect(adminCode.message).toContain('Your PhoneGate admin code is {CODE}');
     expect(adminCode.message).not.toContain(adminCode.scope);
     expect(h.slack.responses).toHaveLength(1);
-    expect(h.slack.responses[0]!.body).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('*Live sessions*') });
+    expect(h.slack.responses[0]!.body).toEqual({
+      response_type: 'ephemeral',
+      text: expect.stringContaining('*Live sessions*'),
+    });
     expect(h.slack.responses[0]!.body.text).toContain(`<@${bob}>: \`login\` 12 h left`);
     expect(h.slack.responses[0]!.body.text).toContain(`<@${ADMIN}>: \`admin\` 15 min left`);
 
@@ -89,8 +109,13 @@ describe('step-up', () => {
     h.slack.refuseResponseUrls = true;
     const entry = await startStepUp('sessions');
     await h.requests.submitCode(ADMIN, entry, h.bandwidth.lastCode());
-    await h.slack.waitFor((calls) => calls.some((c) => c.method === 'chat.postMessage' && c.args.channel === ADMIN), 'the DM');
-    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === ADMIN)!.args.text).toContain('*Live sessions*');
+    await h.slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'chat.postMessage' && c.args.channel === ADMIN),
+      'the DM',
+    );
+    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === ADMIN)!.args.text).toContain(
+      '*Live sessions*',
+    );
   });
 
   test('with a live admin scope, the next command runs at once, in the acknowledgement', async () => {
@@ -121,18 +146,26 @@ describe('step-up', () => {
     const entry = await openCodeEntry(h, ADMIN);
     const refused = await h.requests.submitCode(ADMIN, entry, adminCode);
     expect(refused.json.response_action).toBe('errors');
-    expect(h.bandwidth.verifies.at(-1)).toMatchObject({ scope: expect.stringMatching(/^login-/), code: adminCode, valid: false });
+    expect(h.bandwidth.verifies.at(-1)).toMatchObject({
+      scope: expect.stringMatching(/^login-/),
+      code: adminCode,
+      valid: false,
+    });
     expect((await h.requests.command('/whoami', ADMIN)).json.text).toContain('needs you to log in first');
   });
 });
 
 describe('subcommands', () => {
-  test('revoke ends the user\'s session and tells them by direct message', async () => {
+  test("revoke ends the user's session and tells them by direct message", async () => {
     await logIn(h, ADMIN);
     await logIn(h, bob);
     await stepUp(`revoke <@${bob}|bob>`);
-    expect(h.slack.responses[0]!.body.text).toBe(`Ended <@${bob}>'s session (login). They got a direct message saying so.`);
-    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === bob)!.args.text).toContain(`<@${ADMIN}> ended your session`);
+    expect(h.slack.responses[0]!.body.text).toBe(
+      `Ended <@${bob}>'s session (login). They got a direct message saying so.`,
+    );
+    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === bob)!.args.text).toContain(
+      `<@${ADMIN}> ended your session`,
+    );
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('needs you to log in first');
     expect(h.logs.audit('authn_session_revoked')[0]).toMatchObject({ userId: bob, actorId: ADMIN });
   });
@@ -142,7 +175,9 @@ describe('subcommands', () => {
     await logIn(h, bob);
     await stepUp('sessions');
     const refusals = await Promise.all(
-      ['1-900-555-0101', '+1 800 555 0199', '+44 7911 123456', 'not a number'].map(async (phone) => (await h.requests.command('/admin', ADMIN, `link <@${bob}> ${phone}`)).json.text),
+      ['1-900-555-0101', '+1 800 555 0199', '+44 7911 123456', 'not a number'].map(
+        async (phone) => (await h.requests.command('/admin', ADMIN, `link <@${bob}> ${phone}`)).json.text,
+      ),
     );
     expect(refusals).toEqual([
       "I didn't link that number. That is a premium-rate number; codes only go to a personal phone.",
@@ -153,8 +188,12 @@ describe('subcommands', () => {
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('`login`');
 
     const linked = await h.requests.command('/admin', ADMIN, `link <@${bob}|bob> (415) 555-0177`);
-    expect(linked.json.text).toBe(`Linked the phone *•••• 0177* to <@${bob}>; their session (login) was ended. They got a direct message.`);
-    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === bob)!.args.text).toContain('linked the phone *•••• 0177*');
+    expect(linked.json.text).toBe(
+      `Linked the phone *•••• 0177* to <@${bob}>; their session (login) was ended. They got a direct message.`,
+    );
+    expect(h.slack.callsOf('chat.postMessage').find((c) => c.args.channel === bob)!.args.text).toContain(
+      'linked the phone *•••• 0177*',
+    );
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('needs you to log in first');
     await logIn(h, bob); // at once, to the new phone
     expect(h.bandwidth.sent.at(-1)!.to).toBe('+14155550177');
@@ -167,7 +206,11 @@ describe('subcommands', () => {
     expect(h.slack.responses[0]!.body.text).toContain(`Removed <@${carol}>'s phone; their session (login) was ended.`);
     const login = await h.requests.command('/login', carol);
     expect(login.json.text).toContain('No phone is linked to your Slack account');
-    expect(h.logs.audit('authn_phone_unlinked')[0]).toMatchObject({ userId: carol, actorId: ADMIN, detail: { hadPhone: true } });
+    expect(h.logs.audit('authn_phone_unlinked')[0]).toMatchObject({
+      userId: carol,
+      actorId: ADMIN,
+      detail: { hadPhone: true },
+    });
   });
 
   test('audit lists the latest events with masked phones only', async () => {
@@ -200,7 +243,10 @@ describe('slow work', () => {
     expect(direct.status).toBe(200);
     expect(direct.text).toBe('');
     await h.slack.waitFor(() => h.slack.responses.length === 2, 'the late reply');
-    expect(h.slack.responses[1]!.body).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('*Live sessions*') });
+    expect(h.slack.responses[1]!.body).toEqual({
+      response_type: 'ephemeral',
+      text: expect.stringContaining('*Live sessions*'),
+    });
   });
 });
 
@@ -220,7 +266,10 @@ describe('App Home and notices', () => {
     await h.requests.chooseDelivery(bob, h.slack.lastView(), 'voice');
     await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry');
     await h.requests.submitCode(bob, h.slack.lastView(), h.bandwidth.lastCode());
-    await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.publish').length === 2, 'the refreshed Home tab');
+    await h.slack.waitFor(
+      (calls) => calls.filter((c) => c.method === 'views.publish').length === 2,
+      'the refreshed Home tab',
+    );
     const after = h.slack.callsOf('views.publish')[1]!.args.view;
     expect(viewText(after)).toContain('`login`: 12 h left');
     expect(viewText(after)).toContain('voice call');
@@ -234,7 +283,10 @@ describe('App Home and notices', () => {
     expect(await h.bot.services.sessions.delivery(bob)).toBe('sms');
 
     await h.requests.clickInHome(bob, 'home_logout');
-    await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.publish').length === 4, 'the Home tab after logout');
+    await h.slack.waitFor(
+      (calls) => calls.filter((c) => c.method === 'views.publish').length === 4,
+      'the Home tab after logout',
+    );
     expect(viewText(h.slack.callsOf('views.publish')[3]!.args.view)).toContain('_Not logged in._');
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('needs you to log in first');
   });

@@ -10,8 +10,8 @@ import { actionBody } from '../../src/actions/call.js';
 import { loadSigningKeys } from '../../src/actions/signing-keys.js';
 import { signActionToken } from '../../src/actions/token.js';
 import { loadActionKeys } from '../../src/compose.js';
-import { serve, verifyPhonegateRequest, type Verdict } from '../actions/endpoint.js';
-import { logIn, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { serve, type Verdict, verifyPhonegateRequest } from '../actions/endpoint.js';
+import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 import { TEAM_ID } from '../helpers/slack-client.js';
 
 /**
@@ -34,15 +34,24 @@ let releaseHang: () => void = () => {};
 beforeAll(async () => {
   endpoint = await serve(async (req, res, rawBody) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/fail') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('database password is hunter2');
+    if (path === '/fail')
+      return void res.writeHead(500, { 'content-type': 'text/plain' }).end('database password is hunter2');
     if (path === '/hang') return void (await new Promise<void>((resolve) => (releaseHang = resolve)));
     if (path === '/slow') await new Promise((r) => setTimeout(r, 2500));
     try {
       const jwks = createRemoteJWKSet(jwksUrl, { cacheMaxAge: 0 });
-      const payload = await verifyPhonegateRequest({ authorization: req.headers.authorization, rawBody, jwks, issuer: 'phonegate', audience: endpoint.origin });
+      const payload = await verifyPhonegateRequest({
+        authorization: req.headers.authorization,
+        rawBody,
+        jwks,
+        issuer: 'phonegate',
+        audience: endpoint.origin,
+      });
       const body = JSON.parse(rawBody.toString('utf8')) as Record<string, string>;
       seen.push({ ok: true, payload, body, path, authorization: req.headers.authorization, rawBody });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: `Ran ${body.command} ${body.text} for <@${payload.sub}>` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ text: `Ran ${body.command} ${body.text} for <@${payload.sub}>` }));
     } catch (error) {
       const refusal = (error as { code?: string }).code ?? (error as Error).message;
       seen.push({ ok: false, refusal, path, authorization: req.headers.authorization, rawBody });
@@ -116,7 +125,10 @@ afterAll(async () => {
 /** The text of the answers posted at response_urls, oldest first. */
 const answers = () => h.slack.responses.map((r) => String(r.body.text));
 
-async function nextAnswer(before = h.slack.responses.length, timeoutMs = 8000): Promise<{ response_type: string; text: string }> {
+async function nextAnswer(
+  before = h.slack.responses.length,
+  timeoutMs = 8000,
+): Promise<{ response_type: string; text: string }> {
   await h.slack.waitFor(() => h.slack.responses.length > before, 'an answer at the response_url', timeoutMs);
   return h.slack.responses[before]!.body as { response_type: string; text: string };
 }
@@ -127,16 +139,42 @@ describe('scope login', () => {
     const grantedAt = h.clock.now();
     const ack = await h.requests.command('/deploy', bob, 'api   1.4.2 <!channel>');
 
-    expect(ack.json).toEqual({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Running `/deploy api 1.4.2 &lt;!channel&gt;`…' });
-    expect(await nextAnswer(0)).toEqual({ response_type: 'ephemeral', text: `Ran /deploy api   1.4.2 &lt;!channel&gt; for &lt;@${bob}&gt;` });
+    expect(ack.json).toEqual({
+      response_type: 'ephemeral',
+      text: ':hourglass_flowing_sand: Running `/deploy api 1.4.2 &lt;!channel&gt;`…',
+    });
+    expect(await nextAnswer(0)).toEqual({
+      response_type: 'ephemeral',
+      text: `Ran /deploy api   1.4.2 &lt;!channel&gt; for &lt;@${bob}&gt;`,
+    });
     expect(seen).toHaveLength(1);
     const { ok, payload, body } = seen[0]!;
     expect(ok).toBe(true);
-    expect(body).toEqual({ command: '/deploy', text: 'api   1.4.2 <!channel>', user_id: bob, team_id: TEAM_ID, channel_id: 'C0001', scope: 'login', request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(payload).toMatchObject({ iss: 'phonegate', sub: bob, aud: endpoint.origin, scope: 'login', amr: ['tel'], auth_time: Math.floor(grantedAt / 1000) });
+    expect(body).toEqual({
+      command: '/deploy',
+      text: 'api   1.4.2 <!channel>',
+      user_id: bob,
+      team_id: TEAM_ID,
+      channel_id: 'C0001',
+      scope: 'login',
+      request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(payload).toMatchObject({
+      iss: 'phonegate',
+      sub: bob,
+      aud: endpoint.origin,
+      scope: 'login',
+      amr: ['tel'],
+      auth_time: Math.floor(grantedAt / 1000),
+    });
     expect(payload!.exp! - payload!.iat!).toBe(60);
     expect(h.logs.audit('action_run')).toEqual([
-      expect.objectContaining({ userId: bob, scope: 'login', outcome: 'success', detail: { command: '/deploy', status: 200, ms: expect.any(Number) } }),
+      expect.objectContaining({
+        userId: bob,
+        scope: 'login',
+        outcome: 'success',
+        detail: { command: '/deploy', status: 200, ms: expect.any(Number) },
+      }),
     ]);
   });
 
@@ -173,11 +211,18 @@ describe('allow', () => {
     await logIn(h, carol);
     const sent = h.bandwidth.sent.length;
     const refused = await h.requests.command('/only-bob', carol, '');
-    expect(refused.json).toEqual({ response_type: 'ephemeral', text: expect.stringContaining("You're not on the list of people who can run `/only-bob`") });
+    expect(refused.json).toEqual({
+      response_type: 'ephemeral',
+      text: expect.stringContaining("You're not on the list of people who can run `/only-bob`"),
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual([]);
     expect(h.bandwidth.sent.length).toBe(sent);
-    expect(h.logs.audit('authz_fail').at(-1)).toMatchObject({ userId: carol, outcome: 'refused', detail: { command: '/only-bob', reason: 'not_allowed' } });
+    expect(h.logs.audit('authz_fail').at(-1)).toMatchObject({
+      userId: carol,
+      outcome: 'refused',
+      detail: { command: '/only-bob', reason: 'not_allowed' },
+    });
 
     await logIn(h, bob);
     await h.requests.command('/only-bob', bob, '');
@@ -197,7 +242,9 @@ describe('scope admin', () => {
     expect(h.bandwidth.sent.at(-1)!.scope).toMatch(/^admin-/);
 
     const done = await h.requests.submitCode(ADMIN, h.slack.lastView(), code);
-    expect(JSON.stringify(done.json.view)).toContain("I'm running `/rotate-keys now` now; the result appears where you typed it.");
+    expect(JSON.stringify(done.json.view)).toContain(
+      "I'm running `/rotate-keys now` now; the result appears where you typed it.",
+    );
     expect((await nextAnswer(0)).text).toBe(`Ran /rotate-keys now for &lt;@${ADMIN}&gt;`);
     expect(seen[0]!.payload).toMatchObject({ sub: ADMIN, scope: 'admin', amr: ['sms'] });
 
@@ -214,7 +261,10 @@ describe('scope admin', () => {
     expect(direct.json.text).toBe(':hourglass_flowing_sand: Running `/rotate-keys later`…');
     await nextAnswer(1);
     expect(h.bandwidth.sent.length).toBe(sent);
-    expect(h.logs.audit('action_run').map((e) => [e.scope, e.outcome])).toEqual([['admin', 'success'], ['admin', 'success']]);
+    expect(h.logs.audit('action_run').map((e) => [e.scope, e.outcome])).toEqual([
+      ['admin', 'success'],
+      ['admin', 'success'],
+    ]);
   });
 
   test('an ending between the code and the run wins: nothing is sent', async () => {
@@ -239,16 +289,24 @@ describe('when the endpoint fails, the user reads why, with no secret, and the b
   test('HTTP 500, a timeout, an unreachable URL; a slow answer still arrives', async () => {
     await logIn(h, bob);
     await h.requests.command('/broken', bob, 'x');
-    expect((await nextAnswer(0)).text).toBe(`:warning: \`/broken x\` failed. The endpoint at ${endpoint.origin} answered HTTP 500.`);
+    expect((await nextAnswer(0)).text).toBe(
+      `:warning: \`/broken x\` failed. The endpoint at ${endpoint.origin} answered HTTP 500.`,
+    );
     await h.requests.command('/hang', bob, '');
-    expect((await nextAnswer(1)).text).toBe(`:warning: \`/hang\` failed. The endpoint at ${endpoint.origin} did not answer within 1 s. It may still have run: check before trying again.`);
+    expect((await nextAnswer(1)).text).toBe(
+      `:warning: \`/hang\` failed. The endpoint at ${endpoint.origin} did not answer within 1 s. It may still have run: check before trying again.`,
+    );
     await h.requests.command('/gone', bob, '');
-    expect((await nextAnswer(2)).text).toBe(`:warning: \`/gone\` failed. The endpoint at http://127.0.0.1:${closedPort} could not be reached (ECONNREFUSED).`);
+    expect((await nextAnswer(2)).text).toBe(
+      `:warning: \`/gone\` failed. The endpoint at http://127.0.0.1:${closedPort} could not be reached (ECONNREFUSED).`,
+    );
     const ack = await h.requests.command('/slow', bob, '');
     expect(ack.ms).toBeLessThan(2000); // acknowledged before the endpoint answers (it takes 2.5 s)
     expect((await nextAnswer(3)).text).toBe(`Ran /slow  for &lt;@${bob}&gt;`);
 
-    expect(h.logs.audit('action_run').map((e) => [e.detail.command, e.outcome, e.detail.status, e.detail.reason])).toEqual([
+    expect(
+      h.logs.audit('action_run').map((e) => [e.detail.command, e.outcome, e.detail.status, e.detail.reason]),
+    ).toEqual([
       ['/broken', 'failure', 500, 'http'],
       ['/hang', 'error', 0, 'timeout'],
       ['/gone', 'error', 0, 'unreachable'],
@@ -267,7 +325,8 @@ describe('the token cannot be reused', () => {
     await nextAnswer(0);
     const { authorization, rawBody } = seen[0]!;
     const jwks = createRemoteJWKSet(jwksUrl);
-    const check = (body: Buffer) => verifyPhonegateRequest({ authorization, rawBody: body, jwks, audience: endpoint.origin });
+    const check = (body: Buffer) =>
+      verifyPhonegateRequest({ authorization, rawBody: body, jwks, audience: endpoint.origin });
     const other = Buffer.from(rawBody.toString('utf8').replace('1.4.2', '9.9.9'));
     await expect(check(other)).rejects.toThrow('the body is not the one the token was made for');
     await expect(check(rawBody)).rejects.toThrow('token already used');
@@ -275,7 +334,9 @@ describe('the token cannot be reused', () => {
     // A token made more than 60 s ago (the bot's clock set back) is refused as expired, and the user is told.
     h.clock.advance(-61_000);
     await h.requests.command('/deploy', bob, 'api 1.4.2');
-    expect((await nextAnswer(1)).text).toBe(`:warning: \`/deploy api 1.4.2\` failed. The endpoint at ${endpoint.origin} answered HTTP 401.`);
+    expect((await nextAnswer(1)).text).toBe(
+      `:warning: \`/deploy api 1.4.2\` failed. The endpoint at ${endpoint.origin} answered HTTP 401.`,
+    );
     expect(seen[1]).toMatchObject({ ok: false, refusal: 'ERR_JWT_EXPIRED' });
   });
 });
@@ -283,7 +344,10 @@ describe('the token cannot be reused', () => {
 describe('commands nobody declared', () => {
   test('get "not set up here"; built-in commands are answered as before', async () => {
     const unknown = await h.requests.command('/nope', bob, 'x');
-    expect(unknown.json).toEqual({ response_type: 'ephemeral', text: "`/nope` is not set up here. Ask whoever runs this bot to declare it in PhoneGate's config.ini." });
+    expect(unknown.json).toEqual({
+      response_type: 'ephemeral',
+      text: "`/nope` is not set up here. Ask whoever runs this bot to declare it in PhoneGate's config.ini.",
+    });
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('needs you to log in first');
     expect(h.logs.lines().filter((l) => /ack|acknowledge/i.test(String(l.msg)) && l.level >= 50)).toEqual([]);
   });
@@ -292,21 +356,28 @@ describe('commands nobody declared', () => {
 describe('keys', () => {
   test('a key readable by others, or not a key, stops start-up with one line naming the file', async () => {
     const keyFile = join(keyDir, 'actions.pem');
-    const config = { ...h.config, commands: h.config.commands, actions: { ...h.config.actions, signingKeyFile: keyFile } };
+    const config = {
+      ...h.config,
+      commands: h.config.commands,
+      actions: { ...h.config.actions, signingKeyFile: keyFile },
+    };
     chmodSync(keyFile, 0o640);
-    await expect(loadActionKeys(config)).rejects.toThrow(`Signing key ${keyFile}: open to group or others (mode 0640); run chmod 600 on it`);
+    await expect(loadActionKeys(config)).rejects.toThrow(
+      `Signing key ${keyFile}: open to group or others (mode 0640); run chmod 600 on it`,
+    );
     writeFileSync(keyFile, 'not a key', { mode: 0o600 });
     chmodSync(keyFile, 0o600);
     await expect(loadActionKeys(config)).rejects.toThrow(`Signing key ${keyFile}: not a PEM file`);
     await expect(loadActionKeys({ ...config, commands: [] })).resolves.toBeUndefined();
   });
 
-
   test('created on first start with mode 0600, published at /.well-known/jwks.json; after rotation the old key still verifies', async () => {
     const keyFile = join(keyDir, 'actions.pem');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const first = (await (await fetch(jwksUrl)).json()) as { keys: Array<{ kid: string }> };
-    expect(first.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) })]);
+    expect(first.keys).toEqual([
+      expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) }),
+    ]);
     expect(JSON.stringify(first)).not.toMatch(/"d"/);
     const oldKeys = await loadSigningKeys({ keyFile });
 
@@ -317,18 +388,48 @@ describe('keys', () => {
     const rotated = (await (await fetch(jwksUrl)).json()) as { keys: Array<{ kid: string }> };
     expect(rotated.keys.map((k) => k.kid)).toEqual([expect.not.stringMatching(first.keys[0]!.kid), first.keys[0]!.kid]);
 
-    const body = actionBody({ command: '/deploy', text: '', user_id: bob, team_id: TEAM_ID, channel_id: 'C0001', scope: 'login', request_id: 'r-old' });
-    const claims = { issuer: 'phonegate', userId: bob, url: `${endpoint.origin}/x`, scope: 'login' as const, authTime: Date.now(), delivery: 'sms' as const, body };
+    const body = actionBody({
+      command: '/deploy',
+      text: '',
+      user_id: bob,
+      team_id: TEAM_ID,
+      channel_id: 'C0001',
+      scope: 'login',
+      request_id: 'r-old',
+    });
+    const claims = {
+      issuer: 'phonegate',
+      userId: bob,
+      url: `${endpoint.origin}/x`,
+      scope: 'login' as const,
+      authTime: Date.now(),
+      delivery: 'sms' as const,
+      body,
+    };
     const oldToken = await signActionToken(oldKeys, claims, Date.now());
     expect(decodeJwt(oldToken).sub).toBe(bob);
     const jwks = createRemoteJWKSet(jwksUrl, { cacheMaxAge: 0 });
-    await expect(verifyPhonegateRequest({ authorization: `Bearer ${oldToken}`, rawBody: Buffer.from(body), jwks, audience: endpoint.origin })).resolves.toMatchObject({ sub: bob });
+    await expect(
+      verifyPhonegateRequest({
+        authorization: `Bearer ${oldToken}`,
+        rawBody: Buffer.from(body),
+        jwks,
+        audience: endpoint.origin,
+      }),
+    ).resolves.toMatchObject({ sub: bob });
 
     // Once dropped from previous_key_files, the old key's tokens fail.
     await h.stop();
     h = await start();
     const again = await signActionToken(oldKeys, claims, Date.now());
     const current = createRemoteJWKSet(jwksUrl, { cacheMaxAge: 0 });
-    await expect(verifyPhonegateRequest({ authorization: `Bearer ${again}`, rawBody: Buffer.from(body), jwks: current, audience: endpoint.origin })).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    await expect(
+      verifyPhonegateRequest({
+        authorization: `Bearer ${again}`,
+        rawBody: Buffer.from(body),
+        jwks: current,
+        audience: endpoint.origin,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 });

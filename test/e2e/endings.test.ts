@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { logIn, PHONES, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 /**
  * Invariant 8 over the real receiver: an admin's code is being checked (Bandwidth takes 1.5 s) for a
@@ -23,7 +23,10 @@ const { alice, bob, carol } = USERS;
 async function codeEntryFor(userId: string, text: string) {
   const opened = h.slack.callsOf('views.open').length;
   await h.requests.command('/admin', userId, text);
-  await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.open').length > opened, 'the step-up window');
+  await h.slack.waitFor(
+    (calls) => calls.filter((c) => c.method === 'views.open').length > opened,
+    'the step-up window',
+  );
   await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry', 'the admin code entry');
   return h.slack.lastView();
 }
@@ -32,7 +35,8 @@ const endings: Record<string, () => Promise<unknown>> = {
   '/logout by the admin': () => h.requests.command('/logout', alice),
   '/admin revoke by another admin': () => h.requests.command('/admin', carol, `revoke <@${alice}|alice>`),
   '/admin unlink by another admin': () => h.requests.command('/admin', carol, `unlink <@${alice}|alice>`),
-  '/admin link (a new phone) by another admin': () => h.requests.command('/admin', carol, `link <@${alice}|alice> +1 415 555 0188`),
+  '/admin link (a new phone) by another admin': () =>
+    h.requests.command('/admin', carol, `link <@${alice}|alice> +1 415 555 0188`),
 };
 
 describe.each(Object.entries(endings))('%s while the admin code is checked', (_name, end) => {

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 /**
  * The cost of the gate: a gated /whoami makes exactly one store operation (the gate's read, which
@@ -22,12 +22,16 @@ afterAll(() => {
 /** Records every call made on the store's ports (the same objects the bot holds) from now on. */
 function countStoreCalls(harness: Harness): string[] {
   const calls: string[] = [];
-  for (const [name, port] of [['kv', harness.store.kv], ['counters', harness.store.counters]] as const) {
+  for (const [name, port] of [
+    ['kv', harness.store.kv],
+    ['counters', harness.store.counters],
+  ] as const) {
     const target = port as unknown as Record<string, unknown>;
     let proto = Object.getPrototypeOf(port) as object | null;
     const methods = new Set<string>();
     while (proto && proto !== Object.prototype) {
-      for (const key of Object.getOwnPropertyNames(proto)) if (key !== 'constructor' && typeof target[key] === 'function') methods.add(key);
+      for (const key of Object.getOwnPropertyNames(proto))
+        if (key !== 'constructor' && typeof target[key] === 'function') methods.add(key);
       proto = Object.getPrototypeOf(proto) as object | null;
     }
     for (const method of methods) {

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 import { messageProblems, viewProblems } from '../slack/slack-limits.js';
 
 /** Issue 6, item 6: everything the bot builds stays inside Slack's limits, and a window changes only for its owner. */
@@ -23,7 +23,10 @@ const { alice: ADMIN, bob } = USERS;
 async function stepUp(text: string) {
   const opened = h.slack.callsOf('views.open').length;
   await h.requests.command('/admin', ADMIN, text);
-  await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.open').length > opened, 'the step-up window');
+  await h.slack.waitFor(
+    (calls) => calls.filter((c) => c.method === 'views.open').length > opened,
+    'the step-up window',
+  );
   await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry', 'the admin code entry');
   const done = await h.requests.submitCode(ADMIN, h.slack.lastView(), h.bandwidth.lastCode());
   await h.slack.waitFor(() => h.slack.responses.length > 0, 'the command result at the response_url');
@@ -53,7 +56,11 @@ describe('echoes and long lists', () => {
     await stepUp('sessions');
     const first = h.slack.responses[0]!.body.text as string;
     const pages = [first];
-    for (let next = /more: `\/admin sessions (\d+)`/.exec(first); next; next = /more: `\/admin sessions (\d+)`/.exec(pages.at(-1)!)) {
+    for (
+      let next = /more: `\/admin sessions (\d+)`/.exec(first);
+      next;
+      next = /more: `\/admin sessions (\d+)`/.exec(pages.at(-1)!)
+    ) {
       pages.push((await h.requests.command('/admin', ADMIN, `sessions ${next[1]}`)).json.text);
     }
     expect(pages.length).toBeGreaterThan(1);
@@ -83,7 +90,10 @@ describe('a window changes only for its owner, and only forward', () => {
     h.slack.failNext('views.update', 'hash_conflict');
     const updatesBefore = h.slack.callsOf('views.update').length;
     await h.requests.clickInView(USERS.alice, entry, 'resend_code');
-    await h.slack.waitFor(() => h.logs.lines().some((l) => String(l.msg).includes('changed meanwhile')), 'the conflict');
+    await h.slack.waitFor(
+      () => h.logs.lines().some((l) => String(l.msg).includes('changed meanwhile')),
+      'the conflict',
+    );
     const updates = h.slack.callsOf('views.update').slice(updatesBefore);
     expect(updates).toHaveLength(1);
     expect(updates[0]!.args).toMatchObject({ view_id: entry.id, hash: expect.stringMatching(/\.abc$/) });

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -40,7 +40,14 @@ describe('/login, end to end over a signed HTTP receiver', () => {
 
     expect(h.bandwidth.sent).toHaveLength(1);
     const sent = h.bandwidth.sent[0]!;
-    expect(sent).toMatchObject({ channel: 'messaging', to: PHONES.alice, from: '+14155550100', applicationId: 'messaging-app-0001', scope: expect.stringMatching(/^login-[0-9a-f]{12}$/), digits: 6 });
+    expect(sent).toMatchObject({
+      channel: 'messaging',
+      to: PHONES.alice,
+      from: '+14155550100',
+      applicationId: 'messaging-app-0001',
+      scope: expect.stringMatching(/^login-[0-9a-f]{12}$/),
+      digits: 6,
+    });
     expect(sent.message).toContain('{CODE}');
     expect(sent.message).toContain('PhoneGate');
     expect(sent.message).toContain('login');
@@ -48,7 +55,15 @@ describe('/login, end to end over a signed HTTP receiver', () => {
     const verified = await h.requests.submitCode(USERS.alice, entry, sent.code);
     expect(verified.json.response_action).toBe('update');
     expect(viewText(verified.json.view)).toContain("You're logged in for 12 h");
-    expect(h.bandwidth.verifies).toEqual([expect.objectContaining({ to: PHONES.alice, scope: sent.scope, code: sent.code, expirationTimeInMinutes: 5, valid: true })]);
+    expect(h.bandwidth.verifies).toEqual([
+      expect.objectContaining({
+        to: PHONES.alice,
+        scope: sent.scope,
+        code: sent.code,
+        expirationTimeInMinutes: 5,
+        valid: true,
+      }),
+    ]);
 
     const whoami = await h.requests.command('/whoami', USERS.alice);
     expect(whoami.json.response_type).toBe('ephemeral');
@@ -60,7 +75,12 @@ describe('/login, end to end over a signed HTTP receiver', () => {
 
   test('voice: the voice endpoint with the voice application id', async () => {
     await logIn(h, USERS.bob, 'voice');
-    expect(h.bandwidth.sent[0]).toMatchObject({ channel: 'voice', applicationId: 'voice-app-0001', to: PHONES.bob, scope: expect.stringMatching(/^login-/) });
+    expect(h.bandwidth.sent[0]).toMatchObject({
+      channel: 'voice',
+      applicationId: 'voice-app-0001',
+      to: PHONES.bob,
+      scope: expect.stringMatching(/^login-/),
+    });
     expect(h.bandwidth.verifies[0]).toMatchObject({ to: PHONES.bob, scope: h.bandwidth.sent[0]!.scope, valid: true });
   });
 
@@ -81,7 +101,10 @@ describe('/login, end to end over a signed HTTP receiver', () => {
   test('a wrong code shows an inline error with the attempts left; the right one still works', async () => {
     const entry = await openCodeEntry(h, USERS.alice);
     const wrong = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.wrongCode());
-    expect(wrong.json).toEqual({ response_action: 'errors', errors: { code: "That code isn't right. 4 attempts left." } });
+    expect(wrong.json).toEqual({
+      response_action: 'errors',
+      errors: { code: "That code isn't right. 4 attempts left." },
+    });
     const right = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
     expect(viewText(right.json.view)).toContain("You're logged in");
   });
@@ -90,7 +113,10 @@ describe('/login, end to end over a signed HTTP receiver', () => {
     const entry = await openCodeEntry(h, USERS.alice);
     for (const bad of ['abcdef', '12345', '123456789']) {
       const answer = await h.requests.submitCode(USERS.alice, entry, bad);
-      expect(answer.json).toEqual({ response_action: 'errors', errors: { code: 'Enter the 6-digit code from your phone, digits only.' } });
+      expect(answer.json).toEqual({
+        response_action: 'errors',
+        errors: { code: 'Enter the 6-digit code from your phone, digits only.' },
+      });
     }
     expect(h.bandwidth.verifies).toHaveLength(0);
   });
@@ -99,7 +125,10 @@ describe('/login, end to end over a signed HTTP receiver', () => {
     const entry = await openCodeEntry(h, USERS.alice);
     for (let i = 0; i < 5; i++) await h.requests.submitCode(USERS.alice, entry, h.bandwidth.wrongCode());
     const right = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
-    expect(right.json).toEqual({ response_action: 'errors', errors: { code: 'Too many wrong codes for this code, so it no longer works. Use Resend code to get a new one.' } });
+    expect(right.json).toEqual({
+      response_action: 'errors',
+      errors: { code: 'Too many wrong codes for this code, so it no longer works. Use Resend code to get a new one.' },
+    });
     expect(h.bandwidth.verifies).toHaveLength(5);
     const whoami = await h.requests.command('/whoami', USERS.alice);
     expect(whoami.json.text).toContain('needs you to log in first');
@@ -108,13 +137,19 @@ describe('/login, end to end over a signed HTTP receiver', () => {
   test('Resend code honours the cooldown, then sends a new code; switching sends by the other method', async () => {
     const entry = await openCodeEntry(h, USERS.alice);
     await h.requests.clickInView(USERS.alice, entry, 'resend_code');
-    await h.slack.waitFor(() => viewText(h.slack.lastView().view).includes('You can ask for another in'), 'the cooldown note');
+    await h.slack.waitFor(
+      () => viewText(h.slack.lastView().view).includes('You can ask for another in'),
+      'the cooldown note',
+    );
     expect(viewText(h.slack.lastView().view)).toContain('You can ask for another in 30 s');
     expect(h.bandwidth.sent).toHaveLength(1);
 
     h.clock.advance(30_000);
     await h.requests.clickInView(USERS.alice, h.slack.lastView(), 'switch_delivery');
-    await h.slack.waitFor(() => h.bandwidth.sent.length === 2 && viewText(h.slack.lastView().view).includes('New code sent'), 'the resend');
+    await h.slack.waitFor(
+      () => h.bandwidth.sent.length === 2 && viewText(h.slack.lastView().view).includes('New code sent'),
+      'the resend',
+    );
     expect(h.bandwidth.sent[1]).toMatchObject({ channel: 'voice', applicationId: 'voice-app-0001' });
     expect(viewText(h.slack.lastView().view)).toContain('by voice call to *•••• 0101*');
     expect(viewText(h.slack.lastView().view)).toContain('Text me instead');
@@ -126,7 +161,10 @@ describe('/login, end to end over a signed HTTP receiver', () => {
   test('two simultaneous submissions of the right code: exactly one success', async () => {
     const entry = await openCodeEntry(h, USERS.alice);
     const code = h.bandwidth.lastCode();
-    const [a, b] = await Promise.all([h.requests.submitCode(USERS.alice, entry, code), h.requests.submitCode(USERS.alice, entry, code)]);
+    const [a, b] = await Promise.all([
+      h.requests.submitCode(USERS.alice, entry, code),
+      h.requests.submitCode(USERS.alice, entry, code),
+    ]);
     const successes = [a, b].filter((r) => viewText(r.json).includes("You're logged in"));
     expect(successes).toHaveLength(1);
     expect([...h.logs.audit('authn_login_success'), ...h.logs.audit('authn_login_successafterfail')]).toHaveLength(1);
@@ -153,7 +191,10 @@ describe('/login, end to end over a signed HTTP receiver', () => {
   test('a gated command before login is refused in the ack, pointing to /login, and nothing else happens', async () => {
     const refused = await h.requests.command('/whoami', USERS.bob);
     expect(refused.status).toBe(200);
-    expect(refused.json).toEqual({ response_type: 'ephemeral', text: '`/whoami` needs you to log in first. Run `/login` and I\'ll send a code to your phone.' });
+    expect(refused.json).toEqual({
+      response_type: 'ephemeral',
+      text: "`/whoami` needs you to log in first. Run `/login` and I'll send a code to your phone.",
+    });
     expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
     expect(h.slack.responses).toEqual([]);
     expect(h.bandwidth.sent).toEqual([]);
@@ -168,7 +209,9 @@ describe('/login, end to end over a signed HTTP receiver', () => {
 
   test('a user with no linked phone is told so and whom to ask', async () => {
     const answer = await h.requests.command('/login', USERS.stranger);
-    expect(answer.json.text).toBe(`No phone is linked to your Slack account, so I can't send you a code. Ask an admin (<@${USERS.alice}>) to link one.`);
+    expect(answer.json.text).toBe(
+      `No phone is linked to your Slack account, so I can't send you a code. Ask an admin (<@${USERS.alice}>) to link one.`,
+    );
     expect(h.slack.callsOf('views.open')).toEqual([]);
   });
 });

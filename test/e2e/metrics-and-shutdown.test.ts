@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -48,7 +48,11 @@ describe('GET /metrics', () => {
     expect(value(text, 'phonegate_socket_mode_connections')).toBe(0);
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
-    for (const secret of [...Object.values(USERS), ...Object.values(PHONES), ...Object.values(PHONES).map((p) => p.slice(-4))]) {
+    for (const secret of [
+      ...Object.values(USERS),
+      ...Object.values(PHONES),
+      ...Object.values(PHONES).map((p) => p.slice(-4)),
+    ]) {
       expect(text).not.toContain(secret);
     }
   });

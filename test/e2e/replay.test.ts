@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
-import { logIn, openCodeEntry, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
 import { wrongCode } from '../helpers/codes.js';
+import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 /**
  * Invariant 9: a signed request is acted on once. Slack's signature bounds only the timestamp, so
@@ -45,7 +45,8 @@ async function stepUp(h: Harness, text: string): Promise<void> {
   await h.slack.waitFor(() => h.slack.responses.length > 0, 'the command result');
 }
 
-const dmsTo = (h: Harness, userId: string) => h.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === userId);
+const dmsTo = (h: Harness, userId: string) =>
+  h.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === userId);
 
 describe('a replayed request changes nothing', () => {
   test('/admin link sent again after a re-link: the phone stays, no DM, the replay is audited', async () => {
@@ -86,7 +87,9 @@ describe('a replayed request changes nothing', () => {
     expect(h.logs.audit('authn_login_fail')).toHaveLength(failures);
     expect(replay.status).toBe(200);
     expect(replay.text).toBe('');
-    expect(h.logs.audit('replay_dropped')).toEqual([expect.objectContaining({ userId: bob, detail: { kind: 'view_submission' } })]);
+    expect(h.logs.audit('replay_dropped')).toEqual([
+      expect.objectContaining({ userId: bob, detail: { kind: 'view_submission' } }),
+    ]);
 
     // The user's own next try still works.
     const right = await h.requests.submitCode(bob, entry, h.bandwidth.lastCode());
@@ -106,7 +109,10 @@ describe('a replayed request changes nothing', () => {
     const replay = await h.requests.resend(captured);
     expect(replay.status).toBe(200);
     // Wait for either outcome, then check which one it was.
-    await until(() => h.logs.audit('replay_dropped').length === 1 || h.bandwidth.sent.length > 2, 'the replay to be handled');
+    await until(
+      () => h.logs.audit('replay_dropped').length === 1 || h.bandwidth.sent.length > 2,
+      'the replay to be handled',
+    );
     expect(h.bandwidth.sent).toHaveLength(2);
     expect(h.logs.audit('replay_dropped')[0]).toMatchObject({ userId: bob, detail: { kind: 'block_actions' } });
   });
@@ -129,7 +135,10 @@ describe('a replayed request changes nothing', () => {
     expect(retry.status).toBe(200);
     const replay = await h.requests.resend(captured);
     expect(replay.status).toBe(200);
-    await until(() => h.logs.audit('replay_dropped').length === 2 || h.slack.callsOf('views.publish').length > 1, 'both deliveries to be handled');
+    await until(
+      () => h.logs.audit('replay_dropped').length === 2 || h.slack.callsOf('views.publish').length > 1,
+      'both deliveries to be handled',
+    );
     expect(h.slack.callsOf('views.publish')).toHaveLength(1);
     expect(h.logs.audit('replay_dropped').map((l) => l.detail)).toEqual([
       { kind: 'event:app_home_opened', retryNum: 1 },
@@ -138,7 +147,10 @@ describe('a replayed request changes nothing', () => {
 
     // Another event (a new event_id) still runs.
     await h.requests.event({ type: 'app_home_opened', user: bob, channel: 'D0BOB', tab: 'home' });
-    await h.slack.waitFor((calls) => calls.filter((c) => c.method === 'views.publish').length === 2, 'the second Home tab');
+    await h.slack.waitFor(
+      (calls) => calls.filter((c) => c.method === 'views.publish').length === 2,
+      'the second Home tab',
+    );
   });
 
   test('two instances on one database: the same bytes sent to both are acted on by one', async () => {
@@ -154,7 +166,10 @@ describe('a replayed request changes nothing', () => {
     expect(opened()).toBe(1);
     expect(again.status).toBe(200);
     expect(again.text).toBe('');
-    expect(b.logs.audit('replay_dropped')[0]).toMatchObject({ userId: bob, detail: { kind: 'command', command: '/login' } });
+    expect(b.logs.audit('replay_dropped')[0]).toMatchObject({
+      userId: bob,
+      detail: { kind: 'command', command: '/login' },
+    });
   });
 
   test('/whoami is not claimed: sent again, it still answers', async () => {
@@ -182,6 +197,9 @@ describe('a replayed request changes nothing', () => {
     expect(await h.bot.services.phones.phoneOf(carol)).not.toBe('+14155550177');
     expect(dmsTo(h, carol)).toHaveLength(dms);
     expect(h.logs.audit('authn_phone_linked')).toEqual([]);
-    expect(refused.json).toEqual({ response_type: 'ephemeral', text: expect.stringContaining("I can't reach my database right now") });
+    expect(refused.json).toEqual({
+      response_type: 'ephemeral',
+      text: expect.stringContaining("I can't reach my database right now"),
+    });
   });
 });

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -13,7 +13,7 @@ afterAll(() => {
 
 const viewText = (view: unknown) => JSON.stringify(view);
 
-describe('Slack\'s 3-second deadline when Bandwidth is slow', () => {
+describe("Slack's 3-second deadline when Bandwidth is slow", () => {
   test('verify takes 10 s: the submission is answered within 3 s, and the window shows the outcome when the call times out', async () => {
     h = await startBot({ env: { BANDWIDTH_TIMEOUT_SECONDS: '4' } });
     const entry = await openCodeEntry(h, USERS.alice);
@@ -23,7 +23,11 @@ describe('Slack\'s 3-second deadline when Bandwidth is slow', () => {
     expect(answer.json.response_action).toBe('update');
     expect(viewText(answer.json.view)).toContain('Checking your code');
 
-    await h.slack.waitFor(() => viewText(h.slack.lastView().view).includes("didn't answer in time"), 'the timeout outcome', 8000);
+    await h.slack.waitFor(
+      () => viewText(h.slack.lastView().view).includes("didn't answer in time"),
+      'the timeout outcome',
+      8000,
+    );
     expect(h.slack.lastView().id).toBe(entry.id);
     expect(h.slack.lastView().view.callback_id).toBe('code_entry'); // the user can try again in place
     expect((await h.requests.command('/whoami', USERS.alice)).json.text).toContain('needs you to log in first');
@@ -49,7 +53,11 @@ describe('Slack\'s 3-second deadline when Bandwidth is slow', () => {
     const chosen = await h.requests.chooseDelivery(USERS.alice, h.slack.lastView(), 'sms');
     expect(chosen.ms).toBeLessThan(3000);
     expect(viewText(chosen.json.view)).toContain('Sending a code');
-    await h.slack.waitFor(() => viewText(h.slack.lastView().view).includes("didn't answer in time"), 'the send timeout', 8000);
+    await h.slack.waitFor(
+      () => viewText(h.slack.lastView().view).includes("didn't answer in time"),
+      'the send timeout',
+      8000,
+    );
     expect(viewText(h.slack.lastView().view)).toContain('Resend code');
   }, 20_000);
 });
@@ -75,9 +83,17 @@ describe('Bandwidth down or refusing', () => {
   test('a 429 on verify tells the user to wait, inline, and grants nothing', async () => {
     h = await startBot();
     const entry = await openCodeEntry(h, USERS.alice);
-    h.bandwidth.failNext('verify', { status: 429, body: { error: 'This number has exceeded verification attempts, please wait 2 minutes', requestId: 'r1' } });
+    h.bandwidth.failNext('verify', {
+      status: 429,
+      body: { error: 'This number has exceeded verification attempts, please wait 2 minutes', requestId: 'r1' },
+    });
     const answer = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
-    expect(answer.json).toEqual({ response_action: 'errors', errors: { code: 'The code service is asking us to slow down. Please wait a couple of minutes, then try again. Nothing was changed.' } });
+    expect(answer.json).toEqual({
+      response_action: 'errors',
+      errors: {
+        code: 'The code service is asking us to slow down. Please wait a couple of minutes, then try again. Nothing was changed.',
+      },
+    });
     expect((await h.requests.command('/whoami', USERS.alice)).json.text).toContain('needs you to log in first');
   });
 

@@ -1,6 +1,15 @@
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { logIn, openCodeEntry, PHONES, removeTempDirs, SECRETS, startBot, USERS, type Harness } from '../helpers/harness.js';
+import {
+  type Harness,
+  logIn,
+  openCodeEntry,
+  PHONES,
+  removeTempDirs,
+  SECRETS,
+  startBot,
+  USERS,
+} from '../helpers/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -18,7 +27,9 @@ describe('request authenticity', () => {
     const headers = h.requests.sign(body);
     headers['x-slack-signature'] = headers['x-slack-signature']!.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     expect((await h.requests.post(body, headers)).status).toBe(401);
-    expect((await h.requests.post(body, { 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)) })).status).toBe(401);
+    expect(
+      (await h.requests.post(body, { 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)) })).status,
+    ).toBe(401);
     expect(h.slack.callsOf('views.open')).toEqual([]);
   });
 
@@ -52,7 +63,15 @@ describe('nothing secret in logs or messages', () => {
     const slackMessages = JSON.stringify([h.slack.calls, h.slack.responses]);
     const codes = h.bandwidth.sent.map((s) => s.code);
     expect(codes).toHaveLength(2);
-    for (const secret of [...codes, PHONES.alice, PHONES.alice.slice(1), SECRETS.botToken, SECRETS.signingSecret, SECRETS.apiPassword, SECRETS.apiUser]) {
+    for (const secret of [
+      ...codes,
+      PHONES.alice,
+      PHONES.alice.slice(1),
+      SECRETS.botToken,
+      SECRETS.signingSecret,
+      SECRETS.apiPassword,
+      SECRETS.apiUser,
+    ]) {
       expect(logs).not.toContain(secret);
     }
     for (const secret of [...codes, PHONES.alice, PHONES.alice.slice(1), SECRETS.signingSecret, SECRETS.apiPassword]) {
@@ -60,14 +79,28 @@ describe('nothing secret in logs or messages', () => {
     }
     // Every line is JSON, and the security events are there as structured audit entries.
     expect(h.logs.lines().length).toBeGreaterThan(5);
-    expect(h.logs.audit().map((a) => a.event)).toEqual(['authn_otp_sent', 'authn_login_fail', 'authn_otp_sent', 'authn_login_successafterfail', 'authn_logout']);
-    expect(h.logs.audit('authn_login_fail')[0]).toMatchObject({ userId: USERS.alice, scope: 'login', outcome: 'failure', detail: { attempt: 1, attemptsLeft: 4 } });
+    expect(h.logs.audit().map((a) => a.event)).toEqual([
+      'authn_otp_sent',
+      'authn_login_fail',
+      'authn_otp_sent',
+      'authn_login_successafterfail',
+      'authn_logout',
+    ]);
+    expect(h.logs.audit('authn_login_fail')[0]).toMatchObject({
+      userId: USERS.alice,
+      scope: 'login',
+      outcome: 'failure',
+      detail: { attempt: 1, attemptsLeft: 4 },
+    });
     expect(h.logs.audit('authn_otp_sent')[0]?.detail.maskedPhone).toBe('•••• 0101');
   });
 
   test('a Bandwidth error logs status and requestId, not the password or the phone number', async () => {
     h = await startBot();
-    h.bandwidth.failNext('messaging', { status: 400, body: { error: `to number ${PHONES.alice} is invalid`, requestId: 'req-abc123' } });
+    h.bandwidth.failNext('messaging', {
+      status: 400,
+      body: { error: `to number ${PHONES.alice} is invalid`, requestId: 'req-abc123' },
+    });
     await h.requests.command('/login', USERS.alice);
     await h.slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'));
     await h.requests.chooseDelivery(USERS.alice, h.slack.lastView(), 'sms');
@@ -93,6 +126,8 @@ describe('OAuth2 client credentials', () => {
     h = await startBot({ auth: 'basic' });
     await logIn(h, USERS.alice);
     expect(h.bandwidth.tokenRequests).toBe(0);
-    expect(h.bandwidth.authorizations).toEqual(Array(2).fill(`Basic ${Buffer.from(`${SECRETS.apiUser}:${SECRETS.apiPassword}`).toString('base64')}`));
+    expect(h.bandwidth.authorizations).toEqual(
+      Array(2).fill(`Basic ${Buffer.from(`${SECRETS.apiUser}:${SECRETS.apiPassword}`).toString('base64')}`),
+    );
   });
 });

@@ -6,19 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { createBandwidthProvider } from '../../src/bandwidth/mfa-provider.js';
-import { parseConfig, type Config } from '../../src/config.js';
+import { type Bot, compose } from '../../src/compose.js';
+import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { compose, type Bot } from '../../src/compose.js';
-import { SocketStartError, startFailure, type SocketRetry } from '../../src/slack/socket-mode.js';
+import { type SocketRetry, SocketStartError, startFailure } from '../../src/slack/socket-mode.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
 import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
 import { LogCapture } from '../helpers/logs.js';
-import { SlackRequests, type HttpResult } from '../helpers/slack-client.js';
+import { type HttpResult, SlackRequests } from '../helpers/slack-client.js';
 
 /**
  * The bot in Socket Mode, end to end, with no internet: Slack's Web API is a FakeSlack mounted with
@@ -91,7 +91,12 @@ class FakeSocketModeServer {
   }
 
   private accept(socket: WebSocket, req: IncomingMessage): void {
-    const link: Link = { ticket: new URL(req.url ?? '/', 'http://localhost').searchParams.get('ticket') ?? '', socket, received: [], closed: false };
+    const link: Link = {
+      ticket: new URL(req.url ?? '/', 'http://localhost').searchParams.get('ticket') ?? '',
+      socket,
+      received: [],
+      closed: false,
+    };
     this.links.push(link);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) return;
@@ -140,7 +145,10 @@ class FakeSocketModeServer {
   }
 
   /** Sends an envelope on the current link; resolves with the client's acknowledgement frame. */
-  deliver(envelope: Omit<Envelope, 'envelope_id'>, timeoutMs = ACK_TIMEOUT_MS): Promise<{ envelope_id: string; payload?: any }> {
+  deliver(
+    envelope: Omit<Envelope, 'envelope_id'>,
+    timeoutMs = ACK_TIMEOUT_MS,
+  ): Promise<{ envelope_id: string; payload?: any }> {
     const link = this.current();
     const envelope_id = randomUUID();
     return new Promise((resolve, reject) => {
@@ -268,7 +276,10 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
   const store = await openStore(`sqlite://${join(dir, 'state.sqlite')}`, clock);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
-  const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } }).install();
+  const bandwidth = new FakeBandwidth(clock, {
+    accountId: ACCOUNT_ID,
+    auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword },
+  }).install();
   const server = new FakeSocketModeServer();
   await server.listen();
   const slack = new SocketModeSlack(API_ORIGIN, (ticket) => server.url(ticket)).install();
@@ -282,7 +293,14 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
     });
   const provider = createBandwidthProvider(config.bandwidth, config.numbers.fromNumber, clock, config.slack.appName);
   const lost: SocketStartError[] = [];
-  const bot = compose(config, { store, provider, clock, logger, socketRetry: options.socketRetry, onSocketLost: (error) => lost.push(error) });
+  const bot = compose(config, {
+    store,
+    provider,
+    clock,
+    logger,
+    socketRetry: options.socketRetry,
+    onSocketLost: (error) => lost.push(error),
+  });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -296,14 +314,29 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  const parts = { config, bot, store, slack, bandwidth, server, requests: new SocketRequests(server), logs, strays, lost, stop };
+  const parts = {
+    config,
+    bot,
+    store,
+    slack,
+    bandwidth,
+    server,
+    requests: new SocketRequests(server),
+    logs,
+    strays,
+    lost,
+    stop,
+  };
   options.before?.(parts);
   let started: number | undefined;
   try {
     started = await bot.start(options.port);
   } catch (error) {
     await stop();
-    throw new Error(`start-up failed: ${String(error)}; Web API calls at ${API_ORIGIN}: ${slack.calls.map((c) => c.method).join(', ') || 'none'}; at https://slack.com: ${strays.join(', ') || 'none'}`, { cause: error });
+    throw new Error(
+      `start-up failed: ${String(error)}; Web API calls at ${API_ORIGIN}: ${slack.calls.map((c) => c.method).join(', ') || 'none'}; at https://slack.com: ${strays.join(', ') || 'none'}`,
+      { cause: error },
+    );
   }
   return { ...parts, started };
 }
@@ -384,13 +417,19 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
     const entry = slack.lastView();
     expect(entry.id).toBe(choice.id);
     expect(bandwidth.sent).toHaveLength(1);
-    expect(bandwidth.sent[0]).toMatchObject({ channel: 'messaging', to: PHONES.alice, scope: expect.stringMatching(/^login-/) });
+    expect(bandwidth.sent[0]).toMatchObject({
+      channel: 'messaging',
+      to: PHONES.alice,
+      scope: expect.stringMatching(/^login-/),
+    });
 
     const code = bandwidth.lastCode();
     const verified = await requests.submitCode(USERS.alice, entry, code);
     expect(verified.json.response_action).toBe('update');
     expect(JSON.stringify(verified.json.view)).toContain("You're logged in for 12 h");
-    expect(bandwidth.verifies).toEqual([expect.objectContaining({ to: PHONES.alice, scope: bandwidth.sent[0]!.scope, valid: true })]);
+    expect(bandwidth.verifies).toEqual([
+      expect.objectContaining({ to: PHONES.alice, scope: bandwidth.sent[0]!.scope, valid: true }),
+    ]);
 
     const whoami = await requests.command('/whoami', USERS.alice);
     expect(whoami.json.response_type).toBe('ephemeral');
@@ -413,9 +452,16 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
 
     server.sendControl({ type: 'disconnect', reason: 'refresh_requested', debug_info: { host: 'applink-test' } });
     await until(() => server.links[0]!.closed, 'the client to close the refreshed link');
-    await until(() => slack.callsOf('apps.connections.open').length === 2, 'a second apps.connections.open', RECONNECT_TIMEOUT_MS);
+    await until(
+      () => slack.callsOf('apps.connections.open').length === 2,
+      'a second apps.connections.open',
+      RECONNECT_TIMEOUT_MS,
+    );
     expect(slack.callsOf('apps.connections.open')[1]!.authorization).toBe(`Bearer ${APP_TOKEN}`);
-    await until(() => server.links.length === 2 && server.links[1]!.socket.readyState === WebSocket.OPEN, 'the new link');
+    await until(
+      () => server.links.length === 2 && server.links[1]!.socket.readyState === WebSocket.OPEN,
+      'the new link',
+    );
     expect(server.links.map((l) => l.ticket)).toEqual(['1', '2']);
 
     const after = await requests.command('/whoami', USERS.carol);
@@ -427,8 +473,15 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
   test('reconnects by itself when the server drops the socket without a close handshake', async () => {
     const { slack, server, requests } = await harness();
     server.links[0]!.socket.terminate();
-    await until(() => slack.callsOf('apps.connections.open').length === 2, 'a second apps.connections.open', RECONNECT_TIMEOUT_MS);
-    await until(() => server.links.length === 2 && server.links[1]!.socket.readyState === WebSocket.OPEN, 'the new link');
+    await until(
+      () => slack.callsOf('apps.connections.open').length === 2,
+      'a second apps.connections.open',
+      RECONNECT_TIMEOUT_MS,
+    );
+    await until(
+      () => server.links.length === 2 && server.links[1]!.socket.readyState === WebSocket.OPEN,
+      'the new link',
+    );
     expect(server.links.map((l) => l.ticket)).toEqual(['1', '2']);
 
     const after = await requests.command('/whoami', USERS.carol);
@@ -442,7 +495,9 @@ describe('Socket Mode start-up: bounded, and it says why', () => {
   test('apps.connections.open answering HTTP 500: each try is logged with the status, then start-up fails with the cause', async () => {
     const { error, slack, logs } = await failedStart((p) => (p.slack.open = 'http500'));
     expect(error).toBeInstanceOf(SocketStartError);
-    expect((error as Error).message).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500');
+    expect((error as Error).message).toBe(
+      'Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500',
+    );
     expect(slack.callsOf('apps.connections.open')).toHaveLength(3);
     const tries = warnings(logs, 'Socket Mode could not connect');
     expect(tries.map((l) => [l.level, l.attempt, l.tries, l.cause, l.retryInMs])).toEqual([
@@ -450,7 +505,9 @@ describe('Socket Mode start-up: bounded, and it says why', () => {
       ['warn', 2, 3, 'apps.connections.open answered HTTP 500', 20],
       ['warn', 3, 3, 'apps.connections.open answered HTTP 500', undefined],
     ]);
-    expect(startFailure(error)).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500; check [slack] app_token, api_url and the network');
+    expect(startFailure(error)).toBe(
+      'Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500; check [slack] app_token, api_url and the network',
+    );
     expect(logs.text()).not.toContain(APP_TOKEN);
   });
 
@@ -458,7 +515,9 @@ describe('Socket Mode start-up: bounded, and it says why', () => {
     const { error, slack, logs } = await failedStart((p) => (p.slack.open = 'hang'));
     expect((error as Error).message).toBe('Socket Mode could not connect after 3 tries: no answer within 300 ms');
     expect(slack.callsOf('apps.connections.open')).toHaveLength(3);
-    expect(warnings(logs, 'Socket Mode could not connect').map((l) => l.cause)).toEqual(Array(3).fill('no answer within 300 ms'));
+    expect(warnings(logs, 'Socket Mode could not connect').map((l) => l.cause)).toEqual(
+      Array(3).fill('no answer within 300 ms'),
+    );
   });
 
   test('a WebSocket URL where nothing listens: logged with ECONNREFUSED, bounded', async () => {
@@ -472,7 +531,10 @@ describe('Socket Mode start-up: bounded, and it says why', () => {
   test('no network: the fatal line names ENOTFOUND, not only the config', async () => {
     const { error } = await failedStart(() => {
       nock.cleanAll(); // no stand-in of Slack: every call fails as a failed DNS lookup does
-      nock(API_ORIGIN).persist().post(/.*/).replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND slack.test'), { code: 'ENOTFOUND' }));
+      nock(API_ORIGIN)
+        .persist()
+        .post(/.*/)
+        .replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND slack.test'), { code: 'ENOTFOUND' }));
     });
     expect(startFailure(error)).toBe('cannot start (ENOTFOUND): check [slack] bot_token, api_url and the network');
   });
@@ -505,7 +567,6 @@ describe('Socket Mode start-up: bounded, and it says why', () => {
     expect(await health.json()).toEqual({ ok: true, store: 'ok', socket: 'connected' });
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
   });
-
 });
 
 /** A TCP port that was free a moment ago. */
@@ -537,7 +598,9 @@ describe('Socket Mode once running', () => {
     slack.open = 'http500';
     server.links[0]!.socket.terminate();
     await until(() => lost.length === 1, 'the link to be given up');
-    expect(lost[0]!.message).toBe('Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500');
+    expect(lost[0]!.message).toBe(
+      'Socket Mode could not connect after 3 tries: apps.connections.open answered HTTP 500',
+    );
     expect(warnings(logs, 'the Socket Mode link closed; reconnecting')).toHaveLength(1);
     expect(warnings(logs, 'Socket Mode could not connect')).toHaveLength(3);
     const health = await fetch(`http://127.0.0.1:${started}/healthz`);
@@ -551,7 +614,13 @@ describe('Socket Mode once running', () => {
       token: 'deprecated-verification-token',
       team_id: 'T0001',
       api_app_id: 'A0001',
-      event: { type: 'app_home_opened', user: USERS.bob, channel: 'D0BOB', tab: 'home', event_ts: `${Date.now() / 1000}` },
+      event: {
+        type: 'app_home_opened',
+        user: USERS.bob,
+        channel: 'D0BOB',
+        tab: 'home',
+        event_ts: `${Date.now() / 1000}`,
+      },
       type: 'event_callback',
       event_id: 'Ev0SOCKET1',
       event_time: Math.floor(Date.now() / 1000),
@@ -559,9 +628,21 @@ describe('Socket Mode once running', () => {
     };
     await server.deliver({ type: 'events_api', payload, accepts_response_payload: false });
     await slack.waitFor((calls) => calls.some((c) => c.method === 'views.publish'), 'the Home tab');
-    await server.deliver({ type: 'events_api', payload, accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout' } as never);
-    await until(() => logs.audit('replay_dropped').length === 1 || slack.callsOf('views.publish').length > 1, 'the retry to be handled');
+    await server.deliver({
+      type: 'events_api',
+      payload,
+      accepts_response_payload: false,
+      retry_attempt: 1,
+      retry_reason: 'timeout',
+    } as never);
+    await until(
+      () => logs.audit('replay_dropped').length === 1 || slack.callsOf('views.publish').length > 1,
+      'the retry to be handled',
+    );
     expect(slack.callsOf('views.publish')).toHaveLength(1);
-    expect(logs.audit('replay_dropped')[0]).toMatchObject({ userId: USERS.bob, detail: { kind: 'event:app_home_opened', retryNum: 1 } });
+    expect(logs.audit('replay_dropped')[0]).toMatchObject({
+      userId: USERS.bob,
+      detail: { kind: 'event:app_home_opened', retryNum: 1 },
+    });
   });
 });

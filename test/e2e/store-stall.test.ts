@@ -2,7 +2,7 @@ import nock from 'nock';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { unavailable } from '../../src/slack/views/text.js';
-import { logIn, openCodeEntry, removeTempDirs, startBot, USERS, type Harness } from '../helpers/harness.js';
+import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
 
 /**
  * Another process holds SQLite's write lock (here: a second real connection in BEGIN IMMEDIATE).

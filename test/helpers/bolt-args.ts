@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
-import { parseConfig } from '../../src/config.js';
 import { compose, type Services } from '../../src/compose.js';
+import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { ACTION, BLOCK } from '../../src/slack/ids.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -28,14 +28,22 @@ export interface Core {
 }
 
 /** The real services on a temp SQLite, with the test config (Alice is the admin; Alice, Bob, Carol have phones). */
-export async function realCore(options: { slackDeadlineMs?: number; env?: Record<string, string> } = {}): Promise<Core> {
+export async function realCore(
+  options: { slackDeadlineMs?: number; env?: Record<string, string> } = {},
+): Promise<Core> {
   const dir = mkdtempSync(join(tmpdir(), 'phonegate-listener-'));
   const clock = new TestClock();
   const store = await openStore(`sqlite://${join(dir, 'state.sqlite')}`, clock);
   const provider = new MemoryProvider(clock);
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
-  const { services } = compose(parseConfig({ env: testEnv('basic', options.env) }), { store, provider, clock, logger, slackDeadlineMs: options.slackDeadlineMs });
+  const { services } = compose(parseConfig({ env: testEnv('basic', options.env) }), {
+    store,
+    provider,
+    clock,
+    logger,
+    slackDeadlineMs: options.slackDeadlineMs,
+  });
   return {
     s: services,
     store,
@@ -78,7 +86,12 @@ export class FakeBolt {
   };
 
   readonly client: any = {
-    views: { open: this.call('views.open'), update: this.call('views.update'), push: this.call('views.push'), publish: this.call('views.publish') },
+    views: {
+      open: this.call('views.open'),
+      update: this.call('views.update'),
+      push: this.call('views.push'),
+      publish: this.call('views.publish'),
+    },
     chat: { postMessage: this.call('chat.postMessage') },
   };
 
@@ -89,19 +102,49 @@ export class FakeBolt {
 
   /** A slash command as Bolt hands it to a listener. */
   command(name: string, userId: string, text = '', responseUrl = 'https://hooks.slack.invalid/commands/1/2/3'): any {
-    const command = { command: name, text, user_id: userId, trigger_id: `trigger-${userId}`, response_url: responseUrl, channel_id: 'C0000001', team_id: 'T0000001' };
-    return { ack: this.ack, respond: this.respond, next: this.next, client: this.client, command, body: command, payload: command, context: {} };
+    const command = {
+      command: name,
+      text,
+      user_id: userId,
+      trigger_id: `trigger-${userId}`,
+      response_url: responseUrl,
+      channel_id: 'C0000001',
+      team_id: 'T0000001',
+    };
+    return {
+      ack: this.ack,
+      respond: this.respond,
+      next: this.next,
+      client: this.client,
+      command,
+      body: command,
+      payload: command,
+      context: {},
+    };
   }
 
   /** A submission of `view` (a view the bot built, shown as `viewId`) with the given state values. */
   submit(userId: string, view: any, values: Record<string, Record<string, unknown>> = {}, viewId = 'V0WINDOW1'): any {
     const shown = { ...view, id: viewId, hash: '1700000000.hash', state: { values } };
-    return { ack: this.ack, next: this.next, client: this.client, view: shown, body: { type: 'view_submission', user: { id: userId }, view: shown }, context: {} };
+    return {
+      ack: this.ack,
+      next: this.next,
+      client: this.client,
+      view: shown,
+      body: { type: 'view_submission', user: { id: userId }, view: shown },
+      context: {},
+    };
   }
 
   /** A click on `actionId`, on a modal (`view`) or on the Home tab (no view). */
   click(userId: string, actionId: string, view?: any): any {
-    const body = { type: 'block_actions', user: { id: userId }, trigger_id: `trigger-${userId}`, actions: [{ action_id: actionId }], ...(view ? { view } : {}) };
+    const body = {
+      type: 'block_actions',
+      user: { id: userId },
+      trigger_id: `trigger-${userId}`,
+      actions: [{ action_id: actionId }],
+      ...(view ? { view } : {}),
+    };
     return { ack: this.ack, next: this.next, client: this.client, body, action: body.actions[0], context: {} };
   }
 
@@ -116,7 +159,9 @@ export class FakeBolt {
       this.calls.push({ method, args });
       const error = this.failWith(method, args);
       if (error) throw new webApi.WebAPIPlatformError({ ok: false, error });
-      return method === 'views.open' || method === 'views.push' ? { ok: true, view: { id: `V0OPENED${++this.views}`, hash: 'h1' } } : { ok: true };
+      return method === 'views.open' || method === 'views.push'
+        ? { ok: true, view: { id: `V0OPENED${++this.views}`, hash: 'h1' } }
+        : { ok: true };
     };
   }
 }
@@ -126,11 +171,14 @@ export const typed = (code: string) => ({ [BLOCK.code]: { [ACTION.code]: { type:
 
 /** State values of a delivery choice with `delivery` picked (or nothing picked). */
 export const picked = (delivery?: string) => ({
-  [BLOCK.delivery]: { [ACTION.delivery]: { type: 'radio_buttons', selected_option: delivery ? { value: delivery } : null } },
+  [BLOCK.delivery]: {
+    [ACTION.delivery]: { type: 'radio_buttons', selected_option: delivery ? { value: delivery } : null },
+  },
 });
 
 /** Every text in a view or reply, joined: for "says X" and "never shows Y" checks. */
 export const textOf = (value: unknown): string => JSON.stringify(value ?? null);
 
 /** Log lines at error or fatal (the logger writes level labels, not numbers). */
-export const errorsLogged = (logs: LogCapture): Array<Record<string, any>> => logs.lines().filter((l) => l.level === 'error' || l.level === 'fatal');
+export const errorsLogged = (logs: LogCapture): Array<Record<string, any>> =>
+  logs.lines().filter((l) => l.level === 'error' || l.level === 'fatal');

@@ -2,13 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
-import { Requests } from '../../src/core/requests.js';
-import { CodeSender, type SendPolicy } from '../../src/core/send-code.js';
-import { CodeVerifier } from '../../src/core/verify-code.js';
 import { Lockout, type LockoutPolicy } from '../../src/core/lockout.js';
 import { PhoneDirectory } from '../../src/core/phones.js';
 import type { Notice } from '../../src/core/ports.js';
+import { Requests } from '../../src/core/requests.js';
+import { CodeSender, type SendPolicy } from '../../src/core/send-code.js';
 import { Sessions } from '../../src/core/sessions.js';
+import { CodeVerifier } from '../../src/core/verify-code.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
 import { MemoryProvider } from './memory-provider.js';
@@ -30,7 +30,14 @@ export const defaultPolicy: SendPolicy & LockoutPolicy & { maxAttempts: number }
 };
 
 /** The core on a real SQLite file, with an injected clock and an in-memory provider. */
-export async function coreFixture(options: { policy?: Partial<typeof defaultPolicy>; ignoreWindow?: boolean; ignoreScope?: boolean; dbFile?: string } = {}) {
+export async function coreFixture(
+  options: {
+    policy?: Partial<typeof defaultPolicy>;
+    ignoreWindow?: boolean;
+    ignoreScope?: boolean;
+    dbFile?: string;
+  } = {},
+) {
   const policy = { ...defaultPolicy, ...options.policy };
   const clock = new TestClock();
   const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'phonegate-core-')), 'state.sqlite');
@@ -42,18 +49,63 @@ export async function coreFixture(options: { policy?: Partial<typeof defaultPoli
   const notifier = { notify: async (userId: string, notice: Notice) => void notices.push({ userId, notice }) };
   const phones = new PhoneDirectory(store.kv, { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
   const sessions = new Sessions(store.kv, clock, { login: 720 * MINUTE, admin: 15 * MINUTE });
-  const lockout = new Lockout({ store: store.kv, counters: store.counters, clock, audit: auditLog, notifier, sessions, policy });
-  const requests = new Requests({ store: store.kv, counters: store.counters, phones, sessions, lockout, clock, policy });
-  const shared = { requests, counters: store.counters, provider, phones, sessions, lockout, audit: auditLog, clock, policy };
+  const lockout = new Lockout({
+    store: store.kv,
+    counters: store.counters,
+    clock,
+    audit: auditLog,
+    notifier,
+    sessions,
+    policy,
+  });
+  const requests = new Requests({
+    store: store.kv,
+    counters: store.counters,
+    phones,
+    sessions,
+    lockout,
+    clock,
+    policy,
+  });
+  const shared = {
+    requests,
+    counters: store.counters,
+    provider,
+    phones,
+    sessions,
+    lockout,
+    audit: auditLog,
+    clock,
+    policy,
+  };
   const sender = new CodeSender(shared);
   const verifier = new CodeVerifier(shared);
-  return { clock, store, provider, audit, notices, phones, sessions, lockout, requests, sender, verifier, policy, dbFile };
+  return {
+    clock,
+    store,
+    provider,
+    audit,
+    notices,
+    phones,
+    sessions,
+    lockout,
+    requests,
+    sender,
+    verifier,
+    policy,
+    dbFile,
+  };
 }
 
 export type CoreFixture = Awaited<ReturnType<typeof coreFixture>>;
 
 /** open + send: returns the request id and the code the user received. */
-export async function requestCode(f: CoreFixture, userId = U1, scope: 'login' | 'admin' = 'login', delivery: 'sms' | 'voice' = 'sms') {
+export async function requestCode(
+  f: CoreFixture,
+  userId = U1,
+  scope: 'login' | 'admin' = 'login',
+  delivery: 'sms' | 'voice' = 'sms',
+) {
   const opened = await f.requests.open(userId, scope);
   if (!opened.ok) throw new Error(`open refused: ${opened.reason}`);
   const sent = await f.sender.send(userId, opened.request.requestId, delivery);

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import nock from 'nock';
+import type { Clock } from '../../src/core/ports.js';
 import { wrongCode } from './codes.js';
 import { serveOverHttp } from './serve.js';
-import type { Clock } from '../../src/core/ports.js';
 
 /**
  * A stateful stand-in for Bandwidth's MFA API, mounted with nock at the real URLs
@@ -46,7 +46,9 @@ interface Fault {
   networkError?: string;
 }
 
-export type BandwidthAuth = { kind: 'basic'; username: string; password: string } | { kind: 'oauth'; clientId: string; clientSecret: string };
+export type BandwidthAuth =
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'oauth'; clientId: string; clientSecret: string };
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,7 +83,11 @@ export class FakeBandwidth {
       .persist()
       .post(/^\/api\/v1\/accounts\/[^/]+\/code\/\w+$/)
       .reply(function (this: nock.ReplyFnContext, uri, body) {
-        return fake.handle(uri, String(typeof body === 'string' ? body : JSON.stringify(body)), headerOf(this.req.headers.authorization));
+        return fake.handle(
+          uri,
+          String(typeof body === 'string' ? body : JSON.stringify(body)),
+          headerOf(this.req.headers.authorization),
+        );
       });
     const tokenUrl = new URL(this.tokenUrl);
     nock(tokenUrl.origin)
@@ -107,7 +113,8 @@ export class FakeBandwidth {
     if (path === new URL(this.tokenUrl).pathname) return this.token(authorization, body);
     const match = /^\/api\/v1\/accounts\/([^/]+)\/code\/(messaging|voice|verify)$/.exec(path);
     if (!match) return [404, { message: 'Not Found' }];
-    if (match[1] !== this.options.accountId) return [403, { message: 'User is not authorized to access this resource' }];
+    if (match[1] !== this.options.accountId)
+      return [403, { message: 'User is not authorized to access this resource' }];
     return this.answer(match[2] as 'messaging' | 'voice' | 'verify', body, authorization);
   }
 
@@ -136,26 +143,37 @@ export class FakeBandwidth {
   private async token(authorization: string, body: string): Promise<[number, unknown]> {
     this.tokenRequests += 1;
     const auth = this.options.auth;
-    const expected = auth.kind === 'oauth' ? `Basic ${Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64')}` : '';
+    const expected =
+      auth.kind === 'oauth' ? `Basic ${Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64')}` : '';
     const fault = this.takeFault('token');
     const respond = async (status: number, payload: unknown): Promise<[number, unknown]> => {
       if (fault?.delayMs) await sleep(fault.delayMs);
       return [status, payload];
     };
     if (fault?.status) return respond(fault.status, fault.body ?? { error: 'server_error' });
-    if (authorization !== expected || body !== 'grant_type=client_credentials') return respond(401, { error: 'invalid_client' });
+    if (authorization !== expected || body !== 'grant_type=client_credentials')
+      return respond(401, { error: 'invalid_client' });
     this.issuedToken = `tok-${randomInt(1e9)}`;
-    return respond(200, { access_token: this.issuedToken, token_type: 'Bearer', expires_in: this.options.tokenLifetimeSeconds ?? 3600 });
+    return respond(200, {
+      access_token: this.issuedToken,
+      token_type: 'Bearer',
+      expires_in: this.options.tokenLifetimeSeconds ?? 3600,
+    });
   }
 
   private authorized(authorization: string): boolean {
     this.authorizations.push(authorization);
     const auth = this.options.auth;
-    if (auth.kind === 'basic') return authorization === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    if (auth.kind === 'basic')
+      return authorization === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     return this.issuedToken !== '' && authorization === `Bearer ${this.issuedToken}`;
   }
 
-  private async answer(operation: 'messaging' | 'voice' | 'verify', rawBody: string, authorization: string): Promise<[number, unknown]> {
+  private async answer(
+    operation: 'messaging' | 'voice' | 'verify',
+    rawBody: string,
+    authorization: string,
+  ): Promise<[number, unknown]> {
     const fault = this.takeFault(operation);
     const respond = async (status: number, payload: unknown): Promise<[number, unknown]> => {
       if (fault?.delayMs) await sleep(fault.delayMs);
@@ -177,24 +195,34 @@ export class FakeBandwidth {
     if (operation === 'verify') {
       const call = body as unknown as VerifyCall;
       const since = this.clock.now() - call.expirationTimeInMinutes * 60_000;
-      const valid = this.sent.some((s) => s.to === call.to && s.scope === call.scope && s.code === call.code && s.at >= since);
+      const valid = this.sent.some(
+        (s) => s.to === call.to && s.scope === call.scope && s.code === call.code && s.at >= since,
+      );
       this.verifies.push({ ...call, valid });
       return respond(200, { valid });
     }
     const request = body as Omit<SentCode, 'channel' | 'code' | 'at'>;
     const code = String(randomInt(10 ** request.digits)).padStart(request.digits, '0');
     this.sent.push({ ...request, channel: operation, code, at: this.clock.now() });
-    return respond(200, operation === 'messaging' ? { messageId: `1589228074636lm4k2je7j7jklbn2` } : { callId: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85' });
+    return respond(
+      200,
+      operation === 'messaging'
+        ? { messageId: `1589228074636lm4k2je7j7jklbn2` }
+        : { callId: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85' },
+    );
   }
 
   /** codeRequest in the OpenAPI spec. */
   private checkSend(b: Record<string, unknown>): string | undefined {
     if (typeof b.to !== 'string' || !E164.test(b.to)) return 'to number is required';
     if (typeof b.from !== 'string' || !E164.test(b.from) || b.from.length > 32) return 'from number is required';
-    if (typeof b.applicationId !== 'string' || b.applicationId === '' || b.applicationId.length > 50) return 'applicationId is required';
+    if (typeof b.applicationId !== 'string' || b.applicationId === '' || b.applicationId.length > 50)
+      return 'applicationId is required';
     if (b.scope !== undefined && (typeof b.scope !== 'string' || b.scope.length > 25)) return 'scope is invalid';
-    if (typeof b.message !== 'string' || b.message.length > 2048 || !b.message.includes('{CODE}')) return 'message must contain {CODE}';
-    if (typeof b.digits !== 'number' || !Number.isInteger(b.digits) || b.digits < 4 || b.digits > 8) return 'digits must be 4 to 8';
+    if (typeof b.message !== 'string' || b.message.length > 2048 || !b.message.includes('{CODE}'))
+      return 'message must contain {CODE}';
+    if (typeof b.digits !== 'number' || !Number.isInteger(b.digits) || b.digits < 4 || b.digits > 8)
+      return 'digits must be 4 to 8';
     return undefined;
   }
 
@@ -214,7 +242,10 @@ export class FakeBandwidth {
  * timeout, yet `text` takes `text.length * intervalMs` to arrive. `pushed` counts the bytes sent so far;
  * `stop()` ends the drip (call it after the test, so no timer outlives it).
  */
-export function drip(text: string, intervalMs = 250): { body: Readable; pushed: () => number; finished: () => boolean; stop: () => void } {
+export function drip(
+  text: string,
+  intervalMs = 250,
+): { body: Readable; pushed: () => number; finished: () => boolean; stop: () => void } {
   const bytes = Buffer.from(text);
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -34,7 +34,11 @@ export class FakeSlack {
       .post(/^\/api\/[\w.]+$/)
       .reply(function (this: nock.ReplyFnContext, uri, body) {
         const header = this.req.headers.authorization;
-        return fake.handle(uri, typeof body === 'string' ? body : JSON.stringify(body), String(Array.isArray(header) ? header[0] : header ?? ''));
+        return fake.handle(
+          uri,
+          typeof body === 'string' ? body : JSON.stringify(body),
+          String(Array.isArray(header) ? header[0] : (header ?? '')),
+        );
       });
     nock(RESPONSE_URL_ORIGIN)
       .persist()
@@ -89,7 +93,8 @@ export class FakeSlack {
   async waitFor(predicate: (calls: SlackCall[]) => boolean, what = 'a Slack call', timeoutMs = 5000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!predicate(this.calls)) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(', ')}`);
+      if (Date.now() > until)
+        throw new Error(`timed out waiting for ${what}; calls: ${this.calls.map((c) => c.method).join(', ')}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -102,7 +107,15 @@ export class FakeSlack {
     }
     switch (call.method) {
       case 'auth.test':
-        return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'phonegate', team_id: 'T0001', user_id: 'UBOT0001', bot_id: 'BBOT0001' };
+        return {
+          ok: true,
+          url: 'https://acme.slack.com/',
+          team: 'Acme',
+          user: 'phonegate',
+          team_id: 'T0001',
+          user_id: 'UBOT0001',
+          bot_id: 'BBOT0001',
+        };
       case 'views.open':
         call.args.__id = `V${String(++this.viewCount).padStart(8, '0')}`;
         return { ok: true, view: { ...call.args.view, id: call.args.__id } };

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { parseConfig, type Config } from '../../src/config.js';
+import { type Bot, compose, loadActionKeys } from '../../src/compose.js';
+import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { compose, loadActionKeys, type Bot } from '../../src/compose.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
-import { FakeBandwidth, type BandwidthAuth } from './fake-bandwidth.js';
+import { type BandwidthAuth, FakeBandwidth } from './fake-bandwidth.js';
 import { FakeSlack } from './fake-slack.js';
 import { LogCapture } from './logs.js';
 import { SlackRequests } from './slack-client.js';
@@ -89,11 +89,19 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
   const bandwidthAuth: BandwidthAuth =
-    auth === 'basic' ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret };
+    auth === 'basic'
+      ? { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword }
+      : { kind: 'oauth', clientId: SECRETS.clientId, clientSecret: SECRETS.clientSecret };
   const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: bandwidthAuth }).install();
   const slack = new FakeSlack().install();
   // The real Bandwidth adapter (compose builds it), against the fake at Bandwidth's URLs.
-  const bot = compose(config, { store, clock, logger, slackDeadlineMs: options.slackDeadlineMs, signingKeys: await loadActionKeys(config) });
+  const bot = compose(config, {
+    store,
+    clock,
+    logger,
+    slackDeadlineMs: options.slackDeadlineMs,
+    signingKeys: await loadActionKeys(config),
+  });
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
   return {
@@ -119,7 +127,11 @@ export function removeTempDirs(): void {
 }
 
 /** Drives /login up to the code-entry window; returns that window. */
-export async function openCodeEntry(h: Harness, userId: string, delivery: 'sms' | 'voice' = 'sms'): Promise<{ id: string; view: any }> {
+export async function openCodeEntry(
+  h: Harness,
+  userId: string,
+  delivery: 'sms' | 'voice' = 'sms',
+): Promise<{ id: string; view: any }> {
   const before = h.bandwidth.sent.length;
   const ack = await h.requests.command('/login', userId);
   if (ack.status !== 200) throw new Error(`/login answered ${ack.status}`);
@@ -129,7 +141,10 @@ export async function openCodeEntry(h: Harness, userId: string, delivery: 'sms' 
     const chosen = await h.requests.chooseDelivery(userId, shown, delivery);
     if (chosen.json?.response_action !== 'update') throw new Error(`delivery choice answered ${chosen.text}`);
   }
-  await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry' || h.bandwidth.sent.length > before + 5, 'the code-entry window');
+  await h.slack.waitFor(
+    () => h.slack.lastView().view.callback_id === 'code_entry' || h.bandwidth.sent.length > before + 5,
+    'the code-entry window',
+  );
   shown = h.slack.lastView();
   return shown;
 }

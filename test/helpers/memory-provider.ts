@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
+import type { Clock, CodeProvider, ProviderError, SendCodeRequest, VerifyCodeRequest } from '../../src/core/ports.js';
 import { wrongCode } from './codes.js';
-import { ProviderError, type Clock, type CodeProvider, type SendCodeRequest, type VerifyCodeRequest } from '../../src/core/ports.js';
 
 /**
  * An in-memory CodeProvider with Bandwidth's documented semantics: codes are partitioned by
@@ -36,7 +36,13 @@ export class MemoryProvider implements CodeProvider {
     for (const resolve of this.reached.splice(0)) resolve();
     await this.hold;
     const since = this.options.ignoreWindow ? -Infinity : this.clock.now() - request.windowMinutes * 60_000;
-    const valid = this.sent.some((s) => s.to === request.to && (this.options.ignoreScope || s.scope === request.scope) && s.code === request.code && s.at >= since);
+    const valid = this.sent.some(
+      (s) =>
+        s.to === request.to &&
+        (this.options.ignoreScope || s.scope === request.scope) &&
+        s.code === request.code &&
+        s.at >= since,
+    );
     this.verifies.push({ ...request, valid });
     return valid;
   }

@@ -17,7 +17,9 @@ interface Client {
 }
 // The `pg` that @keyv/postgres depends on (the store uses the same one).
 const requireFromAdapter = createRequire(createRequire(import.meta.url).resolve('@keyv/postgres'));
-const { Client: PgClient } = requireFromAdapter('pg') as { Client: new (config: { connectionString: string }) => Client };
+const { Client: PgClient } = requireFromAdapter('pg') as {
+  Client: new (config: { connectionString: string }) => Client;
+};
 
 /** Runs one statement on a connection of its own (not the store's). */
 export async function rawPostgres<T>(sql: string, values?: unknown[], url = POSTGRES_URL): Promise<T[]> {

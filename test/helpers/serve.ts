@@ -13,7 +13,9 @@ export async function serveOverHttp(handler: Handler): Promise<{ origin: string;
       handler(path, Buffer.concat(chunks).toString('utf8'), req.headers.authorization ?? '').then(
         ([status, payload]) => {
           const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-          res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json' }).end(text);
+          res
+            .writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json' })
+            .end(text);
         },
         () => req.socket.destroy(), // a fault that stands for a network failure
       );

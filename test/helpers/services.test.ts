@@ -36,14 +36,16 @@ describe('requireService', () => {
     const port = await closedPort();
     await expect(requireService('redis', `redis://127.0.0.1:${port}/5`, {})).resolves.toBe(false);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(new RegExp(`redis does not answer on 127\\.0\\.0\\.1:${port}, so its tests are SKIPPED.*REQUIRE_REDIS=1`));
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      new RegExp(`redis does not answer on 127\\.0\\.0\\.1:${port}, so its tests are SKIPPED.*REQUIRE_REDIS=1`),
+    );
   });
 
   // Rule: where REQUIRE_<NAME>=1 (CI), no service fails instead of skipping.
   test('no service with REQUIRE_<NAME>=1: an error', async () => {
     const port = await closedPort();
-    await expect(requireService('postgres', `postgres://127.0.0.1:${port}/db`, { REQUIRE_POSTGRES: '1' })).rejects.toThrow(
-      /postgres does not answer .* REQUIRE_POSTGRES=1 says its tests must run/,
-    );
+    await expect(
+      requireService('postgres', `postgres://127.0.0.1:${port}/db`, { REQUIRE_POSTGRES: '1' }),
+    ).rejects.toThrow(/postgres does not answer .* REQUIRE_POSTGRES=1 says its tests must run/);
   });
 });

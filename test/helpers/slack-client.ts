@@ -45,7 +45,10 @@ export class SlackRequests {
   }
 
   /** Sends a captured request again, byte for byte (a replay); `extra` headers are added, as Slack adds X-Slack-Retry-Num. */
-  resend(request: { body: string; headers: Record<string, string> } = this.sent.at(-1)!, extra: Record<string, string> = {}): Promise<HttpResult> {
+  resend(
+    request: { body: string; headers: Record<string, string> } = this.sent.at(-1)!,
+    extra: Record<string, string> = {},
+  ): Promise<HttpResult> {
     return this.post(request.body, { ...request.headers, ...extra });
   }
 
@@ -95,8 +98,27 @@ export class SlackRequests {
       token: 'deprecated-verification-token',
       container: { type: 'view', view_id: 'VHOME' },
       trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
-      view: { id: 'VHOME', type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: '1', team_id: TEAM_ID, app_id: 'A0001', bot_id: 'BBOT0001' },
-      actions: [{ type: 'button', action_id: actionId, block_id: 'home', text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
+      view: {
+        id: 'VHOME',
+        type: 'home',
+        blocks: [],
+        private_metadata: '',
+        callback_id: '',
+        state: { values: {} },
+        hash: '1',
+        team_id: TEAM_ID,
+        app_id: 'A0001',
+        bot_id: 'BBOT0001',
+      },
+      actions: [
+        {
+          type: 'button',
+          action_id: actionId,
+          block_id: 'home',
+          text: { type: 'plain_text', text: actionId },
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
       is_enterprise_install: false,
     });
   }
@@ -106,7 +128,11 @@ export class SlackRequests {
   }
 
   /** Submits a modal as the user: `view` is what the bot last showed, `values` the input state. */
-  submitView(userId: string, shown: { id: string; view: any }, values: Record<string, Record<string, unknown>> = {}): Promise<HttpResult> {
+  submitView(
+    userId: string,
+    shown: { id: string; view: any },
+    values: Record<string, Record<string, unknown>> = {},
+  ): Promise<HttpResult> {
     return this.interaction({
       type: 'view_submission',
       ...who(userId),
@@ -127,7 +153,14 @@ export class SlackRequests {
 
   /** Chooses a delivery method in the delivery-choice modal and submits it. */
   chooseDelivery(userId: string, shown: { id: string; view: any }, delivery: 'sms' | 'voice'): Promise<HttpResult> {
-    return this.submitView(userId, shown, { delivery: { delivery: { type: 'radio_buttons', selected_option: { value: delivery, text: { type: 'plain_text', text: delivery } } } } });
+    return this.submitView(userId, shown, {
+      delivery: {
+        delivery: {
+          type: 'radio_buttons',
+          selected_option: { value: delivery, text: { type: 'plain_text', text: delivery } },
+        },
+      },
+    });
   }
 
   /** Clicks a button in a modal. */
@@ -140,7 +173,15 @@ export class SlackRequests {
       container: { type: 'view', view_id: shown.id },
       trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
       view: viewPayload(shown, {}),
-      actions: [{ type: 'button', action_id: actionId, block_id: 'actions', text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
+      actions: [
+        {
+          type: 'button',
+          action_id: actionId,
+          block_id: 'actions',
+          text: { type: 'plain_text', text: actionId },
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
       is_enterprise_install: false,
     });
   }

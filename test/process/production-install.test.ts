@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,7 +62,8 @@ const STAGES = parseDockerfile(read('Dockerfile'));
 const RUNTIME = STAGES.at(-1)!;
 const stepsOf = (stage: Stage, op: string) => stage.steps.filter((s) => s.op === op).map((s) => s.args);
 /** An exec-form (JSON array) CMD, or the HEALTHCHECK's CMD after its options. */
-const execForm = (args: string) => JSON.parse(/(?:^|\s)(?:CMD\s+)?(\[.*\])$/.exec(args)?.[1] ?? 'null') as string[] | null;
+const execForm = (args: string) =>
+  JSON.parse(/(?:^|\s)(?:CMD\s+)?(\[.*\])$/.exec(args)?.[1] ?? 'null') as string[] | null;
 /** `COPY --from=<stage> <src> <dest>` of the runtime stage, by destination. */
 function copies(stage: Stage): Array<{ from: string | undefined; src: string; dest: string }> {
   return stepsOf(stage, 'COPY').map((args) => {
@@ -81,7 +82,8 @@ function dependencyStage(): Stage {
 /** The runtime's ENV lines (`KEY=value`, several per line allowed; no quotes used). */
 function runtimeEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const args of stepsOf(RUNTIME, 'ENV')) for (const [, key, value] of args.matchAll(/(\w+)=(\S*)/g)) env[key!] = value!;
+  for (const args of stepsOf(RUNTIME, 'ENV'))
+    for (const [, key, value] of args.matchAll(/(\w+)=(\S*)/g)) env[key!] = value!;
   return env;
 }
 
@@ -125,7 +127,11 @@ describe('the container and operator files, read as Docker and systemd read them
     expect(install[0]).toMatch(/\bnpm ci\b.*--omit=dev/);
     expect(stepsOf(RUNTIME, 'RUN').filter((r) => /\bnpm\b/.test(r))).toEqual([]);
     // The runtime gets node_modules, dist/ and package.json ("type": "module"), and no sources.
-    expect(copies(RUNTIME).map((c) => c.src).sort()).toEqual(['/app/dist', '/app/node_modules', 'package.json']);
+    expect(
+      copies(RUNTIME)
+        .map((c) => c.src)
+        .sort(),
+    ).toEqual(['/app/dist', '/app/node_modules', 'package.json']);
   });
 
   test('Dockerfile: state in a volume that the default [store] url reaches, writable by the runtime user; no config key baked in', () => {
@@ -142,10 +148,15 @@ describe('the container and operator files, read as Docker and systemd read them
   });
 
   test('.dockerignore keeps secrets, local state and local builds out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const path of ['config.ini', '.env', 'data', 'node_modules', 'dist', '.git']) expect(ignored).toContain(path);
     // Everything the build stages copy from the context is not ignored.
-    const fromContext = STAGES.flatMap(copies).filter((c) => !c.from).flatMap((c) => c.src.split(' '));
+    const fromContext = STAGES.flatMap(copies)
+      .filter((c) => !c.from)
+      .flatMap((c) => c.src.split(' '));
     for (const src of fromContext) expect(ignored).not.toContain(src.replace(/^\.\//, ''));
   });
 
@@ -179,7 +190,10 @@ describe('the container and operator files, read as Docker and systemd read them
   test('deploy/phonegate.service: node itself as an unprivileged user, SIGTERM with time to finish, hardened', () => {
     const text = read('deploy/phonegate.service');
     const service = Object.fromEntries(
-      text.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      text
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     expect(service.ExecStart).toBe('/usr/bin/node dist/main.js');
     expect(service.User).toBe('phonegate');
@@ -187,9 +201,23 @@ describe('the container and operator files, read as Docker and systemd read them
     expect(service.Restart).toBe('on-failure');
     expect(service.TimeoutStopSec).toBeDefined();
     expect(service.EnvironmentFile).toBeDefined();
-    expect(service).toMatchObject({ NoNewPrivileges: 'yes', ProtectSystem: 'strict', PrivateTmp: 'yes', ReadWritePaths: `${service.WorkingDirectory}/data` });
+    expect(service).toMatchObject({
+      NoNewPrivileges: 'yes',
+      ProtectSystem: 'strict',
+      PrivateTmp: 'yes',
+      ReadWritePaths: `${service.WorkingDirectory}/data`,
+    });
     // systemd's own check, where systemd is installed: unknown keys and bad values are reported on stderr.
-    const verify = execFileSync('sh', ['-c', 'command -v systemd-analyze >/dev/null || exit 0; systemd-analyze verify "$1" 2>&1', 'sh', join(ROOT, 'deploy/phonegate.service')], { encoding: 'utf8' });
+    const verify = execFileSync(
+      'sh',
+      [
+        '-c',
+        'command -v systemd-analyze >/dev/null || exit 0; systemd-analyze verify "$1" 2>&1',
+        'sh',
+        join(ROOT, 'deploy/phonegate.service'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(verify).toBe('');
   });
 
@@ -217,7 +245,12 @@ function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
-    if (/^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE|LOG)_/.test(name) || name === 'CONFIG_FILE' || /^npm_/i.test(name)) continue;
+    if (
+      /^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE|LOG)_/.test(name) ||
+      name === 'CONFIG_FILE' ||
+      /^npm_/i.test(name)
+    )
+      continue;
     env[name] = value;
   }
   return env;
@@ -269,11 +302,23 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
     console.log(`production install (${install}): ${Math.round(installMs / 1000)} s`);
 
     // Stage "build": src/ compiled with the project's tsconfig (into this folder; the checkout's dist/ is left alone).
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(app, 'dist'), '--tsBuildInfoFile', join(dir, 'tsbuildinfo')], {
-      cwd: ROOT,
-      stdio: 'pipe',
-      timeout: 120_000,
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.json'),
+        '--outDir',
+        join(app, 'dist'),
+        '--tsBuildInfoFile',
+        join(dir, 'tsbuildinfo'),
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+        timeout: 120_000,
+      },
+    );
     // Runtime stage: /app/data -> the volume.
     symlinkSync(volume, join(app, 'data'));
   }, 1_080_000);
@@ -287,8 +332,12 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
     // What the lock file marks dev-only (vitest, typescript, nock and what only they need). A
     // devDependency may also be a production one's dependency (@types/node, through @types/express).
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([path, entry]) => path && entry.dev).map(([path]) => path);
-    expect(devOnly).toEqual(expect.arrayContaining(['node_modules/vitest', 'node_modules/typescript', 'node_modules/nock']));
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, entry]) => path && entry.dev)
+      .map(([path]) => path);
+    expect(devOnly).toEqual(
+      expect.arrayContaining(['node_modules/vitest', 'node_modules/typescript', 'node_modules/nock']),
+    );
     expect(devOnly.filter((path) => existsSync(join(app, path)))).toEqual([]);
     for (const name of Object.keys(PACKAGE.dependencies)) {
       expect(existsSync(join(app, 'node_modules', name, 'package.json')), `dependency ${name} is missing`).toBe(true);
@@ -297,7 +346,10 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
 
   test('the CMD, configured by the environment alone: /healthz 200, the HEALTHCHECK passes, a signed command is answered, state lands in the volume; SIGTERM: exit 0, and the HEALTHCHECK then fails', async () => {
     const slack = new FakeSlack();
-    const bandwidth = new FakeBandwidth({ now: () => Date.now() }, { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } });
+    const bandwidth = new FakeBandwidth(
+      { now: () => Date.now() },
+      { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } },
+    );
     const slackHttp = await slack.listen();
     const bandwidthHttp = await bandwidth.listen();
     try {
@@ -317,14 +369,20 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
       let output = '';
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
 
       // /healthz answers 200 (a generous bound: a cold start of a fresh install).
       const until = Date.now() + 30_000;
       for (;;) {
-        const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+        const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (status === 200) break;
-        if (child.exitCode !== null || Date.now() > until) throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
+        if (child.exitCode !== null || Date.now() > until)
+          throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
         await sleep(50);
       }
       expect(await runHealthcheck(app, env), output).toBe(0);

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
-import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
-import { requireService } from '../helpers/services.js';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
+import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
+import { requireService } from '../helpers/services.js';
 
 /**
  * The Counters contract (src/core/ports.ts), run against every backend. `increment` must be one
@@ -70,7 +70,6 @@ const backends: Backend[] = [
     resetsAtSlackMs: 0,
   },
 ];
-
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sqlite3 from 'sqlite3';
@@ -74,7 +74,9 @@ describe('guardStore: a deadline on each call, as a whole', () => {
   });
 
   test('a call that answers in time keeps its value and leaves no timer behind', async () => {
-    const call = track(guardStore('read', () => new Promise((resolve) => setTimeout(() => resolve('value'), STORE_DEADLINE_MS - 10))));
+    const call = track(
+      guardStore('read', () => new Promise((resolve) => setTimeout(() => resolve('value'), STORE_DEADLINE_MS - 10))),
+    );
     await vi.advanceTimersByTimeAsync(STORE_DEADLINE_MS - 10);
     expect(call).toMatchObject({ settled: true, value: 'value' });
     expect(vi.getTimerCount()).toBe(0);
@@ -82,7 +84,9 @@ describe('guardStore: a deadline on each call, as a whole', () => {
 
   test('a call that fails in time fails with its own reason', async () => {
     const error = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
-    await expect(guardStore('write', () => Promise.reject(error))).rejects.toThrow(new StoreError('store write failed (SQLITE_IOERR)'));
+    await expect(guardStore('write', () => Promise.reject(error))).rejects.toThrow(
+      new StoreError('store write failed (SQLITE_IOERR)'),
+    );
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -138,12 +142,16 @@ class WriteLock {
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
     });
-    await new Promise<void>((resolve, reject) => db.exec('BEGIN IMMEDIATE', (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      db.exec('BEGIN IMMEDIATE', (error) => (error ? reject(error) : resolve())),
+    );
     return new WriteLock(db);
   }
 
   async release(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.db.exec('ROLLBACK', (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.db.exec('ROLLBACK', (error) => (error ? reject(error) : resolve())),
+    );
     await new Promise<void>((resolve) => this.db.close(() => resolve()));
   }
 }
@@ -215,7 +223,12 @@ describe('SQLite while another process holds the write lock', () => {
  * client, Redis stops answering, as with `CLIENT PAUSE`. (CLIENT PAUSE itself would pause the whole
  * shared server, and every other test file's Redis calls with it.)
  */
-async function startFreezableRelay(): Promise<{ port: number; freeze: () => void; thaw: () => void; close: () => void }> {
+async function startFreezableRelay(): Promise<{
+  port: number;
+  freeze: () => void;
+  thaw: () => void;
+  close: () => void;
+}> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   const server = net.createServer((client) => {
     const upstream = net.connect(6379, '127.0.0.1');
@@ -255,7 +268,13 @@ describe.skipIf(SKIP_REDIS)('Redis that stops answering', () => {
         ['kv.get', store.kv.get(key), STORE_DEADLINE_MS],
         ['kv.set', store.kv.set(key, 'during'), STORE_DEADLINE_MS],
         ['counters.increment', store.counters.increment(`${run}:tries`, 60_000), STORE_DEADLINE_MS],
-        ['kv.entries', (async () => { for await (const _ of store.kv.entries(`${run}:`)); })(), STORE_DEADLINE_MS],
+        [
+          'kv.entries',
+          (async () => {
+            for await (const _ of store.kv.entries(`${run}:`));
+          })(),
+          STORE_DEADLINE_MS,
+        ],
         ['ping', store.ping(), PING_DEADLINE_MS],
       ];
       const outcomes = await Promise.all(calls.map(([, call]) => failure(call)));

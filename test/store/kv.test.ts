@@ -4,14 +4,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
-import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
-import { requireService } from '../helpers/services.js';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
+import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
+import { deleteRedisKeys, REDIS_URL } from '../helpers/redis.js';
+import { requireService } from '../helpers/services.js';
 
 /**
  * The KeyValueStore (store.kv) over keyv on SQLite and Redis, plus the SQLite store's expiry, purge,
@@ -27,14 +27,15 @@ const run = `pg-kv-${randomUUID()}`; // every key this file creates contains thi
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-kv-'));
 const newDbFile = () => join(dir, `${randomUUID()}.sqlite`);
 
-
 /** Runs one query on the database file through a separate sqlite3 connection (not the store's). */
 async function rawQuery<T>(file: string, sql: string): Promise<T[]> {
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
     const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
   });
   try {
-    return await new Promise<T[]>((resolve, reject) => db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[]))));
+    return await new Promise<T[]>((resolve, reject) =>
+      db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
+    );
   } finally {
     await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
   }
@@ -300,7 +301,12 @@ describe.skipIf(SKIP_REDIS)('Redis outage', () => {
       ];
       const deadline = sleep(2_000).then(() => 'still pending after 2 s');
       const [get, set, increment, ping] = await Promise.all(calls.map((call) => Promise.race([call, deadline])));
-      expect({ get, set, increment, ping }).toEqual({ get: 'StoreError', set: 'StoreError', increment: 'StoreError', ping: 'StoreError' });
+      expect({ get, set, increment, ping }).toEqual({
+        get: 'StoreError',
+        set: 'StoreError',
+        increment: 'StoreError',
+        ping: 'StoreError',
+      });
     } finally {
       // Let the client reconnect and finish the queued calls: close() waits for them (and hangs while they wait).
       await relay.restore();

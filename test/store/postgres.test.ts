@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { parsePostgresUrl, POSTGRES_POOL_SIZE } from '../../src/store/postgres.js';
+import { POSTGRES_POOL_SIZE, parsePostgresUrl } from '../../src/store/postgres.js';
 import { TestClock } from '../helpers/clock.js';
 import { dropPostgresSchema, POSTGRES_URL, postgresUrl, rawPostgres } from '../helpers/postgres.js';
 import { requireService } from '../helpers/services.js';
@@ -49,7 +49,9 @@ describe('parsePostgresUrl', () => {
 
   // The schema name goes into SQL text (@keyv/postgres does not quote it), so only plain names pass.
   test.each(['public; DROP TABLE keyv', 'Phone', '1abc', 'a-b', ''])('refuses schema %j', (name) => {
-    expect(() => parsePostgresUrl(`postgres://bot@db/app?schema=${encodeURIComponent(name)}`)).toThrow(/schema must be/);
+    expect(() => parsePostgresUrl(`postgres://bot@db/app?schema=${encodeURIComponent(name)}`)).toThrow(
+      /schema must be/,
+    );
   });
 });
 
@@ -57,9 +59,13 @@ describe('parsePostgresUrl', () => {
 test.skipIf(SKIP_POSTGRES)('several stores opened at once on a new schema all open', async () => {
   const fresh = `${schema}_new`;
   try {
-    const opened = await Promise.allSettled(Array.from({ length: 6 }, () => openStore(postgresUrl(fresh), new TestClock())));
+    const opened = await Promise.allSettled(
+      Array.from({ length: 6 }, () => openStore(postgresUrl(fresh), new TestClock())),
+    );
     await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
-    expect(opened.map((o) => (o.status === 'fulfilled' ? 'opened' : String(o.reason)))).toEqual(Array(6).fill('opened'));
+    expect(opened.map((o) => (o.status === 'fulfilled' ? 'opened' : String(o.reason)))).toEqual(
+      Array(6).fill('opened'),
+    );
   } finally {
     await dropPostgresSchema(fresh);
   }
@@ -134,7 +140,8 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL store', () => {
     await sleep(120);
     clock.advance(2_000);
 
-    const keys = async (table: string) => (await rawPostgres<{ key: string }>(`SELECT key FROM ${schema}.${table} ORDER BY key`)).map((r) => r.key);
+    const keys = async (table: string) =>
+      (await rawPostgres<{ key: string }>(`SELECT key FROM ${schema}.${table} ORDER BY key`)).map((r) => r.key);
     expect(await keys('keyv')).toEqual(['state:forever', 'state:gone', 'state:live']); // keyv drops expired rows only when read
     expect(await keys('counters')).toEqual(['new', 'old']);
 
@@ -157,7 +164,9 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL store', () => {
     const before = await indexScans();
     await purger.purgeExpired();
     await purger.close(); // a server process writes its statistics when its connection ends
-    await expect.poll(indexScans, { timeout: 3_000 }).toEqual({ keyv_expires: before.keyv_expires + 1, counters_expires: before.counters_expires + 1 });
+    await expect
+      .poll(indexScans, { timeout: 3_000 })
+      .toEqual({ keyv_expires: before.keyv_expires + 1, counters_expires: before.counters_expires + 1 });
   });
 
   // Fail closed: once the pool is ended, every call rejects with StoreError (none resolves "nothing there").
@@ -210,7 +219,13 @@ async function indexScans(): Promise<Record<'keyv_expires' | 'counters_expires',
  * A TCP relay to the PostgreSQL server that the test can cut (connections refused, open ones reset) or
  * freeze (connections accepted, nothing answered: a server that hangs or a network that drops packets).
  */
-async function startRelay(): Promise<{ port: number; cut: () => void; freeze: () => void; restore: () => Promise<void>; stop: () => void }> {
+async function startRelay(): Promise<{
+  port: number;
+  cut: () => void;
+  freeze: () => void;
+  restore: () => Promise<void>;
+  stop: () => void;
+}> {
   const { hostname, port: pgPort } = new URL(POSTGRES_URL);
   const sockets = new Set<net.Socket>();
   let frozen = false;
@@ -298,8 +313,12 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL outage', () => {
     try {
       await store.kv.set(key, 'before');
       relay.freeze();
-      const stuck = Array.from({ length: POSTGRES_POOL_SIZE + 2 }, (_, i) => outcome(() => store.counters.increment(`${key}:${i}`, 60_000)));
-      expect(await within([...stuck, ...allCalls(store, key)], 2_500)).toEqual(Array(POSTGRES_POOL_SIZE + 7).fill('StoreError'));
+      const stuck = Array.from({ length: POSTGRES_POOL_SIZE + 2 }, (_, i) =>
+        outcome(() => store.counters.increment(`${key}:${i}`, 60_000)),
+      );
+      expect(await within([...stuck, ...allCalls(store, key)], 2_500)).toEqual(
+        Array(POSTGRES_POOL_SIZE + 7).fill('StoreError'),
+      );
 
       await relay.restore();
       await sleep(200); // let the pool drop the connections it gave up on

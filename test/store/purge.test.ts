@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { AuditTrail, TRIM_BATCH, type AuditRecord } from '../../src/core/audit.js';
+import { type AuditRecord, AuditTrail, TRIM_BATCH } from '../../src/core/audit.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from '../helpers/clock.js';
 import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from '../helpers/postgres.js';
@@ -27,7 +27,13 @@ afterAll(async () => {
   if (!SKIP_POSTGRES) await dropPostgresSchema(pgSchema);
 });
 
-const event = (at: number, userId: string): AuditRecord => ({ at, event: 'authn_login_success', userId, scope: 'login', outcome: 'success' });
+const event = (at: number, userId: string): AuditRecord => ({
+  at,
+  event: 'authn_login_success',
+  userId,
+  scope: 'login',
+  outcome: 'success',
+});
 
 const backends = [
   { name: 'SQLite', skip: false, url: () => `sqlite://${join(dir, `${randomUUID()}.sqlite`)}` },
@@ -41,7 +47,8 @@ describe.each(backends)('the audit trail by key range on $name', (backend) => {
     beforeEach(async () => {
       store = await openStore(backend.url(), new TestClock());
       if (backend.name === 'Redis') await deleteRedisKeys('audit:');
-      if (backend.name === 'PostgreSQL') await store.kv.deleteMany(await store.kv.keys({ prefix: 'audit:', limit: 1_000_000 }));
+      if (backend.name === 'PostgreSQL')
+        await store.kv.deleteMany(await store.kv.keys({ prefix: 'audit:', limit: 1_000_000 }));
     });
     afterEach(async () => {
       if (backend.name === 'Redis') await deleteRedisKeys('audit:');
@@ -56,7 +63,8 @@ describe.each(backends)('the audit trail by key range on $name', (backend) => {
       const start = Date.now();
       // Times out of order on purpose: the order comes from the keys, not from the writes.
       const times = Array.from({ length: total }, (_, i) => start + ((i * 7919) % total));
-      for (let i = 0; i < total; i += 100) await Promise.all(times.slice(i, i + 100).map((at) => trail.append(event(at, `U${at - start}`))));
+      for (let i = 0; i < total; i += 100)
+        await Promise.all(times.slice(i, i + 100).map((at) => trail.append(event(at, `U${at - start}`))));
       // Keys beside the trail's range stay untouched.
       await store.kv.set('audit;beside', 'kept');
       await store.kv.set('auditx', 'kept');
@@ -88,7 +96,9 @@ async function withRawDb<T>(file: string, use: (db: sqlite3.Database) => Promise
 const run = (db: sqlite3.Database, sql: string, params: unknown[] = []) =>
   new Promise<void>((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
 const all = <T>(db: sqlite3.Database, sql: string, params: unknown[] = []) =>
-  new Promise<T[]>((resolve, reject) => db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as T[]))));
+  new Promise<T[]>((resolve, reject) =>
+    db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
+  );
 
 describe('the SQLite purge at 20,000 rows', () => {
   let file: string;
@@ -105,7 +115,12 @@ describe('the SQLite purge at 20,000 rows', () => {
 
   // keyv keeps the expiry inside the JSON value: the purge finds expired rows by an index on it.
   test('expired rows are found by index, not by reading every row', async () => {
-    const plan = await withRawDb(file, (db) => all<{ detail: string }>(db, `EXPLAIN QUERY PLAN SELECT key FROM keyv WHERE json_extract(value, '$.expires') < 1 LIMIT 1000`));
+    const plan = await withRawDb(file, (db) =>
+      all<{ detail: string }>(
+        db,
+        `EXPLAIN QUERY PLAN SELECT key FROM keyv WHERE json_extract(value, '$.expires') < 1 LIMIT 1000`,
+      ),
+    );
     expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING (COVERING )?INDEX keyv_expires/);
   });
 
@@ -120,14 +135,22 @@ describe('the SQLite purge at 20,000 rows', () => {
       for (let i = 0; i < users; i++) {
         const expires = i % 2 === 0 ? now - HOUR : now + HOUR; // every second user's state has run out
         await run(db, 'INSERT INTO keyv (key, value) VALUES (?, ?), (?, ?)', [
-          `state:scope:U${i}:login`, JSON.stringify({ value: { grantedAt: now - HOUR, expiresAt: expires, epoch: '0' }, expires }),
-          `state:delivery:U${i}`, JSON.stringify({ value: 'sms' }), // kept until deleted: never purged
+          `state:scope:U${i}:login`,
+          JSON.stringify({ value: { grantedAt: now - HOUR, expiresAt: expires, epoch: '0' }, expires }),
+          `state:delivery:U${i}`,
+          JSON.stringify({ value: 'sms' }), // kept until deleted: never purged
         ]);
-        await run(db, 'INSERT INTO keyv (key, value) VALUES (?, ?)', [`state:request:U${i}`, JSON.stringify({ value: { n: i }, expires: expires + 1 })]);
+        await run(db, 'INSERT INTO keyv (key, value) VALUES (?, ?)', [
+          `state:request:U${i}`,
+          JSON.stringify({ value: { n: i }, expires: expires + 1 }),
+        ]);
       }
       for (let i = 0; i < auditEvents; i++) {
         const at = now - auditEvents + i;
-        await run(db, 'INSERT INTO keyv (key, value) VALUES (?, ?)', [`state:audit:${String(at).padStart(15, '0')}:${randomUUID()}`, JSON.stringify({ value: event(at, `A${i}`), expires: now + HOUR })]);
+        await run(db, 'INSERT INTO keyv (key, value) VALUES (?, ?)', [
+          `state:audit:${String(at).padStart(15, '0')}:${randomUUID()}`,
+          JSON.stringify({ value: event(at, `A${i}`), expires: now + HOUR }),
+        ]);
       }
       await run(db, 'COMMIT');
     });
@@ -140,7 +163,9 @@ describe('the SQLite purge at 20,000 rows', () => {
     expect(await trail.trim()).toBe(auditEvents - keep);
 
     expect((await rows())[0]!.n).toBe(3 * users + auditEvents - expired - (auditEvents - keep));
-    const left = await withRawDb(file, (db) => all<{ key: string }>(db, `SELECT key FROM keyv WHERE key LIKE 'state:scope:%' ORDER BY key`));
+    const left = await withRawDb(file, (db) =>
+      all<{ key: string }>(db, `SELECT key FROM keyv WHERE key LIKE 'state:scope:%' ORDER BY key`),
+    );
     expect(left.every(({ key }) => Number(/U(\d+)/.exec(key)![1]) % 2 === 1)).toBe(true);
     expect(left).toHaveLength(users / 2);
     expect(await store.kv.get('delivery:U0')).toBe('sms');

@@ -37,7 +37,9 @@ export function parseAdminCommand(text: string): AdminCommand {
       return { kind: 'help' };
     case 'sessions': {
       const page = args.length === 0 ? 1 : args.length === 1 ? pageOf(args[0]!) : undefined;
-      return page ? { kind: 'sessions', page } : usage('Give at most a page number, a whole number from 1.', USAGE.sessions);
+      return page
+        ? { kind: 'sessions', page }
+        : usage('Give at most a page number, a whole number from 1.', USAGE.sessions);
     }
     case 'revoke':
     case 'unlink': {
@@ -57,7 +59,10 @@ export function parseAdminCommand(text: string): AdminCommand {
       const page = args.length === 2 ? pageOf(args[1]!) : 1;
       return args.length <= 2 && Number.isInteger(count) && count >= 1 && count <= AUDIT_MAX && page
         ? { kind: 'audit', count, page }
-        : usage(`Give how many events to show, a whole number from 1 to ${AUDIT_MAX}, then a page number if you want a later page.`, USAGE.audit);
+        : usage(
+            `Give how many events to show, a whole number from 1 to ${AUDIT_MAX}, then a page number if you want a later page.`,
+            USAGE.audit,
+          );
     }
     default:
       return { kind: 'help', unknown: name.slice(0, 40) };

@@ -14,7 +14,11 @@ export function requestIdOf(privateMetadata: string | undefined): string {
   }
 }
 
-type ViewState = { state: { values: Record<string, Record<string, { value?: string | null; selected_option?: { value?: string } | null }>> } };
+type ViewState = {
+  state: {
+    values: Record<string, Record<string, { value?: string | null; selected_option?: { value?: string } | null }>>;
+  };
+};
 
 /** The delivery method chosen in a submitted delivery choice or preference, if it is a valid one. */
 export function chosenDelivery(view: ViewState): Delivery | undefined {

@@ -1,7 +1,7 @@
 import type { Context, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Services } from '../../compose.js';
 import type { Scope } from '../../core/ports.js';
 import type { UserState } from '../../core/sessions.js';
-import type { Services } from '../../compose.js';
 import { ephemeral } from '../reply.js';
 import { notAnAdmin } from '../views/admin-text.js';
 import { loginRequired, unavailable } from '../views/text.js';
@@ -19,13 +19,19 @@ export function gatedUser(context: Context): UserState | undefined {
  * On refusal the reply goes in the acknowledgement itself and the command never runs; if the store
  * cannot be read, the command is refused too (fail closed).
  */
-export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' | 'phones' | 'sessions'>): Middleware<SlackCommandMiddlewareArgs> {
+export function gate(
+  scope: Scope,
+  services: Pick<Services, 'audit' | 'logger' | 'phones' | 'sessions'>,
+): Middleware<SlackCommandMiddlewareArgs> {
   return async ({ ack, command, context, next }) => {
     let user: UserState;
     try {
       user = await services.sessions.userState(command.user_id, services.phones);
     } catch (error) {
-      services.logger.error({ err: error, userId: command.user_id, command: command.command }, 'gate could not read the session');
+      services.logger.error(
+        { err: error, userId: command.user_id, command: command.command },
+        'gate could not read the session',
+      );
       await ack(ephemeral(unavailable));
       return;
     }
@@ -36,7 +42,13 @@ export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' |
     }
     await ack(ephemeral(loginRequired(command.command)));
     await services.audit
-      .record({ event: 'authz_fail', userId: command.user_id, scope, outcome: 'refused', detail: { command: command.command } })
+      .record({
+        event: 'authz_fail',
+        userId: command.user_id,
+        scope,
+        outcome: 'refused',
+        detail: { command: command.command },
+      })
       .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
   };
 }
@@ -45,7 +57,9 @@ export function gate(scope: Scope, services: Pick<Services, 'audit' | 'logger' |
  * Listener middleware for /admin: only users in `[policy] admins` get past, before anything else
  * happens (no code is sent to anyone else). Refusals are audited.
  */
-export function adminsOnly(services: Pick<Services, 'admin' | 'audit' | 'logger'>): Middleware<SlackCommandMiddlewareArgs> {
+export function adminsOnly(
+  services: Pick<Services, 'admin' | 'audit' | 'logger'>,
+): Middleware<SlackCommandMiddlewareArgs> {
   return async ({ ack, command, next }) => {
     if (services.admin.isAdmin(command.user_id)) {
       await next();
@@ -53,7 +67,13 @@ export function adminsOnly(services: Pick<Services, 'admin' | 'audit' | 'logger'
     }
     await ack(ephemeral(notAnAdmin));
     await services.audit
-      .record({ event: 'authz_fail', userId: command.user_id, scope: 'admin', outcome: 'refused', detail: { command: command.command, reason: 'not_admin' } })
+      .record({
+        event: 'authz_fail',
+        userId: command.user_id,
+        scope: 'admin',
+        outcome: 'refused',
+        detail: { command: command.command, reason: 'not_admin' },
+      })
       .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
   };
 }

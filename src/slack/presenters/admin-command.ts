@@ -3,7 +3,11 @@ import type { AdminCommand } from '../input/admin-command.js';
 import * as text from '../views/admin-text.js';
 
 /** Runs a parsed /admin command for an admin whose `admin` scope is live; returns the reply. */
-export async function runAdminCommand(s: Pick<Services, 'admin' | 'clock'>, actorId: string, command: AdminCommand): Promise<string> {
+export async function runAdminCommand(
+  s: Pick<Services, 'admin' | 'clock'>,
+  actorId: string,
+  command: AdminCommand,
+): Promise<string> {
   switch (command.kind) {
     case 'help':
       return text.help(command.unknown);

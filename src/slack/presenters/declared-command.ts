@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
-import { actionBody, callAction, type ActionResult } from '../../actions/call.js';
+import { type ActionResult, actionBody, callAction } from '../../actions/call.js';
 import { signActionToken } from '../../actions/token.js';
-import type { AuditOutcome } from '../../core/audit.js';
 import type { Services } from '../../compose.js';
+import type { AuditOutcome } from '../../core/audit.js';
 import { postToResponseUrl } from '../reply.js';
 import { deliveryUnknown, failed, noLongerSetUp } from '../views/declared-text.js';
 import { loginRequired, refusal, unavailable } from '../views/text.js';
@@ -20,7 +20,8 @@ export interface DeclaredRun {
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>;
 
-const outcomeOf = (result: ActionResult): AuditOutcome => (result.ok ? 'success' : result.reason === 'timeout' || result.reason === 'unreachable' ? 'error' : 'failure');
+const outcomeOf = (result: ActionResult): AuditOutcome =>
+  result.ok ? 'success' : result.reason === 'timeout' || result.reason === 'unreachable' ? 'error' : 'failure';
 
 /**
  * Runs a declared command: reads the user's live grant of its scope right before acting (an ending
@@ -33,23 +34,47 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
   // A step-up that outlived its command (the config changed, or another replica runs another config).
   if (!command || !s.signingKeys) return noLongerSetUp(name);
   const audit = (outcome: AuditOutcome, detail: Record<string, string | number>) =>
-    s.audit.record({ event: 'action_run', userId, scope: command.scope, outcome, detail: { command: name, ...detail } }).catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
+    s.audit
+      .record({ event: 'action_run', userId, scope: command.scope, outcome, detail: { command: name, ...detail } })
+      .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
   try {
     const grant = await s.sessions.liveGrant(userId, command.scope);
     if (!grant) {
       await audit('refused', { reason: 'ended' });
-      return command.scope === 'admin' ? refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins) : loginRequired(name);
+      return command.scope === 'admin'
+        ? refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins)
+        : loginRequired(name);
     }
     const delivery = grant.delivery ?? (await s.sessions.delivery(userId));
     if (!delivery) {
       await audit('refused', { reason: 'delivery_unknown' });
       return deliveryUnknown(name);
     }
-    const body = actionBody({ command: name, text, user_id: userId, team_id: run.teamId, channel_id: run.channelId, scope: command.scope, request_id: randomUUID() });
-    const claims = { issuer: s.config.actions.issuer, userId, url: command.url, scope: command.scope, authTime: grant.grantedAt, delivery, body };
+    const body = actionBody({
+      command: name,
+      text,
+      user_id: userId,
+      team_id: run.teamId,
+      channel_id: run.channelId,
+      scope: command.scope,
+      request_id: randomUUID(),
+    });
+    const claims = {
+      issuer: s.config.actions.issuer,
+      userId,
+      url: command.url,
+      scope: command.scope,
+      authTime: grant.grantedAt,
+      delivery,
+      body,
+    };
     const token = await signActionToken(s.signingKeys, claims, s.clock.now());
     const result = await callAction({ url: command.url, body, token, timeoutMs: command.timeoutMs });
-    await audit(outcomeOf(result), { status: result.status ?? 0, ms: result.ms, ...(result.ok ? {} : { reason: result.reason }) });
+    await audit(outcomeOf(result), {
+      status: result.status ?? 0,
+      ms: result.ms,
+      ...(result.ok ? {} : { reason: result.reason }),
+    });
     return result.ok ? result.text : failed(name, text, result.text, result.reason === 'timeout');
   } catch (error) {
     s.logger.error({ err: error, userId, command: name }, 'a declared command failed');
@@ -62,18 +87,30 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
  * Shows the result where the user typed the command: at its response_url; if Slack refuses that
  * (expired, used up), as an ephemeral message in the channel; if the bot cannot post there, by DM.
  */
-export async function answerWhereTyped(s: Pick<Services, 'logger'>, client: webApi.WebClient, run: DeclaredRun, reply: string): Promise<void> {
+export async function answerWhereTyped(
+  s: Pick<Services, 'logger'>,
+  client: webApi.WebClient,
+  run: DeclaredRun,
+  reply: string,
+): Promise<void> {
   try {
     if (!run.responseUrl) throw new Error('no response_url');
     await postToResponseUrl(run.responseUrl, reply);
     return;
   } catch (error) {
-    s.logger.warn({ err: error, userId: run.userId }, 'could not reply at the response_url; posting an ephemeral message');
+    s.logger.warn(
+      { err: error, userId: run.userId },
+      'could not reply at the response_url; posting an ephemeral message',
+    );
   }
   try {
     await client.chat.postEphemeral({ channel: run.channelId, user: run.userId, text: reply });
   } catch (error) {
     s.logger.warn({ err: error, userId: run.userId }, 'could not post an ephemeral message; sending a direct message');
-    await client.chat.postMessage({ channel: run.userId, text: reply }).catch((dmError: unknown) => s.logger.error({ err: dmError, userId: run.userId }, 'could not send the result of a declared command'));
+    await client.chat
+      .postMessage({ channel: run.userId, text: reply })
+      .catch((dmError: unknown) =>
+        s.logger.error({ err: dmError, userId: run.userId }, 'could not send the result of a declared command'),
+      );
   }
 }

@@ -1,12 +1,12 @@
 import type { types, webApi } from '@slack/bolt';
+import type { Services } from '../../compose.js';
 import type { Delivery } from '../../core/ports.js';
 import type { Refusal, RefusalReason } from '../../core/refusals.js';
 import type { RequestState } from '../../core/requests.js';
-import type { Services } from '../../compose.js';
 import { updateView } from '../view-update.js';
 import { deliveryName, scopeTitle } from '../views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from '../views/modals.js';
-import { alreadyLoggedIn, refusal, unavailable, type Unavailable } from '../views/text.js';
+import { alreadyLoggedIn, refusal, type Unavailable, unavailable } from '../views/text.js';
 
 /**
  * The request window: the modal a user proves possession in, shared by /login, /admin, the delivery
@@ -32,9 +32,18 @@ export async function openLoginRequest(s: Deps, userId: string): Promise<LoginSt
 }
 
 /** Opens the window for a request: the code entry if a code is out, else sends by the known method, else asks. */
-export async function openRequestWindow(s: Deps, client: webApi.WebClient, triggerId: string, userId: string, request: RequestState): Promise<void> {
+export async function openRequestWindow(
+  s: Deps,
+  client: webApi.WebClient,
+  triggerId: string,
+  userId: string,
+  request: RequestState,
+): Promise<void> {
   if (request.sent) {
-    await client.views.open({ trigger_id: triggerId, view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.') });
+    await client.views.open({
+      trigger_id: triggerId,
+      view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.'),
+    });
     return;
   }
   const delivery = request.preferredDelivery;
@@ -62,10 +71,21 @@ export async function sendAndShow(
   await updateView(client, viewId, hash, view, s.logger);
 }
 
-async function viewAfterSend(s: Deps, userId: string, request: Pick<RequestState, 'requestId' | 'scope'>, delivery: Delivery, resend: boolean): Promise<types.ModalView> {
+async function viewAfterSend(
+  s: Deps,
+  userId: string,
+  request: Pick<RequestState, 'requestId' | 'scope'>,
+  delivery: Delivery,
+  resend: boolean,
+): Promise<types.ModalView> {
   try {
     const result = await s.sender.send(userId, request.requestId, delivery);
-    if (result.ok) return codeEntryModal(result.request, s.clock.now(), resend ? `:incoming_envelope: New code sent by ${deliveryName[delivery]}.` : undefined);
+    if (result.ok)
+      return codeEntryModal(
+        result.request,
+        s.clock.now(),
+        resend ? `:incoming_envelope: New code sent by ${deliveryName[delivery]}.` : undefined,
+      );
     return await refusalView(s, userId, request.requestId, result, scopeTitle[request.scope]);
   } catch (error) {
     s.logger.error({ err: error, userId }, 'sending a code failed');
@@ -74,19 +94,38 @@ async function viewAfterSend(s: Deps, userId: string, request: Pick<RequestState
 }
 
 /** Refusals after which the request goes on in the same window (a typo, a wrong code, a wait, a limit, provider trouble, a dead or used code). */
-const RECOVERABLE: ReadonlySet<RefusalReason> = new Set(['malformed', 'wrong_code', 'cooldown', 'send_limit', 'provider', 'dead', 'no_code', 'code_expired', 'already_used']);
+const RECOVERABLE: ReadonlySet<RefusalReason> = new Set([
+  'malformed',
+  'wrong_code',
+  'cooldown',
+  'send_limit',
+  'provider',
+  'dead',
+  'no_code',
+  'code_expired',
+  'already_used',
+]);
 
 /** Whether the user can go on in the same window after this refusal (a code entry shows it under the input). */
-export const windowStaysOpen = (reason: RefusalReason | Unavailable['reason']): boolean => reason === 'unavailable' || RECOVERABLE.has(reason);
+export const windowStaysOpen = (reason: RefusalReason | Unavailable['reason']): boolean =>
+  reason === 'unavailable' || RECOVERABLE.has(reason);
 
 /**
  * A refusal that leaves the request open keeps the user in the window: the code entry if a code still
  * works, else a note with a "Resend code" button. Anything else closes the window with a message.
  */
-export async function refusalView(s: Deps, userId: string, requestId: string, r: Refusal, title: string): Promise<types.ModalView> {
+export async function refusalView(
+  s: Deps,
+  userId: string,
+  requestId: string,
+  r: Refusal,
+  title: string,
+): Promise<types.ModalView> {
   const text = explain(s, r);
   if (!RECOVERABLE.has(r.reason)) return messageModal(title, text);
   const current = await s.requests.describe(userId, requestId);
   if (!current.ok) return messageModal(title, explain(s, current));
-  return current.request.sent ? codeEntryModal(current.request, s.clock.now(), text) : retryModal(current.request, text);
+  return current.request.sent
+    ? codeEntryModal(current.request, s.clock.now(), text)
+    : retryModal(current.request, text);
 }

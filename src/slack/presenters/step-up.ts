@@ -1,14 +1,14 @@
 import type { webApi } from '@slack/bolt';
+import type { Services } from '../../compose.js';
 import type { KeyValueStore } from '../../core/ports.js';
 import { KEEP_MS } from '../../core/requests.js';
-import type { Services } from '../../compose.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import { postToResponseUrl } from '../reply.js';
 import { stepUpStarted } from '../views/admin-text.js';
 import { runningAfterStepUp } from '../views/declared-text.js';
 import { refusal, unavailable } from '../views/text.js';
 import { runAdminCommand } from './admin-command.js';
-import { answerWhereTyped, runDeclared, type DeclaredRun } from './declared-command.js';
+import { answerWhereTyped, type DeclaredRun, runDeclared } from './declared-command.js';
 
 /** An /admin command that asked for a step-up, parsed once when it was typed, and where to answer it. */
 export interface PendingAdminCommand {
@@ -83,6 +83,8 @@ export async function runPending(
     await postToResponseUrl(pending.responseUrl, reply);
   } catch (error) {
     s.logger.warn({ err: error, userId }, 'could not reply at the response_url; sending a direct message');
-    await client.chat.postMessage({ channel: userId, text: reply }).catch((dmError: unknown) => s.logger.error({ err: dmError, userId }, 'could not send the admin result'));
+    await client.chat
+      .postMessage({ channel: userId, text: reply })
+      .catch((dmError: unknown) => s.logger.error({ err: dmError, userId }, 'could not send the admin result'));
   }
 }

@@ -1,14 +1,16 @@
 import type { LinkResult } from '../../core/admin.js';
 import type { AuditRecord } from '../../core/audit.js';
 import type { LiveScope, LiveSession } from '../../core/sessions.js';
-import { USAGE, type AdminCommand } from '../input/admin-command.js';
+import { type AdminCommand, USAGE } from '../input/admin-command.js';
 import { formatDuration, slackTime, userText } from './format.js';
 
 export const notAnAdmin = 'Only admins can use `/admin`. If you need something done, ask an admin.';
 
 export function help(unknown?: string): string {
   return [
-    ...(unknown ? [`I don't know \`${userText(unknown.replace(/`/g, ''), 40)}\`. Here's what I can do:`] : ['*Admin commands* (each needs a fresh admin code, good for a while):']),
+    ...(unknown
+      ? [`I don't know \`${userText(unknown.replace(/`/g, ''), 40)}\`. Here's what I can do:`]
+      : ['*Admin commands* (each needs a fresh admin code, good for a while):']),
     `• \`${USAGE.sessions}\`: who is logged in, with the time left; a long list comes in pages`,
     `• \`${USAGE.revoke}\`: end that user's session; they get a direct message`,
     `• \`${USAGE.link}\`: link or change a user's phone; ends their session and tells them`,
@@ -25,7 +27,8 @@ export function usage(command: Extract<AdminCommand, { kind: 'usage' }>): string
 export function sessions(live: LiveSession[], now: number, page = 1): string {
   if (live.length === 0) return 'No one is logged in right now.';
   const byUser = new Map<string, string[]>();
-  for (const s of live) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), `\`${s.scope}\` ${formatDuration(s.expiresAt - now)} left`]);
+  for (const s of live)
+    byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), `\`${s.scope}\` ${formatDuration(s.expiresAt - now)} left`]);
   const lines = [...byUser].map(([userId, scopes]) => `• <@${userId}>: ${scopes.join(', ')}`);
   return paged(lines, page, {
     title: `*Live sessions* (${byUser.size} ${byUser.size === 1 ? 'user' : 'users'})`,
@@ -33,10 +36,13 @@ export function sessions(live: LiveSession[], now: number, page = 1): string {
   });
 }
 
-const endedText = (ended: LiveScope[]) => (ended.length === 0 ? 'they had no live session' : `their session (${ended.map((e) => e.scope).join(', ')}) was ended`);
+const endedText = (ended: LiveScope[]) =>
+  ended.length === 0 ? 'they had no live session' : `their session (${ended.map((e) => e.scope).join(', ')}) was ended`;
 
 export function revoked(target: string, ended: LiveScope[]): string {
-  return ended.length === 0 ? `<@${target}> had no live session; nothing to end.` : `Ended <@${target}>'s session (${ended.map((e) => e.scope).join(', ')}). They got a direct message saying so.`;
+  return ended.length === 0
+    ? `<@${target}> had no live session; nothing to end.`
+    : `Ended <@${target}>'s session (${ended.map((e) => e.scope).join(', ')}). They got a direct message saying so.`;
 }
 
 export function linked(target: string, result: LinkResult): string {
@@ -63,7 +69,9 @@ export function auditEvents(events: AuditRecord[], page = 1): string {
       ...(e.actorId ? [`by <@${e.actorId}>`] : []),
       ...(e.detail?.maskedPhone ? [String(e.detail.maskedPhone)] : []),
       // A declared command's run: which command, and what its endpoint answered.
-      ...(e.event === 'action_run' ? [`\`${userText(String(e.detail?.command ?? ''), 40)}\``, `HTTP ${e.detail?.status ?? '-'}`] : []),
+      ...(e.event === 'action_run'
+        ? [`\`${userText(String(e.detail?.command ?? ''), 40)}\``, `HTTP ${e.detail?.status ?? '-'}`]
+        : []),
     ].join('  ');
   return paged(events.map(line), page, {
     title: `*Latest ${events.length} security events* (newest first)`,
@@ -100,7 +108,8 @@ const FRAME = 300;
 
 function paged(lines: string[], page: number, how: { title: string; command: (page: number) => string }): string {
   const all = pages(lines, MESSAGE_MAX - FRAME);
-  if (page > all.length) return `There ${all.length === 1 ? 'is only 1 page' : `are only ${all.length} pages`} now. The first is \`${how.command(1)}\`.`;
+  if (page > all.length)
+    return `There ${all.length === 1 ? 'is only 1 page' : `are only ${all.length} pages`} now. The first is \`${how.command(1)}\`.`;
   const shown = all[page - 1]!;
   const before = all.slice(0, page - 1).reduce((n, p) => n + p.length, 0);
   const after = lines.length - before - shown.length;

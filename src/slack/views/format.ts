@@ -38,5 +38,8 @@ export function mentionList(userIds: readonly string[]): string {
 export function userText(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   const cut = flat.length > max ? `${flat.slice(0, max - 1).replace(/&[a-z]*$/, '')}…` : flat;
-  return cut.replace(/&(?!(?:amp|lt|gt);)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return cut
+    .replace(/&(?!(?:amp|lt|gt);)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }

@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { maskPhone } from '../../core/phones.js';
-import { DELIVERIES, otherDelivery, type Delivery } from '../../core/ports.js';
+import { DELIVERIES, type Delivery, otherDelivery } from '../../core/ports.js';
 import type { RequestState } from '../../core/requests.js';
 import { ACTION, BLOCK, CALLBACK } from '../ids.js';
 import { deliveryChoice, scopeTitle } from './format.js';
@@ -21,16 +21,28 @@ const notice = (text: string): types.ContextBlock => ({ type: 'context', element
 export const requestMetadata = (requestId: string) => JSON.stringify({ requestId });
 
 const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
-  const options = DELIVERIES.map((delivery) => ({ text: plain(deliveryChoice[delivery].label), value: delivery, description: plain(deliveryChoice[delivery].description) }));
+  const options = DELIVERIES.map((delivery) => ({
+    text: plain(deliveryChoice[delivery].label),
+    value: delivery,
+    description: plain(deliveryChoice[delivery].description),
+  }));
   return {
     type: 'input',
     block_id: BLOCK.delivery,
     label: plain(label),
-    element: { type: 'radio_buttons', action_id: ACTION.delivery, initial_option: options.find((o) => o.value === initial)!, options },
+    element: {
+      type: 'radio_buttons',
+      action_id: ACTION.delivery,
+      initial_option: options.find((o) => o.value === initial)!,
+      options,
+    },
   };
 };
 
-export const chooseDeliveryError = { response_action: 'errors', errors: { [BLOCK.delivery]: 'Choose text message or voice call.' } } as const;
+export const chooseDeliveryError = {
+  response_action: 'errors',
+  errors: { [BLOCK.delivery]: 'Choose text message or voice call.' },
+} as const;
 
 export function deliveryChoiceModal(request: RequestState): ModalView {
   return {
@@ -40,7 +52,10 @@ export function deliveryChoiceModal(request: RequestState): ModalView {
     title: plain(scopeTitle[request.scope]),
     submit: plain('Send code'),
     close: plain('Cancel'),
-    blocks: [section(`I'll send a one-time code to your phone *${maskPhone(request.phone)}*. How should it arrive?`), deliveryInput('Send the code by', 'sms')],
+    blocks: [
+      section(`I'll send a one-time code to your phone *${maskPhone(request.phone)}*. How should it arrive?`),
+      deliveryInput('Send the code by', 'sms'),
+    ],
   };
 }
 
@@ -52,7 +67,10 @@ export function deliveryPreferenceModal(current: Delivery | undefined): ModalVie
     title: plain('Code delivery'),
     submit: plain('Save'),
     close: plain('Cancel'),
-    blocks: [section('How should your one-time codes arrive from now on?'), deliveryInput('Send codes by', current ?? 'sms')],
+    blocks: [
+      section('How should your one-time codes arrive from now on?'),
+      deliveryInput('Send codes by', current ?? 'sms'),
+    ],
   };
 }
 
@@ -94,7 +112,11 @@ export function codeEntryModal(request: RequestState, now: number, note?: string
         type: 'actions',
         elements: [
           { type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') },
-          { type: 'button', action_id: ACTION.switchDelivery, text: plain(other === 'voice' ? 'Call me instead' : 'Text me instead') },
+          {
+            type: 'button',
+            action_id: ACTION.switchDelivery,
+            text: plain(other === 'voice' ? 'Call me instead' : 'Text me instead'),
+          },
         ],
       },
     ],
@@ -108,7 +130,10 @@ export function retryModal(request: RequestState, text: string): ModalView {
     private_metadata: requestMetadata(request.requestId),
     title: plain(scopeTitle[request.scope]),
     close: plain('Cancel'),
-    blocks: [section(text), { type: 'actions', elements: [{ type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') }] }],
+    blocks: [
+      section(text),
+      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') }] },
+    ],
   };
 }
 

@@ -1,6 +1,6 @@
+import type { Delivery, Scope } from '../../core/ports.js';
 import type { Refusal } from '../../core/refusals.js';
 import type { LiveScope } from '../../core/sessions.js';
-import type { Delivery, Scope } from '../../core/ports.js';
 import { deliveryName, formatDuration, mentionList, slackTime } from './format.js';
 
 /** Every sentence a user reads: plain, and each says what to do next. */
@@ -28,7 +28,13 @@ export function granted(scope: Scope, expiresAt: number, now: number): string {
     : `:white_check_mark: Admin commands are unlocked for ${formatDuration(expiresAt - now)}.`;
 }
 
-export function codeSent(delivery: Delivery, maskedPhone: string, digits: number, codeExpiresAt: number, now: number): string {
+export function codeSent(
+  delivery: Delivery,
+  maskedPhone: string,
+  digits: number,
+  codeExpiresAt: number,
+  now: number,
+): string {
   const how = `by ${deliveryName[delivery]} to *${maskedPhone}*`;
   return `I sent a ${digits}-digit code ${how}. Enter it below. It expires at ${slackTime(codeExpiresAt)} (in ${formatDuration(codeExpiresAt - now)}).`;
 }
@@ -100,7 +106,10 @@ export interface Status {
 }
 
 export function status({ userId, maskedPhone, delivery, scopes }: Status, now: number): string {
-  const scopeLines = scopes.length === 0 ? 'none' : scopes.map((s) => `\`${s.scope}\` (${formatDuration(s.expiresAt - now)} left)`).join(', ');
+  const scopeLines =
+    scopes.length === 0
+      ? 'none'
+      : scopes.map((s) => `\`${s.scope}\` (${formatDuration(s.expiresAt - now)} left)`).join(', ');
   return [
     `*You:* <@${userId}>`,
     `*Phone:* ${maskedPhone ?? 'none linked'}`,

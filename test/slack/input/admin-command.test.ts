@@ -28,14 +28,16 @@ describe('/admin arguments as Slack sends them (should_escape on)', () => {
     expect(parseAdminCommand('audit')).toEqual({ kind: 'audit', count: 20, page: 1 });
     expect(parseAdminCommand('audit 5')).toEqual({ kind: 'audit', count: 5, page: 1 });
     expect(parseAdminCommand('audit 100 3')).toEqual({ kind: 'audit', count: 100, page: 3 });
-    for (const bad of ['audit 0', 'audit 101', 'audit x', 'audit 2.5', 'audit 1 0', 'audit 1 x', 'audit 1 2 3']) expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
+    for (const bad of ['audit 0', 'audit 101', 'audit x', 'audit 2.5', 'audit 1 0', 'audit 1 x', 'audit 1 2 3'])
+      expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
   });
 
   // Rule: sessions takes an optional page, a whole number from 1.
   test('sessions', () => {
     expect(parseAdminCommand('sessions')).toEqual({ kind: 'sessions', page: 1 });
     expect(parseAdminCommand('sessions 2')).toEqual({ kind: 'sessions', page: 2 });
-    for (const bad of ['sessions 0', 'sessions -1', 'sessions 1.5', 'sessions 1e3', 'sessions 1 2']) expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
+    for (const bad of ['sessions 0', 'sessions -1', 'sessions 1.5', 'sessions 1e3', 'sessions 1 2'])
+      expect(parseAdminCommand(bad)).toMatchObject({ kind: 'usage' });
   });
 
   // Rule: bad arguments get usage, never a guess.

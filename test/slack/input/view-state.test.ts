@@ -12,7 +12,8 @@ describe('requestIdOf', () => {
 
   // Rule: anything else gives no id (which can only make the step fail), never a throw.
   test('garbage gives no id', () => {
-    for (const junk of [undefined, '', '{', 'null', '[]', '{"requestId":7}', '"req-0001"']) expect(requestIdOf(junk)).toBe('');
+    for (const junk of [undefined, '', '{', 'null', '[]', '{"requestId":7}', '"req-0001"'])
+      expect(requestIdOf(junk)).toBe('');
   });
 });
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { adminsOnly, gate } from '../../../src/slack/middleware/gate.js';
 import { notAnAdmin } from '../../../src/slack/views/admin-text.js';
 import { loginRequired, unavailable } from '../../../src/slack/views/text.js';
-import { errorsLogged, FakeBolt, realCore, type Core } from '../../helpers/bolt-args.js';
+import { type Core, errorsLogged, FakeBolt, realCore } from '../../helpers/bolt-args.js';
 import { USERS } from '../../helpers/harness.js';
 
 let core: Core;
@@ -41,7 +41,9 @@ describe('gate(scope)', () => {
     expect(slack.nextCalls).toBe(0);
     expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: loginRequired('/whoami') }]);
     expect(loginRequired('/whoami')).toContain('`/whoami` needs you to log in first');
-    expect(core.logs.audit('authz_fail')).toMatchObject([{ userId: USERS.bob, scope: 'login', outcome: 'refused', detail: { command: '/whoami' } }]);
+    expect(core.logs.audit('authz_fail')).toMatchObject([
+      { userId: USERS.bob, scope: 'login', outcome: 'refused', detail: { command: '/whoami' } },
+    ]);
   });
 
   // Rule: a scope is per scope: a live login does not pass an admin gate, and an expired one passes nothing.
@@ -84,7 +86,9 @@ describe('adminsOnly', () => {
     await adminsOnly(core.s)(slack.command('/admin', USERS.bob, `revoke <@${USERS.alice}>`));
     expect(slack.nextCalls).toBe(0);
     expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: notAnAdmin }]);
-    expect(core.logs.audit('authz_fail')).toMatchObject([{ userId: USERS.bob, scope: 'admin', outcome: 'refused', detail: { command: '/admin', reason: 'not_admin' } }]);
+    expect(core.logs.audit('authz_fail')).toMatchObject([
+      { userId: USERS.bob, scope: 'admin', outcome: 'refused', detail: { command: '/admin', reason: 'not_admin' } },
+    ]);
     expect(core.provider.sent).toHaveLength(0);
   });
 });

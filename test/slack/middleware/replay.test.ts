@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { claimKey, httpDelivery, onlyOnce, socketDelivery } from '../../../src/slack/middleware/replay.js';
 import { unavailable } from '../../../src/slack/views/text.js';
-import { FakeBolt, realCore, textOf, type Core } from '../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore, textOf } from '../../helpers/bolt-args.js';
 import { USERS } from '../../helpers/harness.js';
 
 describe('claimKey', () => {
@@ -23,7 +23,8 @@ describe('claimKey', () => {
 
 describe('delivery ids', () => {
   test('HTTP: a hash of the signature (same bytes, same id; the signature itself is not kept)', () => {
-    const req = (signature?: string) => ({ headers: signature ? { 'x-slack-signature': signature } : {} }) as IncomingMessage;
+    const req = (signature?: string) =>
+      ({ headers: signature ? { 'x-slack-signature': signature } : {} }) as IncomingMessage;
     const a = httpDelivery(req('v0=aaaa'));
     expect(a).toEqual({ deliveryId: expect.stringMatching(/^sig:[0-9a-f]{64}$/) });
     expect(httpDelivery(req('v0=aaaa'))).toEqual(a);
@@ -45,7 +46,10 @@ describe('onlyOnce', () => {
   });
   afterEach(() => core.close());
 
-  const loginCommand = (slack: FakeBolt) => ({ ...slack.command('/login', USERS.bob), context: { deliveryId: 'sig:1', retryNum: 1 } });
+  const loginCommand = (slack: FakeBolt) => ({
+    ...slack.command('/login', USERS.bob),
+    context: { deliveryId: 'sig:1', retryNum: 1 },
+  });
 
   // Rule (invariant 9): the same delivery runs once; the second is acknowledged empty and audited.
   test('the first delivery runs; the same delivery again is acked, not run, and audited', async () => {
@@ -58,7 +62,9 @@ describe('onlyOnce', () => {
     await once(loginCommand(again));
     expect(again.nextCalls).toBe(0);
     expect(again.acks).toEqual([undefined]);
-    expect(core.logs.audit('replay_dropped')).toMatchObject([{ userId: USERS.bob, outcome: 'refused', detail: { kind: 'command', command: '/login', retryNum: 1 } }]);
+    expect(core.logs.audit('replay_dropped')).toMatchObject([
+      { userId: USERS.bob, outcome: 'refused', detail: { kind: 'command', command: '/login', retryNum: 1 } },
+    ]);
   });
 
   test('an unclaimed command (/whoami) runs every time', async () => {
@@ -82,6 +88,8 @@ describe('onlyOnce', () => {
     const args = submission.submit(USERS.bob, { type: 'modal', title: { type: 'plain_text', text: 'Log in' } });
     await once({ ...args, context: { deliveryId: 'sig:3' } });
     expect(submission.nextCalls).toBe(0);
-    expect(submission.acks).toMatchObject([{ response_action: 'update', view: { title: { text: 'Log in' }, blocks: [{ text: { text: unavailable } }] } }]);
+    expect(submission.acks).toMatchObject([
+      { response_action: 'update', view: { title: { text: 'Log in' }, blocks: [{ text: { text: unavailable } }] } },
+    ]);
   });
 });

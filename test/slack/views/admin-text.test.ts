@@ -1,9 +1,19 @@
 import { describe, expect, test } from 'vitest';
 import type { AuditRecord } from '../../../src/core/audit.js';
 import type { LiveSession } from '../../../src/core/sessions.js';
-import { auditEvents, help, linked, notAnAdmin, revoked, sessions, stepUpStarted, unlinked, usage } from '../../../src/slack/views/admin-text.js';
-import { granted } from '../../../src/slack/views/text.js';
+import {
+  auditEvents,
+  help,
+  linked,
+  notAnAdmin,
+  revoked,
+  sessions,
+  stepUpStarted,
+  unlinked,
+  usage,
+} from '../../../src/slack/views/admin-text.js';
 import { messageModal } from '../../../src/slack/views/modals.js';
+import { granted } from '../../../src/slack/views/text.js';
 import { messageProblems, viewProblems } from '../slack-limits.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0);
@@ -55,7 +65,7 @@ describe('/admin sessions and /admin audit stay inside one message each', () => 
     const pages = allPages((page) => auditEvents(events, page), /…and \d+ more: `\/admin audit 100 (\d+)`/);
     expect(pages.length).toBeGreaterThan(1);
     for (const page of pages) expect(messageProblems(page)).toEqual([]);
-    const listed = pages.flatMap((page) => [...page.matchAll(/<@(W\d+)>  `/g)].map((m) => m[1]));
+    const listed = pages.flatMap((page) => [...page.matchAll(/<@(W\d+)> {2}`/g)].map((m) => m[1]));
     expect(listed).toEqual(events.map((e) => e.userId));
   });
 
@@ -81,7 +91,9 @@ describe('echoes of what the admin typed', () => {
 
   // Rule: typed text cannot turn into a mention, a broadcast or a link.
   test('control characters are escaped', () => {
-    expect(stepUpStarted('link <@U0BOB0001> <!channel>')).toContain('`/admin link &lt;@U0BOB0001&gt; &lt;!channel&gt;`');
+    expect(stepUpStarted('link <@U0BOB0001> <!channel>')).toContain(
+      '`/admin link &lt;@U0BOB0001&gt; &lt;!channel&gt;`',
+    );
     expect(help('<!here>&')).toContain("I don't know `&lt;!here&gt;&amp;`");
   });
 });
@@ -90,31 +102,57 @@ describe('the replies to each admin command', () => {
   const BOB = 'U0BOB0001';
 
   test('revoke: what was ended, or that there was nothing', () => {
-    expect(revoked(BOB, [{ scope: 'login', expiresAt: NOW + MINUTE }, { scope: 'admin', expiresAt: NOW + MINUTE }])).toBe(
-      `Ended <@${BOB}>'s session (login, admin). They got a direct message saying so.`,
-    );
+    expect(
+      revoked(BOB, [
+        { scope: 'login', expiresAt: NOW + MINUTE },
+        { scope: 'admin', expiresAt: NOW + MINUTE },
+      ]),
+    ).toBe(`Ended <@${BOB}>'s session (login, admin). They got a direct message saying so.`);
     expect(revoked(BOB, [])).toBe(`<@${BOB}> had no live session; nothing to end.`);
   });
 
   test('link: refused with the reason, unchanged, or linked with the masked phone only', () => {
-    expect(linked(BOB, { ok: false, reason: 'country', detail: 'Numbers from +44 are not allowed.' })).toBe("I didn't link that number. Numbers from +44 are not allowed.");
-    expect(linked(BOB, { ok: true, changed: false, maskedPhone: '•••• 0102', ended: [] })).toContain('already has the phone *•••• 0102*. Nothing changed.');
-    const done = linked(BOB, { ok: true, changed: true, maskedPhone: '•••• 0177', ended: [{ scope: 'login', expiresAt: NOW + MINUTE }] });
-    expect(done).toBe(`Linked the phone *•••• 0177* to <@${BOB}>; their session (login) was ended. They got a direct message.`);
+    expect(linked(BOB, { ok: false, reason: 'country', detail: 'Numbers from +44 are not allowed.' })).toBe(
+      "I didn't link that number. Numbers from +44 are not allowed.",
+    );
+    expect(linked(BOB, { ok: true, changed: false, maskedPhone: '•••• 0102', ended: [] })).toContain(
+      'already has the phone *•••• 0102*. Nothing changed.',
+    );
+    const done = linked(BOB, {
+      ok: true,
+      changed: true,
+      maskedPhone: '•••• 0177',
+      ended: [{ scope: 'login', expiresAt: NOW + MINUTE }],
+    });
+    expect(done).toBe(
+      `Linked the phone *•••• 0177* to <@${BOB}>; their session (login) was ended. They got a direct message.`,
+    );
   });
 
   test('unlink: with or without a phone before', () => {
     expect(unlinked(BOB, true, [])).toContain(`Removed <@${BOB}>'s phone; they had no live session.`);
-    expect(unlinked(BOB, false, [])).toBe(`<@${BOB}> had no phone; they now stay without one until an admin links one.`);
+    expect(unlinked(BOB, false, [])).toBe(
+      `<@${BOB}> had no phone; they now stay without one until an admin links one.`,
+    );
   });
 
   test('usage and the refusal for non-admins', () => {
-    expect(usage({ kind: 'usage', problem: 'Name exactly one user, as an @mention.', usage: '/admin revoke @user' })).toBe('Name exactly one user, as an @mention. Usage: `/admin revoke @user`');
+    expect(
+      usage({ kind: 'usage', problem: 'Name exactly one user, as an @mention.', usage: '/admin revoke @user' }),
+    ).toBe('Name exactly one user, as an @mention. Usage: `/admin revoke @user`');
     expect(notAnAdmin).toContain('Only admins can use `/admin`');
   });
 
   test('help lists every command, and an unknown one is named first', () => {
-    for (const command of ['/admin sessions', '/admin revoke', '/admin link', '/admin unlink', '/admin audit', '/admin help']) expect(help()).toContain(command);
+    for (const command of [
+      '/admin sessions',
+      '/admin revoke',
+      '/admin link',
+      '/admin unlink',
+      '/admin audit',
+      '/admin help',
+    ])
+      expect(help()).toContain(command);
     expect(help('frobnicate').split('\n')[0]).toBe("I don't know `frobnicate`. Here's what I can do:");
   });
 
@@ -127,8 +165,22 @@ describe('the replies to each admin command', () => {
 describe('/admin audit lines for declared commands', () => {
   // Rule: a run of a declared command says which command and what its endpoint answered.
   test('action_run shows the command and the HTTP status; other events do not', () => {
-    const run: AuditRecord = { at: 0, event: 'action_run', userId: 'U0ALICE01', scope: 'admin', outcome: 'failure', detail: { command: '/deploy', status: 500, ms: 120 } };
-    const login: AuditRecord = { at: 0, event: 'authn_login_success', userId: 'U0ALICE01', scope: 'login', outcome: 'success', detail: { retries: 0 } };
+    const run: AuditRecord = {
+      at: 0,
+      event: 'action_run',
+      userId: 'U0ALICE01',
+      scope: 'admin',
+      outcome: 'failure',
+      detail: { command: '/deploy', status: 500, ms: 120 },
+    };
+    const login: AuditRecord = {
+      at: 0,
+      event: 'authn_login_success',
+      userId: 'U0ALICE01',
+      scope: 'login',
+      outcome: 'success',
+      detail: { retries: 0 },
+    };
     const [runLine, loginLine] = auditEvents([run, login]).split('\n').slice(1);
     expect(runLine).toContain('`/deploy`');
     expect(runLine).toContain('HTTP 500');

@@ -4,7 +4,9 @@ import { formatDuration, mentionList, slackTime, userText } from '../../../src/s
 describe('userText: what a user typed, safe to echo in mrkdwn', () => {
   // Rule: Slack's three control characters are escaped, so typed text cannot become a mention or link.
   test('escapes &, < and >', () => {
-    expect(userText('<!channel> & <https://evil.example|click>')).toBe('&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;');
+    expect(userText('<!channel> & <https://evil.example|click>')).toBe(
+      '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;',
+    );
   });
 
   // Rule: Slack already escapes what a user types in a command; that is not escaped twice.

@@ -4,7 +4,8 @@ import { viewProblems } from '../slack-limits.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0);
 const MINUTE = 60_000;
-const buttons = (view: ReturnType<typeof homeView>) => (view.blocks.find((b) => b.type === 'actions') as any).elements.map((e: any) => e.action_id);
+const buttons = (view: ReturnType<typeof homeView>) =>
+  (view.blocks.find((b) => b.type === 'actions') as any).elements.map((e: any) => e.action_id);
 
 describe('homeView', () => {
   test('logged out: "Log in" (primary), the masked phone and the method; a home view within limits', () => {
@@ -20,10 +21,17 @@ describe('homeView', () => {
   });
 
   test('logged in: "Log out" (danger) and each live scope with its time left', () => {
-    const view = homeView({ userId: 'U1', maskedPhone: '•••• 0101', scopes: [
-      { scope: 'login', expiresAt: NOW + 90 * MINUTE },
-      { scope: 'admin', expiresAt: NOW + 30_000 },
-    ] }, NOW);
+    const view = homeView(
+      {
+        userId: 'U1',
+        maskedPhone: '•••• 0101',
+        scopes: [
+          { scope: 'login', expiresAt: NOW + 90 * MINUTE },
+          { scope: 'admin', expiresAt: NOW + 30_000 },
+        ],
+      },
+      NOW,
+    );
     expect(buttons(view)).toEqual(['home_logout', 'home_change_delivery']);
     expect((view.blocks[3] as any).elements[0].style).toBe('danger');
     const text = JSON.stringify(view);

@@ -1,6 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import type { Refusal } from '../../../src/core/refusals.js';
-import { alreadyLoggedIn, codeSent, granted, loggedOut, loginRequired, plainText, refusal, status, unavailable } from '../../../src/slack/views/text.js';
+import {
+  alreadyLoggedIn,
+  codeSent,
+  granted,
+  loggedOut,
+  loginRequired,
+  plainText,
+  refusal,
+  status,
+  unavailable,
+} from '../../../src/slack/views/text.js';
 import { messageProblems } from '../slack-limits.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0);
@@ -23,9 +33,13 @@ describe('inline errors are plain text', () => {
   });
 
   test('the words stay; only the marks go', () => {
-    expect(plainText(refusal({ ok: false, reason: 'dead' }, NOW, []))).toBe('Too many wrong codes for this code, so it no longer works. Use Resend code to get a new one.');
+    expect(plainText(refusal({ ok: false, reason: 'dead' }, NOW, []))).toBe(
+      'Too many wrong codes for this code, so it no longer works. Use Resend code to get a new one.',
+    );
     expect(plainText('Run `/login`, then _wait_ (or ~not~).')).toBe('Run /login, then wait (or not).');
-    expect(plainText(`Blocked until <!date^${NOW / 1000}^{time}|2026-12-02T10:00:00.000Z>.`)).toBe('Blocked until 2026-12-02T10:00:00.000Z.');
+    expect(plainText(`Blocked until <!date^${NOW / 1000}^{time}|2026-12-02T10:00:00.000Z>.`)).toBe(
+      'Blocked until 2026-12-02T10:00:00.000Z.',
+    );
   });
 
   // Rule: what is not emphasis is left alone (emoji names, snake_case words).
@@ -51,7 +65,9 @@ describe('refusal: one sentence per cause', () => {
     { ok: false, reason: 'wrong_code', attemptsLeft: 3 },
     { ok: false, reason: 'cooldown', retryAt: NOW + 20_000 },
     { ok: false, reason: 'send_limit', retryAt: NOW + 40 * MINUTE },
-    ...(['rate_limited', 'unavailable', 'misconfigured', 'rejected'] as const).map((failure): Refusal => ({ ok: false, reason: 'provider', failure })),
+    ...(['rate_limited', 'unavailable', 'misconfigured', 'rejected'] as const).map(
+      (failure): Refusal => ({ ok: false, reason: 'provider', failure }),
+    ),
   ];
 
   // Rule: a user can tell each cause apart: no two causes read the same, and none falls through to the catch-all.
@@ -66,7 +82,9 @@ describe('refusal: one sentence per cause', () => {
   });
 
   test('the numbers a cause carries are in its sentence', () => {
-    expect(refusal({ ok: false, reason: 'wrong_code', attemptsLeft: 1 }, NOW, [])).toBe("That code isn't right. 1 attempt left.");
+    expect(refusal({ ok: false, reason: 'wrong_code', attemptsLeft: 1 }, NOW, [])).toBe(
+      "That code isn't right. 1 attempt left.",
+    );
     expect(refusal({ ok: false, reason: 'wrong_code', attemptsLeft: 3 }, NOW, [])).toContain('3 attempts left');
     expect(refusal({ ok: false, reason: 'cooldown', retryAt: NOW + 20_000 }, NOW, [])).toContain('in 20 s');
     expect(refusal({ ok: false, reason: 'send_limit', retryAt: NOW + 40 * MINUTE }, NOW, [])).toContain('in 40 min');
@@ -76,14 +94,18 @@ describe('refusal: one sentence per cause', () => {
   });
 
   test('no phone: names the admins when there are some, else whoever runs the bot', () => {
-    expect(refusal({ ok: false, reason: 'no_phone' }, NOW, ['UADMIN1', 'UADMIN2'])).toContain('Ask an admin (<@UADMIN1>, <@UADMIN2>) to link one.');
+    expect(refusal({ ok: false, reason: 'no_phone' }, NOW, ['UADMIN1', 'UADMIN2'])).toContain(
+      'Ask an admin (<@UADMIN1>, <@UADMIN2>) to link one.',
+    );
     expect(refusal({ ok: false, reason: 'no_phone' }, NOW, [])).toContain('Ask whoever runs this bot');
   });
 });
 
 describe('the other sentences', () => {
   test('login required names the command; already logged in says for how long', () => {
-    expect(loginRequired('/deploy')).toBe("`/deploy` needs you to log in first. Run `/login` and I'll send a code to your phone.");
+    expect(loginRequired('/deploy')).toBe(
+      "`/deploy` needs you to log in first. Run `/login` and I'll send a code to your phone.",
+    );
     expect(alreadyLoggedIn(NOW + 61 * 60_000, NOW)).toContain('for another 1 h 1 min');
   });
 
@@ -104,8 +126,21 @@ describe('the other sentences', () => {
   });
 
   test('status: phone, method and scopes, or what is missing', () => {
-    const full = status({ userId: 'U1', maskedPhone: '•••• 0101', delivery: 'sms', scopes: [{ scope: 'login', expiresAt: NOW + 30 * 60_000 }] }, NOW);
-    expect(full.split('\n')).toEqual(['*You:* <@U1>', '*Phone:* •••• 0101', '*Codes arrive by:* text message', '*Scopes:* `login` (30 min left)']);
+    const full = status(
+      {
+        userId: 'U1',
+        maskedPhone: '•••• 0101',
+        delivery: 'sms',
+        scopes: [{ scope: 'login', expiresAt: NOW + 30 * 60_000 }],
+      },
+      NOW,
+    );
+    expect(full.split('\n')).toEqual([
+      '*You:* <@U1>',
+      '*Phone:* •••• 0101',
+      '*Codes arrive by:* text message',
+      '*Scopes:* `login` (30 min left)',
+    ]);
     const empty = status({ userId: 'U1', scopes: [] }, NOW);
     expect(empty).toContain('*Phone:* none linked');
     expect(empty).toContain('not chosen yet');

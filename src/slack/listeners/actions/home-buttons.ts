@@ -1,13 +1,12 @@
-import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../compose.js';
-import type { ButtonArgs } from '../args.js';
+import { logOut } from '../../../core/logout.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
+import type { ButtonArgs } from '../args.js';
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'phones' | 'requests' | 'sender' | 'sessions'>;
-
 
 /** Home tab "Log in": the same request and window as /login. */
 export function homeLogin(s: Deps) {
@@ -20,7 +19,9 @@ export function homeLogin(s: Deps) {
       else await client.views.open({ trigger_id: body.trigger_id, view: messageModal('Log in', start.text) });
     } catch (error) {
       s.logger.error({ err: error, userId }, 'Home tab login failed');
-      await client.views.open({ trigger_id: body.trigger_id, view: messageModal('Log in', unavailable) }).catch(() => {});
+      await client.views
+        .open({ trigger_id: body.trigger_id, view: messageModal('Log in', unavailable) })
+        .catch(() => {});
     }
   };
 }

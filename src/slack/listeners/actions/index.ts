@@ -18,5 +18,7 @@ export function registerActions(app: App, s: Services): void {
     [ACTION.homeChangeDelivery]: homeChangeDelivery(s),
   };
   const actionIds = new RegExp(`^(?:${Object.keys(buttons).join('|')})$`); // ids are [a-z_]: nothing to escape
-  app.action<BlockAction>({ type: 'block_actions', action_id: actionIds }, (args) => buttons[args.action.action_id]!(args));
+  app.action<BlockAction>({ type: 'block_actions', action_id: actionIds }, (args) =>
+    buttons[args.action.action_id]!(args),
+  );
 }

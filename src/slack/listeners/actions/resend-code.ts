@@ -1,14 +1,13 @@
-import { otherDelivery, type Delivery } from '../../../core/ports.js';
 import type { Services } from '../../../compose.js';
-import type { ButtonArgs } from '../args.js';
+import { type Delivery, otherDelivery } from '../../../core/ports.js';
 import { requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { updateView } from '../../view-update.js';
 import { messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
+import type { ButtonArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
-
 
 /** "Resend code": a new code by the same method, for the same request. */
 export function resendCode(s: Deps) {
@@ -35,7 +34,9 @@ function resend(s: Deps, choose: (current: Delivery) => Delivery) {
     const userId = body.user.id;
     const title = view.title.text.slice(0, 24);
     const tellClicker = (text: string) =>
-      client.views.push({ trigger_id: body.trigger_id, view: messageModal(title, text) }).catch((error: unknown) => s.logger.warn({ err: error, userId }, 'could not show why a resend did not happen'));
+      client.views
+        .push({ trigger_id: body.trigger_id, view: messageModal(title, text) })
+        .catch((error: unknown) => s.logger.warn({ err: error, userId }, 'could not show why a resend did not happen'));
     let current: Awaited<ReturnType<Services['requests']['describe']>>;
     try {
       current = await s.requests.describe(userId, requestIdOf(view.private_metadata));

@@ -1,5 +1,4 @@
 import type { Services } from '../../../compose.js';
-import type { CommandArgs } from '../args.js';
 import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
@@ -7,8 +6,12 @@ import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
 import { unavailable } from '../../views/text.js';
+import type { CommandArgs } from '../args.js';
 
-type Deps = Pick<Services, 'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs'>;
+type Deps = Pick<
+  Services,
+  'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs'
+>;
 
 /**
  * /admin <subcommand>, behind adminsOnly and gate('login'). Help and bad arguments are answered at
@@ -20,7 +23,9 @@ export function admin(s: Deps) {
     const userId = command.user_id;
     const parsed = parseAdminCommand(command.text);
     if (!needsStepUp(parsed)) {
-      await ack(ephemeral(parsed.kind === 'usage' ? usage(parsed) : help(parsed.kind === 'help' ? parsed.unknown : undefined)));
+      await ack(
+        ephemeral(parsed.kind === 'usage' ? usage(parsed) : help(parsed.kind === 'help' ? parsed.unknown : undefined)),
+      );
       return;
     }
     let stepUp;
@@ -41,7 +46,12 @@ export function admin(s: Deps) {
         return;
       }
       stepUp = await s.requests.open(userId, 'admin');
-      if (stepUp.ok) await s.pending.keep(stepUp.request.requestId, { command: parsed, text: command.text, responseUrl: command.response_url });
+      if (stepUp.ok)
+        await s.pending.keep(stepUp.request.requestId, {
+          command: parsed,
+          text: command.text,
+          responseUrl: command.response_url,
+        });
     } catch (error) {
       s.logger.error({ err: error, userId }, '/admin could not start');
       await ack(ephemeral(unavailable));

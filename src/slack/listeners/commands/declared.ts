@@ -1,22 +1,26 @@
 import type { App, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../compose.js';
 import { BUILT_IN_COMMANDS, type DeclaredCommand } from '../../../config.js';
-import type { CommandArgs } from '../args.js';
 import { gate } from '../../middleware/gate.js';
-import { answerWhereTyped, runDeclared, type DeclaredRun } from '../../presenters/declared-command.js';
+import { answerWhereTyped, type DeclaredRun, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { notAllowed, notSetUp, running } from '../../views/declared-text.js';
 import { unavailable } from '../../views/text.js';
+import type { CommandArgs } from '../args.js';
 
-type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'signingKeys'>;
+type Deps = Pick<
+  Services,
+  'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'signingKeys'
+>;
 
 /**
  * Each `[command /name]` of config.ini, behind `allow` and the same login gate as the built-in
  * commands; then a catch-all, last, for a command Slack sends us that is neither built in nor declared.
  */
 export function registerDeclaredCommands(app: App, s: Services): void {
-  for (const command of s.config.commands) app.command(command.name, allowedOnly(command, s), gate('login', s), declared(command, s));
+  for (const command of s.config.commands)
+    app.command(command.name, allowedOnly(command, s), gate('login', s), declared(command, s));
   const known = new Set<string>([...BUILT_IN_COMMANDS, ...s.config.commands.map((c) => c.name)]);
   // Bolt runs every listener that matches, so this one steps aside for the commands others answer.
   app.command(/.*/, async ({ ack, command }) => {
@@ -25,7 +29,10 @@ export function registerDeclaredCommands(app: App, s: Services): void {
 }
 
 /** `allow`: anyone else is refused before anything else happens (no code sent, nothing called), and audited. */
-export function allowedOnly(command: DeclaredCommand, s: Pick<Services, 'audit' | 'logger'>): Middleware<SlackCommandMiddlewareArgs> {
+export function allowedOnly(
+  command: DeclaredCommand,
+  s: Pick<Services, 'audit' | 'logger'>,
+): Middleware<SlackCommandMiddlewareArgs> {
   return async ({ ack, command: typed, next }) => {
     if (!command.allowed || command.allowed.includes(typed.user_id)) {
       await next();
@@ -33,7 +40,13 @@ export function allowedOnly(command: DeclaredCommand, s: Pick<Services, 'audit' 
     }
     await ack(ephemeral(notAllowed(command.name)));
     await s.audit
-      .record({ event: 'authz_fail', userId: typed.user_id, scope: command.scope, outcome: 'refused', detail: { command: command.name, reason: 'not_allowed' } })
+      .record({
+        event: 'authz_fail',
+        userId: typed.user_id,
+        scope: command.scope,
+        outcome: 'refused',
+        detail: { command: command.name, reason: 'not_allowed' },
+      })
       .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
   };
 }
@@ -46,7 +59,14 @@ export function allowedOnly(command: DeclaredCommand, s: Pick<Services, 'audit' 
 export function declared(command: DeclaredCommand, s: Deps) {
   return async ({ ack, command: typed, client }: CommandArgs): Promise<void> => {
     const userId = typed.user_id;
-    const run: DeclaredRun = { name: command.name, text: typed.text, userId, teamId: typed.team_id, channelId: typed.channel_id, responseUrl: typed.response_url };
+    const run: DeclaredRun = {
+      name: command.name,
+      text: typed.text,
+      userId,
+      teamId: typed.team_id,
+      channelId: typed.channel_id,
+      responseUrl: typed.response_url,
+    };
     if (command.scope === 'admin') {
       let stepUp;
       try {

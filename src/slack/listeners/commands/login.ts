@@ -1,8 +1,8 @@
 import type { Services } from '../../../compose.js';
-import type { CommandArgs } from '../args.js';
-import { openLoginRequest, openRequestWindow, type LoginStart } from '../../presenters/request-window.js';
+import { type LoginStart, openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { unavailable } from '../../views/text.js';
+import type { CommandArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
 

@@ -1,9 +1,9 @@
-import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../compose.js';
-import type { CommandArgs } from '../args.js';
+import { logOut } from '../../../core/logout.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';
 import { loggedOut, unavailable } from '../../views/text.js';
+import type { CommandArgs } from '../args.js';
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'logger' | 'phones' | 'requests' | 'sessions'>;
 

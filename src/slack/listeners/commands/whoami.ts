@@ -1,9 +1,9 @@
 import type { Services } from '../../../compose.js';
-import type { CommandArgs } from '../args.js';
-import { ephemeral } from '../../reply.js';
 import { gatedUser } from '../../middleware/gate.js';
 import { readStatus, statusOf } from '../../presenters/home-tab.js';
+import { ephemeral } from '../../reply.js';
 import { status, unavailable } from '../../views/text.js';
+import type { CommandArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
 

@@ -1,6 +1,6 @@
 import type { Services } from '../../../compose.js';
-import type { HomeOpenedArgs } from '../args.js';
 import { publishHome } from '../../presenters/home-tab.js';
+import type { HomeOpenedArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
 

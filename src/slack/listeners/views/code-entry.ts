@@ -1,18 +1,33 @@
 import type { types } from '@slack/bolt';
-import type { Verified } from '../../../core/verify-code.js';
 import type { Services } from '../../../compose.js';
-import type { SubmitArgs } from '../args.js';
+import type { Verified } from '../../../core/verify-code.js';
 import { withinDeadline } from '../../deadline.js';
 import { BLOCK } from '../../ids.js';
 import { requestIdOf, typedCode } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { explain, refusalView, windowStaysOpen } from '../../presenters/request-window.js';
-import { pendingStarted, runPending, type PendingCommand } from '../../presenters/step-up.js';
+import { type PendingCommand, pendingStarted, runPending } from '../../presenters/step-up.js';
 import { scopeTitle } from '../../views/format.js';
 import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, type Unavailable } from '../../views/text.js';
+import type { SubmitArgs } from '../args.js';
 
-type Deps = Pick<Services, 'admin' | 'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'phones' | 'requests' | 'sender' | 'sessions' | 'signingKeys' | 'slackDeadlineMs' | 'verifier'>;
+type Deps = Pick<
+  Services,
+  | 'admin'
+  | 'audit'
+  | 'clock'
+  | 'config'
+  | 'logger'
+  | 'pending'
+  | 'phones'
+  | 'requests'
+  | 'sender'
+  | 'sessions'
+  | 'signingKeys'
+  | 'slackDeadlineMs'
+  | 'verifier'
+>;
 type Outcome = (Verified & { pending?: PendingCommand | undefined }) | Unavailable;
 
 /**
@@ -27,7 +42,12 @@ export function codeEntered(s: Deps) {
     const requestId = requestIdOf(view.private_metadata);
     const verifying: Promise<Outcome> = s.verifier
       .verify(userId, requestId, typedCode(view))
-      .then(async (verified): Promise<Outcome> => (verified.ok && verified.scope === 'admin' ? { ...verified, pending: await s.pending.take(requestId) } : verified))
+      .then(
+        async (verified): Promise<Outcome> =>
+          verified.ok && verified.scope === 'admin'
+            ? { ...verified, pending: await s.pending.take(requestId) }
+            : verified,
+      )
       .catch((error: unknown) => {
         s.logger.error({ err: error, userId }, 'verifying a code failed');
         return { ok: false as const, reason: 'unavailable' as const };
@@ -47,7 +67,10 @@ export function codeEntered(s: Deps) {
     } else {
       await ack({ response_action: 'update', view: messageModal(view.title.text, checking) });
       outcome = await verifying;
-      await client.views.update({ view_id: view.id, view: await finalView(s, userId, requestId, outcome, view.title.text) });
+      await client.views.update({
+        view_id: view.id,
+        view: await finalView(s, userId, requestId, outcome, view.title.text),
+      });
     }
     if (!outcome.ok) return;
     if (outcome.pending) await runPending(s, client, userId, outcome.pending);
@@ -55,7 +78,13 @@ export function codeEntered(s: Deps) {
   };
 }
 
-async function finalView(s: Deps, userId: string, requestId: string, outcome: Outcome, title: string): Promise<types.ModalView> {
+async function finalView(
+  s: Deps,
+  userId: string,
+  requestId: string,
+  outcome: Outcome,
+  title: string,
+): Promise<types.ModalView> {
   const now = s.clock.now();
   if (outcome.ok) {
     const next = outcome.pending ? `\n${pendingStarted(outcome.pending)}` : '';

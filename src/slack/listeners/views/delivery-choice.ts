@@ -1,9 +1,9 @@
 import type { Services } from '../../../compose.js';
-import type { SubmitArgs } from '../args.js';
 import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
+import type { SubmitArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
 
@@ -32,4 +32,3 @@ export function deliveryChosen(s: Deps) {
     await sendAndShow(s, client, view.id, userId, current.request, delivery, false);
   };
 }
-

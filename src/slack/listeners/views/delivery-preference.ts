@@ -1,10 +1,10 @@
 import type { Services } from '../../../compose.js';
-import type { SubmitArgs } from '../args.js';
+import { BLOCK } from '../../ids.js';
 import { chosenDelivery } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';
-import { BLOCK } from '../../ids.js';
 import { chooseDeliveryError } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
+import type { SubmitArgs } from '../args.js';
 
 type Deps = Pick<Services, 'clock' | 'logger' | 'phones' | 'sessions'>;
 

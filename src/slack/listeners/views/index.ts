@@ -14,5 +14,7 @@ export function registerViews(app: App, s: Services): void {
     [CALLBACK.deliveryPreference]: deliveryPreferenceSaved(s),
   };
   const callbackIds = new RegExp(`^(?:${Object.keys(submissions).join('|')})$`); // ids are [a-z_]: nothing to escape
-  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: callbackIds }, (args) => submissions[args.view.callback_id]!(args));
+  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: callbackIds }, (args) =>
+    submissions[args.view.callback_id]!(args),
+  );
 }

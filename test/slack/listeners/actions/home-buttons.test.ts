@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ACTION } from '../../../../src/slack/ids.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from '../../../../src/slack/listeners/actions/home-buttons.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { errorsLogged, FakeBolt, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, errorsLogged, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -20,7 +20,9 @@ describe('Home tab "Log in"', () => {
     const slack = new FakeBolt();
     await homeLogin(core.s)(slack.click(USERS.bob, ACTION.homeLogin));
     expect(slack.acks).toEqual([undefined]);
-    expect(slack.of('views.open')).toMatchObject([{ trigger_id: `trigger-${USERS.bob}`, view: { callback_id: 'delivery_choice' } }]);
+    expect(slack.of('views.open')).toMatchObject([
+      { trigger_id: `trigger-${USERS.bob}`, view: { callback_id: 'delivery_choice' } },
+    ]);
   });
 
   test('when already logged in: a message window saying so, and no request', async () => {
@@ -38,7 +40,9 @@ describe('Home tab "Log in"', () => {
     const slack = new FakeBolt();
     await homeLogin(core.s)(slack.click(USERS.bob, ACTION.homeLogin));
     expect(slack.acks).toEqual([undefined]);
-    expect(slack.of('views.open')).toMatchObject([{ view: { title: { text: 'Log in' }, blocks: [{ text: { text: unavailable } }] } }]);
+    expect(slack.of('views.open')).toMatchObject([
+      { view: { title: { text: 'Log in' }, blocks: [{ text: { text: unavailable } }] } },
+    ]);
     expect(errorsLogged(core.logs).map((l) => l.msg)).toEqual(['Home tab login failed']);
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { compose, type Services } from '../../../../src/compose.js';
 import { parseConfig } from '../../../../src/config.js';
 import { createLogger } from '../../../../src/logger.js';
-import { compose, type Services } from '../../../../src/compose.js';
 import { resendCode, switchDelivery } from '../../../../src/slack/listeners/actions/resend-code.js';
 import { requestMetadata } from '../../../../src/slack/views/modals.js';
 import { openStore, type Store } from '../../../../src/store/index.js';
@@ -29,7 +29,12 @@ beforeEach(async () => {
   store = await openStore(`sqlite://${join(dir, 'state.sqlite')}`, clock);
   provider = new MemoryProvider(clock);
   logs = new LogCapture();
-  s = compose(parseConfig({ env: testEnv() }), { store, provider, clock, logger: createLogger({ level: 'debug', destination: logs }) }).services;
+  s = compose(parseConfig({ env: testEnv() }), {
+    store,
+    provider,
+    clock,
+    logger: createLogger({ level: 'debug', destination: logs }),
+  }).services;
 });
 afterEach(async () => {
   await store.close();
@@ -77,10 +82,16 @@ describe('Resend code / switch delivery', () => {
   test("the owner's click updates the window with the view's hash", async () => {
     const requestId = await aliceWindow();
     const { calls, client } = fakeClient();
-    await switchDelivery(s)({ ...click(USERS.alice, 'VALICE01', requestMetadata(requestId), 'hash-seen-by-alice'), client });
+    await switchDelivery(s)({
+      ...click(USERS.alice, 'VALICE01', requestMetadata(requestId), 'hash-seen-by-alice'),
+      client,
+    });
     expect(provider.sent.map((x) => x.delivery)).toEqual(['sms', 'voice']);
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ method: 'views.update', args: { view_id: 'VALICE01', hash: 'hash-seen-by-alice' } });
+    expect(calls[0]).toMatchObject({
+      method: 'views.update',
+      args: { view_id: 'VALICE01', hash: 'hash-seen-by-alice' },
+    });
     expect(JSON.stringify(calls[0]!.args.view)).toContain('New code sent by voice call');
   });
 
@@ -103,7 +114,10 @@ describe('Resend code / switch delivery', () => {
     expect(calls).toMatchObject([{ method: 'views.push', args: { trigger_id: `trigger-of-${USERS.bob}` } }]);
     expect(provider.sent).toHaveLength(1);
     // Alice's request is untouched: her code still works.
-    expect(await s.verifier.verify(USERS.alice, requestId, provider.lastCode())).toMatchObject({ ok: true, scope: 'login' });
+    expect(await s.verifier.verify(USERS.alice, requestId, provider.lastCode())).toMatchObject({
+      ok: true,
+      scope: 'login',
+    });
   });
 
   // Rule: Bob's own live request does not let him aim its result at Alice's window: Slack refuses a hash he never saw.
@@ -112,7 +126,10 @@ describe('Resend code / switch delivery', () => {
     const bobs = await s.requests.open(USERS.bob, 'login');
     if (!bobs.ok) throw new Error(bobs.reason);
     const { calls, client } = fakeClient((args) => (args.hash === 'alice-hash' ? undefined : 'hash_conflict'));
-    await resendCode(s)({ ...click(USERS.bob, 'VALICE01', requestMetadata(bobs.request.requestId), 'made-up-hash'), client });
+    await resendCode(s)({
+      ...click(USERS.bob, 'VALICE01', requestMetadata(bobs.request.requestId), 'made-up-hash'),
+      client,
+    });
     expect(calls).toMatchObject([{ method: 'views.update', args: { view_id: 'VALICE01', hash: 'made-up-hash' } }]);
   });
 });

@@ -3,7 +3,7 @@ import { USAGE } from '../../../../src/slack/input/admin-command.js';
 import { admin } from '../../../../src/slack/listeners/commands/admin.js';
 import { help } from '../../../../src/slack/views/admin-text.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 
 /** /admin behind its middleware (adminsOnly and the login gate are tested in middleware/gate.test.ts). Alice is the admin. */
@@ -47,19 +47,30 @@ describe('/admin', () => {
     // The window carries the request id only: the command is not in it.
     expect(textOf(opened.view)).not.toContain('revoke');
     const { requestId } = JSON.parse(opened.view.private_metadata);
-    expect(await core.s.requests.describe(USERS.alice, requestId)).toMatchObject({ ok: true, request: { scope: 'admin' } });
+    expect(await core.s.requests.describe(USERS.alice, requestId)).toMatchObject({
+      ok: true,
+      request: { scope: 'admin' },
+    });
     expect(await core.s.sessions.isLive(USERS.bob, 'login')).toBe(true);
-    expect(await core.s.pending.take(requestId)).toMatchObject({ command: { kind: 'revoke', target: USERS.bob }, text: REVOKE_BOB, responseUrl: 'https://hooks.slack.invalid/x' });
+    expect(await core.s.pending.take(requestId)).toMatchObject({
+      command: { kind: 'revoke', target: USERS.bob },
+      text: REVOKE_BOB,
+      responseUrl: 'https://hooks.slack.invalid/x',
+    });
   });
 
   test('with a live admin scope: runs now and answers in the ack', async () => {
     await grant(USERS.alice, 'admin');
     const slack = new FakeBolt();
     await admin(core.s)(slack.command('/admin', USERS.alice, REVOKE_BOB));
-    expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: expect.stringContaining(`Ended <@${USERS.bob}>'s session (login)`) }]);
+    expect(slack.acks).toEqual([
+      { response_type: 'ephemeral', text: expect.stringContaining(`Ended <@${USERS.bob}>'s session (login)`) },
+    ]);
     expect(slack.calls).toEqual([]);
     expect(await core.s.sessions.isLive(USERS.bob, 'login')).toBe(false);
-    expect(core.logs.audit('authn_session_revoked')).toMatchObject([{ userId: USERS.bob, actorId: USERS.alice, outcome: 'success' }]);
+    expect(core.logs.audit('authn_session_revoked')).toMatchObject([
+      { userId: USERS.bob, actorId: USERS.alice, outcome: 'success' },
+    ]);
   });
 
   test('an admin with no phone cannot step up: says why in the ack', async () => {
@@ -89,7 +100,9 @@ describe('/admin past the Slack deadline', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     // The real admin actions, made slow: revoke waits until the test has seen the ack.
     const real = core.s.admin;
-    const slowAdmin = Object.assign(Object.create(real), { revoke: async (actor: string, target: string) => (await held, real.revoke(actor, target)) });
+    const slowAdmin = Object.assign(Object.create(real), {
+      revoke: async (actor: string, target: string) => (await held, real.revoke(actor, target)),
+    });
     const slack = new FakeBolt();
     const running = admin({ ...core.s, admin: slowAdmin })(slack.command('/admin', USERS.alice, REVOKE_BOB));
     await vi.waitFor(() => expect(slack.acks).toHaveLength(1));
@@ -97,7 +110,9 @@ describe('/admin past the Slack deadline', () => {
     expect(slack.responds).toEqual([]);
     release();
     await running;
-    expect(slack.responds).toEqual([{ response_type: 'ephemeral', text: expect.stringContaining(`Ended <@${USERS.bob}>'s session`) }]);
+    expect(slack.responds).toEqual([
+      { response_type: 'ephemeral', text: expect.stringContaining(`Ended <@${USERS.bob}>'s session`) },
+    ]);
     expect(await core.s.sessions.isLive(USERS.bob, 'login')).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { login } from '../../../../src/slack/listeners/commands/login.js';
 import { requestMetadata } from '../../../../src/slack/views/modals.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { errorsLogged, FakeBolt, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, errorsLogged, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { PHONES, USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -22,7 +22,10 @@ describe('/login', () => {
     // Only the request id, and it names Alice's open login request.
     const { requestId } = JSON.parse(opened.view.private_metadata);
     expect(opened.view.private_metadata).toBe(requestMetadata(requestId));
-    expect(await core.s.requests.describe(USERS.alice, requestId)).toMatchObject({ ok: true, request: { scope: 'login', sent: undefined } });
+    expect(await core.s.requests.describe(USERS.alice, requestId)).toMatchObject({
+      ok: true,
+      request: { scope: 'login', sent: undefined },
+    });
     expect(textOf(opened.view)).toContain('0101');
     expect(textOf(opened.view)).not.toContain(PHONES.alice);
     expect(core.provider.sent).toHaveLength(0);
@@ -57,7 +60,10 @@ describe('/login', () => {
     const slack = new FakeBolt();
     await login(core.s)(slack.command('/login', USERS.alice));
     expect(slack.acks).toHaveLength(1);
-    expect(slack.acks[0]).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining("You're already logged in") });
+    expect(slack.acks[0]).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringContaining("You're already logged in"),
+    });
     expect(slack.calls).toEqual([]);
     expect(core.provider.sent).toHaveLength(0);
   });

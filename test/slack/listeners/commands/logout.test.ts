@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { logout } from '../../../../src/slack/listeners/commands/logout.js';
 import { loggedOut, unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -23,7 +23,9 @@ describe('/logout', () => {
     expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: loggedOut(true) }]);
     expect(await core.s.sessions.isLive(USERS.alice, 'login')).toBe(false);
     expect(await core.s.sessions.delivery(USERS.alice)).toBeUndefined();
-    expect(core.logs.audit('authn_logout')).toMatchObject([{ userId: USERS.alice, outcome: 'success', detail: { scopes: 'login' } }]);
+    expect(core.logs.audit('authn_logout')).toMatchObject([
+      { userId: USERS.alice, outcome: 'success', detail: { scopes: 'login' } },
+    ]);
     const [home] = slack.of('views.publish');
     expect(home.user_id).toBe(USERS.alice);
     expect(textOf(home.view)).toContain('Not logged in');

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { gate } from '../../../../src/slack/middleware/gate.js';
 import { whoami } from '../../../../src/slack/listeners/commands/whoami.js';
+import { gate } from '../../../../src/slack/middleware/gate.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, realCore, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore } from '../../../helpers/bolt-args.js';
 import { PHONES, USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -43,7 +43,7 @@ describe('/whoami', () => {
   });
 
   // Rule: a context.user for someone else is never shown: the command reads its own user's state.
-  test("a gate read for another user is not used", async () => {
+  test('a gate read for another user is not used', async () => {
     const slack = new FakeBolt();
     const args = slack.command('/whoami', USERS.bob);
     args.context.user = await core.s.sessions.userState(USERS.carol, core.s.phones);

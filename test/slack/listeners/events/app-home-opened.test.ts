@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { appHomeOpened } from '../../../../src/slack/listeners/events/app-home-opened.js';
-import { FakeBolt, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { PHONES, USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -33,13 +33,23 @@ describe('app_home_opened', () => {
     const slack = new FakeBolt();
     await appHomeOpened(core.s)(slack.homeOpened(USERS.carol));
     expect(slack.calls).toEqual([]);
-    expect(core.logs.lines().filter((l) => l.level === 'warn').map((l) => l.msg)).toContain('could not publish the Home tab');
+    expect(
+      core.logs
+        .lines()
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.msg),
+    ).toContain('could not publish the Home tab');
   });
 
   test('a Slack error on publish is logged, not thrown', async () => {
     const slack = new FakeBolt((method) => (method === 'views.publish' ? 'not_enabled' : undefined));
     await appHomeOpened(core.s)(slack.homeOpened(USERS.carol));
     expect(slack.of('views.publish')).toHaveLength(1);
-    expect(core.logs.lines().filter((l) => l.level === 'warn').map((l) => l.msg)).toContain('could not publish the Home tab');
+    expect(
+      core.logs
+        .lines()
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.msg),
+    ).toContain('could not publish the Home tab');
   });
 });

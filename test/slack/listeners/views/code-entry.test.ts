@@ -4,7 +4,7 @@ import { admin } from '../../../../src/slack/listeners/commands/admin.js';
 import { codeEntered } from '../../../../src/slack/listeners/views/code-entry.js';
 import { codeEntryModal } from '../../../../src/slack/views/modals.js';
 import { plainText, unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, realCore, textOf, typed, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore, textOf, typed } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 import { serveOverHttp } from '../../../helpers/serve.js';
 
@@ -26,7 +26,9 @@ describe('code entry, answered within the deadline', () => {
     const { view } = await aliceWindow();
     const slack = new FakeBolt();
     await codeEntered(core.s)(slack.submit(USERS.alice, view, typed(core.provider.wrongCode())));
-    expect(slack.acks).toEqual([{ response_action: 'errors', errors: { code: "That code isn't right. 4 attempts left." } }]);
+    expect(slack.acks).toEqual([
+      { response_action: 'errors', errors: { code: "That code isn't right. 4 attempts left." } },
+    ]);
     expect(slack.calls).toEqual([]);
     expect(await core.s.sessions.isLive(USERS.alice, 'login')).toBe(false);
   });
@@ -37,7 +39,9 @@ describe('code entry, answered within the deadline', () => {
     const { view } = await aliceWindow();
     const slack = new FakeBolt();
     await codeEntered(core.s)(slack.submit(USERS.alice, view, typed('12ab')));
-    expect(slack.acks).toEqual([{ response_action: 'errors', errors: { code: 'Enter the 6-digit code from your phone, digits only.' } }]);
+    expect(slack.acks).toEqual([
+      { response_action: 'errors', errors: { code: 'Enter the 6-digit code from your phone, digits only.' } },
+    ]);
     expect(core.provider.verifies).toHaveLength(0);
   });
 
@@ -47,7 +51,10 @@ describe('code entry, answered within the deadline', () => {
     const slack = new FakeBolt();
     await codeEntered(core.s)(slack.submit(USERS.alice, view, typed(code)));
     expect(slack.acks).toHaveLength(1);
-    expect(slack.acks[0]).toMatchObject({ response_action: 'update', view: { type: 'modal', title: { text: 'Log in' } } });
+    expect(slack.acks[0]).toMatchObject({
+      response_action: 'update',
+      view: { type: 'modal', title: { text: 'Log in' } },
+    });
     expect(textOf(slack.acks[0])).toContain("You're logged in for 12 h");
     expect(await core.s.sessions.isLive(USERS.alice, 'login')).toBe(true);
     expect(slack.calls.map((c) => c.method)).toEqual(['views.publish']);
@@ -165,7 +172,12 @@ describe('a granted step-up', () => {
 
       const again = new FakeBolt();
       await codeEntered(core.s)(again.submit(USERS.alice, window.view, typed(code)));
-      expect(again.acks).toEqual([{ response_action: 'errors', errors: { code: 'That code has already been used. Use Resend code to get a new one.' } }]);
+      expect(again.acks).toEqual([
+        {
+          response_action: 'errors',
+          errors: { code: 'That code has already been used. Use Resend code to get a new one.' },
+        },
+      ]);
 
       expect(replies).toEqual([expect.stringContaining(`Ended <@${USERS.bob}>'s session`)]);
       expect(core.logs.audit('authn_session_revoked')).toHaveLength(1);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { deliveryChosen } from '../../../../src/slack/listeners/views/delivery-choice.js';
 import { chooseDeliveryError, deliveryChoiceModal } from '../../../../src/slack/views/modals.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, picked, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, picked, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { PHONES, USERS } from '../../../helpers/harness.js';
 
 let core: Core;

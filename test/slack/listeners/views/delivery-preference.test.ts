@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { deliveryPreferenceSaved } from '../../../../src/slack/listeners/views/delivery-preference.js';
 import { chooseDeliveryError, deliveryPreferenceModal } from '../../../../src/slack/views/modals.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
-import { FakeBolt, picked, realCore, textOf, type Core } from '../../../helpers/bolt-args.js';
+import { type Core, FakeBolt, picked, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 
 let core: Core;
@@ -14,7 +14,9 @@ afterEach(() => core.close());
 describe('delivery preference saved (Home tab)', () => {
   test('saves the method, closes the modal, and publishes the Home tab showing it; no code is sent', async () => {
     const slack = new FakeBolt();
-    await deliveryPreferenceSaved(core.s)(slack.submit(USERS.carol, deliveryPreferenceModal(undefined), picked('voice')));
+    await deliveryPreferenceSaved(core.s)(
+      slack.submit(USERS.carol, deliveryPreferenceModal(undefined), picked('voice')),
+    );
     expect(slack.acks).toEqual([undefined]);
     expect(await core.s.sessions.delivery(USERS.carol)).toBe('voice');
     const [home] = slack.of('views.publish');
