@@ -11,7 +11,6 @@ import {
   cloneId,
   emptyRedisDb,
   flushRedis,
-  isAged,
   redisClones,
   redisTemplate,
   sqliteClones,
@@ -326,7 +325,7 @@ function redisStore(url) {
       await flushRedis(url);
       return url;
     },
-    async seed(dir, fromUrl, templateUser, users) {
+    async seed(_dir, fromUrl, templateUser, users) {
       const template = await redisTemplate(fromUrl, templateUser);
       const now = Date.now();
       const rows = await redisClones(url, template, { users, prefix: 'US', now });

@@ -127,7 +127,7 @@ export class SlackClient {
       const req = request({ host: '127.0.0.1', port: this.port, path, agent: this.agent }, (res) => {
         res.resume().on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
       });
-      req.on('error', (error) =>
+      req.on('error', (_error) =>
         resolve(retry && req.reusedSocket ? this.get(path, false) : { status: 0, ms: performance.now() - started }),
       );
       req.end();

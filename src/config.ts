@@ -92,11 +92,9 @@ const commandSchema = z.object({
     .pipe(
       z
         .array(
-          z
-            .string()
-            .regex(/^(admins|[UW][A-Z0-9]{2,})$/, {
-              error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas',
-            }),
+          z.string().regex(/^(admins|[UW][A-Z0-9]{2,})$/, {
+            error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas',
+          }),
         )
         .optional(),
     ),

@@ -141,7 +141,10 @@ export class Metrics {
           const result: unknown = value.apply(target, args);
           if (!(result instanceof Promise)) return result; // e.g. entries(): an async iterable
           return result.then(
-            (ok) => (end({ outcome: 'ok' }), ok),
+            (ok) => {
+              end({ outcome: 'ok' });
+              return ok;
+            },
             (error: unknown) => {
               end({ outcome: 'error' });
               throw error;

@@ -6,7 +6,15 @@ import { LogCapture } from './helpers/logs.js';
 /** An argument that counts how often it is turned into text (the adapter's describe() calls toJSON). */
 function counted() {
   const seen = { count: 0 };
-  return { seen, arg: { toJSON: () => ((seen.count += 1), 'described') } };
+  return {
+    seen,
+    arg: {
+      toJSON: () => {
+        seen.count += 1;
+        return 'described';
+      },
+    },
+  };
 }
 
 describe('boltLogger does no work for a level that is off', () => {

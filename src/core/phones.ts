@@ -71,7 +71,7 @@ export type ParsedPhone =
  */
 export function parsePhone(input: string, allowedCallingCodes: readonly string[]): ParsedPhone {
   const phone = parsePhoneNumberFromString(input.trim(), { defaultCallingCode: allowedCallingCodes[0] });
-  if (!phone || !phone.isValid()) return { ok: false, reason: 'invalid', detail: 'That is not a valid phone number.' };
+  if (!phone?.isValid()) return { ok: false, reason: 'invalid', detail: 'That is not a valid phone number.' };
   if (phone.ext) return { ok: false, reason: 'extension', detail: 'A number with an extension cannot receive codes.' };
   if (!allowedCallingCodes.includes(phone.countryCallingCode)) {
     const allowed = allowedCallingCodes.map((c) => `+${c}`).join(', ');

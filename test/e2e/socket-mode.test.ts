@@ -344,7 +344,13 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
 /** Starts a bot whose start-up must fail; returns the error and the logs. */
 async function failedStart(before: (h: Omit<SocketHarness, 'started'>) => void, socketRetry = FAST_RETRY) {
   let parts: Omit<SocketHarness, 'started'> | undefined;
-  const error = await startSocketBot({ socketRetry, before: (p) => ((parts = p), before(p)) }).then(
+  const error = await startSocketBot({
+    socketRetry,
+    before: (p) => {
+      parts = p;
+      before(p);
+    },
+  }).then(
     () => undefined,
     (e: Error) => e.cause,
   );

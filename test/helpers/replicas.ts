@@ -1,7 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +62,10 @@ export function groupMembers(pgid: number): Array<{ pid: number; argv: string[] 
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(pgrp) !== pgid || state === 'Z') continue;
-      members.push({ pid: Number(entry), argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+      members.push({
+        pid: Number(entry),
+        argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
+      });
     } catch {
       // ended while we looked
     }
@@ -88,12 +91,19 @@ export class AppProcess {
     this.proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve((this.exit = { code, signal }))));
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      }),
+    );
   }
 
   /** The node process running the bot (npm's child: the start script execs node). */
   appPid(): number | undefined {
-    return groupMembers(this.proc.pid!).find(({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'scripts/start.mjs')?.pid;
+    return groupMembers(this.proc.pid!).find(
+      ({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'scripts/start.mjs',
+    )?.pid;
   }
 
   /** The JSON lines the bot printed (npm's banner and anything else left out). */
@@ -132,7 +142,10 @@ export class AppProcess {
 /** The stand-in Slack and Bandwidth, served over HTTP on 127.0.0.1 and shared by every replica. */
 export class StandIns {
   readonly slack = new FakeSlack();
-  readonly bandwidth = new FakeBandwidth({ now: () => Date.now() }, { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } });
+  readonly bandwidth = new FakeBandwidth(
+    { now: () => Date.now() },
+    { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } },
+  );
   /** Every Bandwidth answer waits this long (a slow provider keeps requests in flight). */
   bandwidthDelayMs = 0;
   private constructor(
@@ -189,8 +202,10 @@ export class Replica {
     for (;;) {
       const status = await this.health(1000).catch(() => 0);
       if (status === 200) return;
-      if (app.exit) throw new Error(`replica ${this.name}: npm start exited before /healthz answered 200.\n${app.describe()}`);
-      if (performance.now() - app.startedAt > timeoutMs) throw new Error(`replica ${this.name}: /healthz did not answer 200 within ${timeoutMs} ms.\n${app.describe()}`);
+      if (app.exit)
+        throw new Error(`replica ${this.name}: npm start exited before /healthz answered 200.\n${app.describe()}`);
+      if (performance.now() - app.startedAt > timeoutMs)
+        throw new Error(`replica ${this.name}: /healthz did not answer 200 within ${timeoutMs} ms.\n${app.describe()}`);
       await sleep(50);
     }
   }
@@ -221,7 +236,9 @@ export class Replica {
 
   /** Audit lines of every run, oldest first. */
   audit(event?: string): Array<Record<string, any>> {
-    return this.runs.flatMap((run) => run.lines()).filter((l) => l.audit === true && (event === undefined || l.event === event));
+    return this.runs
+      .flatMap((run) => run.lines())
+      .filter((l) => l.audit === true && (event === undefined || l.event === event));
   }
 
   async stop(): Promise<void> {
@@ -245,7 +262,12 @@ export class Cluster {
     readonly standIns: StandIns,
   ) {}
 
-  static async start(storeUrl: string, standIns: StandIns, env: Record<string, string> = {}, count = 2): Promise<Cluster> {
+  static async start(
+    storeUrl: string,
+    standIns: StandIns,
+    env: Record<string, string> = {},
+    count = 2,
+  ): Promise<Cluster> {
     const base = {
       ...cleanEnv(),
       ...testEnv('basic'),
@@ -347,7 +369,24 @@ export class OwnRedis {
   }
 
   async up(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
+    this.proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        this.dir,
+      ],
+      { stdio: 'ignore' },
+    );
     const until = Date.now() + 10_000;
     while (!(await accepts(this.port))) {
       if (Date.now() > until) throw new Error(`redis-server on ${this.port} did not start`);
@@ -442,15 +481,35 @@ export interface Answer {
 }
 
 /** One POST on a connection of its own (as nginx talks to its upstreams by default), or the socket error. */
-function postOnce(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; text: string }> {
+function postOnce(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })));
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...headers,
+          'content-length': String(Buffer.byteLength(body)),
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -473,7 +532,10 @@ export class Balancer {
     for (let i = 0; i < this.replicas.length; i++) {
       const replica = this.replicas[(first + i) % this.replicas.length]!;
       const started = performance.now();
-      const what = new URLSearchParams(body).get('command') ?? JSON.parse(new URLSearchParams(body).get('payload') ?? '{}').type ?? 'event';
+      const what =
+        new URLSearchParams(body).get('command') ??
+        JSON.parse(new URLSearchParams(body).get('payload') ?? '{}').type ??
+        'event';
       const flying = this.inFlight.get(replica.name) ?? [];
       this.inFlight.set(replica.name, flying);
       flying.push(what);
@@ -487,7 +549,8 @@ export class Balancer {
         }
         return { status, text, json, ms: performance.now() - started, replica: replica.name };
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ECONNREFUSED') throw Object.assign(error as Error, { replica: replica.name });
+        if ((error as { code?: string }).code !== 'ECONNREFUSED')
+          throw Object.assign(error as Error, { replica: replica.name });
         refused = error;
       } finally {
         flying.splice(flying.indexOf(what), 1);

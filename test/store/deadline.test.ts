@@ -250,7 +250,7 @@ async function startFreezableRelay(): Promise<{
     },
     close: () => {
       server.close();
-      for (const pair of pairs) pair.forEach((socket) => socket.destroy());
+      for (const pair of pairs) for (const socket of pair) socket.destroy();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Services } from '../../../compose.js';
+import type { Opened } from '../../../core/requests.js';
 import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
@@ -28,7 +29,7 @@ export function admin(s: Deps) {
       );
       return;
     }
-    let stepUp;
+    let stepUp: Opened;
     try {
       if (await s.sessions.isLive(userId, 'admin')) {
         // Answer in the ack if the work is quick; otherwise ack now and reply at the response_url.

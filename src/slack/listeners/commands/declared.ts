@@ -1,6 +1,7 @@
 import type { App, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Services } from '../../../compose.js';
 import { BUILT_IN_COMMANDS, type DeclaredCommand } from '../../../config.js';
+import type { Opened } from '../../../core/requests.js';
 import { gate } from '../../middleware/gate.js';
 import { answerWhereTyped, type DeclaredRun, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
@@ -68,7 +69,7 @@ export function declared(command: DeclaredCommand, s: Deps) {
       responseUrl: typed.response_url,
     };
     if (command.scope === 'admin') {
-      let stepUp;
+      let stepUp: Opened | undefined;
       try {
         if (!(await s.sessions.isLive(userId, 'admin'))) {
           stepUp = await s.requests.open(userId, 'admin');

@@ -1,4 +1,5 @@
 import type { Services } from '../../../compose.js';
+import type { Opened } from '../../../core/requests.js';
 import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';
@@ -16,7 +17,7 @@ export function deliveryChosen(s: Deps) {
       await ack(chooseDeliveryError);
       return;
     }
-    let current;
+    let current: Opened;
     try {
       current = await s.requests.describe(userId, requestIdOf(view.private_metadata));
     } catch (error) {

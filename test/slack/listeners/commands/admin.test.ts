@@ -101,7 +101,10 @@ describe('/admin past the Slack deadline', () => {
     // The real admin actions, made slow: revoke waits until the test has seen the ack.
     const real = core.s.admin;
     const slowAdmin = Object.assign(Object.create(real), {
-      revoke: async (actor: string, target: string) => (await held, real.revoke(actor, target)),
+      revoke: async (actor: string, target: string) => {
+        await held;
+        return real.revoke(actor, target);
+      },
     });
     const slack = new FakeBolt();
     const running = admin({ ...core.s, admin: slowAdmin })(slack.command('/admin', USERS.alice, REVOKE_BOB));
