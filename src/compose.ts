@@ -78,7 +78,11 @@ export interface Bot {
   services: Services;
   metrics: Metrics;
   start(port?: number): Promise<number | undefined>;
-  /** Stops taking requests, then waits (at most DRAIN_MS) for those in flight to finish. */
+  /**
+   * Shuts down gracefully: /healthz says 503 for `[slack] shutdown_grace_seconds` while requests are
+   * still served (so a load balancer stops routing here first), then the port closes and the requests
+   * in flight finish (at most DRAIN_MS), their work after the ack included.
+   */
   stop(): Promise<void>;
   /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
   purge(): Promise<{ expired: number; trimmed: number }>;
@@ -90,6 +94,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   if (config.commands.length > 0 && !signingKeys)
     throw new Error('commands are declared but no signing keys were given: pass loadActionKeys(config) as signingKeys');
   const metrics = new Metrics(() => slack.socketConnections?.() ?? 0);
+  let draining = false;
   const slack = createSlackApp(config, {
     logger,
     ping: () => deps.store.ping(),
@@ -100,6 +105,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
       ...(signingKeys ? { '/.well-known/jwks.json': jwksRoute(signingKeys) } : {}),
     },
     onAnswered: (startedAt) => metrics.observeAck('http', startedAt), // Socket Mode acks over the socket: not timed
+    draining: () => draining,
   });
   const store = metrics.timeStore(deps.store);
   const provider = metrics.timeProvider(
@@ -162,6 +168,8 @@ export function compose(config: Config, deps: BotDeps): Bot {
     metrics,
     start: slack.start,
     async stop() {
+      draining = true;
+      if (config.slack.shutdownGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.slack.shutdownGraceMs));
       await slack.stop();
       if (!(await inFlight.drained(DRAIN_MS)))
         logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');

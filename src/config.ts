@@ -189,6 +189,7 @@ const sectionsSchema = z.object({
         .optional(),
       api_url: httpUrl.default('https://slack.com/api/'),
       app_name: z.string().min(1).max(40).default('PhoneGate'),
+      shutdown_grace_seconds: intInRange(0, 0, 60),
     })
     .superRefine((s, ctx) => {
       if (!s.app_token && !s.signing_secret) {
@@ -298,6 +299,8 @@ const schema = sectionsSchema
       portSet: slack.port_set,
       apiUrl: slack.api_url,
       appName: slack.app_name,
+      /** On SIGTERM, /healthz says 503 this long, still serving, before the port closes (for load balancers). */
+      shutdownGraceMs: slack.shutdown_grace_seconds * 1000,
     },
     phones,
     store,

@@ -17,6 +17,8 @@ export interface SlackAppDeps {
   onSocketLost?: ((error: SocketStartError) => void) | undefined;
   /** More GET routes beside /healthz, served in HTTP mode and, when a port is set, in Socket Mode. */
   routes?: Readonly<Record<string, Handler>> | undefined;
+  /** True once a shutdown has begun: /healthz then says 503. */
+  draining?: (() => boolean) | undefined;
   /** Told when an HTTP request to /slack/events has been answered. */
   onAnswered?: ((startedAt: number) => void) | undefined;
 }
@@ -37,7 +39,7 @@ export interface SlackApp {
 /** Bolt's App on the receiver `[slack]` asks for (HTTP or Socket Mode). Listeners are registered by compose.ts. */
 export function createSlackApp(
   config: Config,
-  { logger, ping, socketRetry, onSocketLost, routes = {}, onAnswered }: SlackAppDeps,
+  { logger, ping, socketRetry, onSocketLost, routes = {}, onAnswered, draining }: SlackAppDeps,
 ): SlackApp {
   const bolt = boltLogger(logger);
   // Request signatures are checked against real time, as Bolt itself does, whatever clock the core uses.
@@ -51,6 +53,7 @@ export function createSlackApp(
     onSocketLost,
     routes,
     onAnswered,
+    draining,
   });
   const app = new App({
     token: config.slack.botToken,
@@ -75,7 +78,7 @@ export function createSlackApp(
       if (receiver instanceof BoundedSocketModeReceiver) {
         if (port !== undefined || config.slack.portSet) {
           health = await serveRoutes(port ?? config.slack.port, {
-            '/healthz': healthz(ping, () => receiver.state),
+            '/healthz': healthz(ping, () => receiver.state, draining),
             ...routes,
           });
         }

@@ -24,6 +24,8 @@ export interface ReceiverOptions {
   onSocketLost?: ((error: SocketStartError) => void) | undefined;
   /** More GET routes beside /healthz (/metrics, /.well-known/jwks.json), by path. */
   routes?: Readonly<Record<string, Handler>> | undefined;
+  /** True once a shutdown has begun: /healthz then says 503. */
+  draining?: (() => boolean) | undefined;
   /** Told when an HTTP request to /slack/events has been answered (for the ack latency metric). */
   onAnswered?: ((startedAt: number) => void) | undefined;
 }
@@ -41,6 +43,7 @@ export function createReceiver({
   onSocketLost,
   routes = {},
   onAnswered,
+  draining,
 }: ReceiverOptions): Receiver {
   const { slack } = config;
   if (slack.appToken) {
@@ -60,7 +63,7 @@ export function createReceiver({
     endpoints: '/slack/events',
     port: slack.port,
     logger,
-    customRoutes: Object.entries({ '/healthz': healthz(ping), ...routes }).map(([path, handler]) => ({
+    customRoutes: Object.entries({ '/healthz': healthz(ping, undefined, draining), ...routes }).map(([path, handler]) => ({
       path,
       method: ['GET'],
       handler,
@@ -103,7 +106,7 @@ export function rejectSkewedRequests(next: RequestListener, clock: Clock): Reque
  * GET /healthz: 200 {"ok":true,...} when the store answers (and, in Socket Mode, the link is up);
  * else 503 naming what is not fine.
  */
-export function healthz(ping: () => Promise<void>, socket?: () => string): Handler {
+export function healthz(ping: () => Promise<void>, socket?: () => string, draining: () => boolean = () => false): Handler {
   return (_req, res) => {
     ping()
       .then(
@@ -112,10 +115,12 @@ export function healthz(ping: () => Promise<void>, socket?: () => string): Handl
       )
       .then((store) => {
         const link = socket?.();
-        const ok = store === 'ok' && (link === undefined || link === 'connected');
+        // A replica shutting down says so, so that a load balancer stops routing to it before its port closes.
+        const stopping = draining();
+        const ok = store === 'ok' && (link === undefined || link === 'connected') && !stopping;
         res
           .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify({ ok, store, ...(link === undefined ? {} : { socket: link }) }));
+          .end(JSON.stringify({ ok, store, ...(link === undefined ? {} : { socket: link }), ...(stopping ? { draining: true } : {}) }));
       });
   };
 }

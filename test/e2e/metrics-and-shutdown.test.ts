@@ -73,3 +73,18 @@ describe('graceful shutdown', () => {
     await expect(fetch(`${h.requests.baseUrl}/healthz`)).rejects.toThrow(); // no longer listening
   });
 });
+
+describe('shutdown grace for load balancers', () => {
+  test('with shutdown_grace_seconds, /healthz says 503 (draining) while requests are still served, then the port closes', async () => {
+    h = await startBot({ env: { SLACK_SHUTDOWN_GRACE_SECONDS: '1' } });
+    expect((await fetch(`${h.requests.baseUrl}/healthz`)).status).toBe(200);
+    const stopping = h.bot.stop();
+    const health = await fetch(`${h.requests.baseUrl}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ ok: false, store: 'ok', draining: true });
+    // Still serving while the balancer catches up.
+    expect((await h.requests.command('/whoami', USERS.alice)).json.text).toContain('needs you to log in first');
+    await stopping;
+    await expect(fetch(`${h.requests.baseUrl}/healthz`)).rejects.toThrow();
+  });
+});

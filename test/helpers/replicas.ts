@@ -524,13 +524,38 @@ export class Balancer {
   private next = 0;
   /** Requests sent to each replica and not yet answered, by replica name. */
   readonly inFlight = new Map<string, string[]>();
+  /** Replicas whose last health check was not 200 (see watchHealth). */
+  private readonly out = new Set<string>();
   constructor(private readonly replicas: Replica[]) {}
+
+  /**
+   * As a real load balancer does: a replica whose /healthz is not 200 (draining, store down, port
+   * closed) gets no new requests until it answers 200 again. Returns the function that stops watching.
+   */
+  watchHealth(everyMs = 100): () => void {
+    const check = () => {
+      for (const replica of this.replicas) {
+        fetch(`${replica.url}/healthz`, { signal: AbortSignal.timeout(everyMs * 5) }).then(
+          async (res) => {
+            await res.arrayBuffer();
+            if (res.status === 200) this.out.delete(replica.name);
+            else this.out.add(replica.name);
+          },
+          () => this.out.add(replica.name),
+        );
+      }
+    };
+    check();
+    const timer = setInterval(check, everyMs);
+    return () => clearInterval(timer);
+  }
 
   async post(body: string, headers: Record<string, string>, timeoutMs = 5000): Promise<Answer> {
     const first = this.next++;
+    const order = this.replicas.map((_, i) => this.replicas[(first + i) % this.replicas.length]!);
+    const healthy = order.filter((r) => !this.out.has(r.name));
     let refused: unknown;
-    for (let i = 0; i < this.replicas.length; i++) {
-      const replica = this.replicas[(first + i) % this.replicas.length]!;
+    for (const replica of healthy.length > 0 ? healthy : order) {
       const started = performance.now();
       const what =
         new URLSearchParams(body).get('command') ??

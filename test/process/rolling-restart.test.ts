@@ -50,12 +50,15 @@ describe('rolling restart under load', () => {
       standIns = await StandIns.start();
       store = await redisStore(10);
       // Room for every login of the run: the hourly cap is per user, and bob and carol log in again and again.
-      cluster = await Cluster.start(store.url, standIns, { POLICY_MAX_SENDS_PER_HOUR: '50' });
+      // A second of grace on SIGTERM: /healthz says 503 while requests are still served, so the balancer
+      // (which watches /healthz, as real ones do) stops routing there before the port closes.
+      cluster = await Cluster.start(store.url, standIns, { POLICY_MAX_SENDS_PER_HOUR: '50', SLACK_SHUTDOWN_GRACE_SECONDS: '1' });
       const c = cluster;
       const { slack, bandwidth } = standIns;
       // A slow Bandwidth (each answer 400 ms): a code submission holds its request open while it verifies.
       standIns.bandwidthDelayMs = 400;
       const balancer = new Balancer(c.replicas);
+      const stopWatching = balancer.watchHealth();
       const lb = new BalancedRequests(balancer);
       const commandBody = (command: string, userId: string) => {
         const body = new URLSearchParams(lb.commandBody(command, userId));
@@ -204,6 +207,7 @@ describe('rolling restart under load', () => {
       }
       running = false;
       await Promise.all(workers);
+      stopWatching();
 
       console.log(
         `rolling restart: ${answered} requests answered, ${logins} whole logins, ${lost.length} lost; exits ${JSON.stringify(exits)}`,
