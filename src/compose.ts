@@ -169,7 +169,8 @@ export function compose(config: Config, deps: BotDeps): Bot {
     start: slack.start,
     async stop() {
       draining = true;
-      if (config.slack.shutdownGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.slack.shutdownGraceMs));
+      if (config.slack.shutdownGraceMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, config.slack.shutdownGraceMs));
       await slack.stop();
       if (!(await inFlight.drained(DRAIN_MS)))
         logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');

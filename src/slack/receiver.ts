@@ -63,11 +63,13 @@ export function createReceiver({
     endpoints: '/slack/events',
     port: slack.port,
     logger,
-    customRoutes: Object.entries({ '/healthz': healthz(ping, undefined, draining), ...routes }).map(([path, handler]) => ({
-      path,
-      method: ['GET'],
-      handler,
-    })),
+    customRoutes: Object.entries({ '/healthz': healthz(ping, undefined, draining), ...routes }).map(
+      ([path, handler]) => ({
+        path,
+        method: ['GET'],
+        handler,
+      }),
+    ),
     // Runs after Bolt verified the signature: the id the replay check claims (see replay.ts).
     customPropertiesExtractor: httpDelivery,
   });
@@ -106,7 +108,11 @@ export function rejectSkewedRequests(next: RequestListener, clock: Clock): Reque
  * GET /healthz: 200 {"ok":true,...} when the store answers (and, in Socket Mode, the link is up);
  * else 503 naming what is not fine.
  */
-export function healthz(ping: () => Promise<void>, socket?: () => string, draining: () => boolean = () => false): Handler {
+export function healthz(
+  ping: () => Promise<void>,
+  socket?: () => string,
+  draining: () => boolean = () => false,
+): Handler {
   return (_req, res) => {
     ping()
       .then(
@@ -120,7 +126,14 @@ export function healthz(ping: () => Promise<void>, socket?: () => string, draini
         const ok = store === 'ok' && (link === undefined || link === 'connected') && !stopping;
         res
           .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify({ ok, store, ...(link === undefined ? {} : { socket: link }), ...(stopping ? { draining: true } : {}) }));
+          .end(
+            JSON.stringify({
+              ok,
+              store,
+              ...(link === undefined ? {} : { socket: link }),
+              ...(stopping ? { draining: true } : {}),
+            }),
+          );
       });
   };
 }

@@ -8,6 +8,8 @@ export const STORE_DEADLINE_MS = 1000;
 
 /** /healthz's probe gets less: the health check itself must answer well within a second. */
 export const PING_DEADLINE_MS = 500;
+/** Opening a store at start-up (connecting, creating tables): a busy machine or server needs longer than one call. */
+export const OPEN_DEADLINE_MS = 10_000;
 
 /** Runs a backend call within deadlineMs; any failure becomes a StoreError, which the core treats as "deny". */
 export async function guardStore<T>(

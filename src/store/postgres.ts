@@ -2,7 +2,7 @@ import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
-import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
+import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import type { Store } from './types.js';
 
@@ -92,7 +92,7 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
 
   try {
     // Connecting and creating may each take up to a call's deadline.
-    await guardStore('write', () => createTables(query, schema), 2 * STORE_DEADLINE_MS);
+    await guardStore('write', () => createTables(query, schema), OPEN_DEADLINE_MS);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw toStoreError('write', error);

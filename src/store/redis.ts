@@ -1,7 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
-import { guardStore, PING_DEADLINE_MS } from './errors.js';
+import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS } from './errors.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import type { Store } from './types.js';
 
@@ -33,7 +33,7 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
     { namespace: 'state', throwOnErrors: true, throwOnConnectError: true, connectionTimeout: 5000 },
   );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
-  const client = (await guardStore('read', () => adapter.getClient())) as unknown as RedisCommands;
+  const client = (await guardStore('read', () => adapter.getClient(), OPEN_DEADLINE_MS)) as unknown as RedisCommands;
   // What keyv puts before each key (its namespace, which wins over the adapter's, and '::').
   const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
   // Redis keeps no key order: SCAN MATCH walks the keyspace in pages (each its own round trip, so the

@@ -52,7 +52,10 @@ describe('rolling restart under load', () => {
       // Room for every login of the run: the hourly cap is per user, and bob and carol log in again and again.
       // A second of grace on SIGTERM: /healthz says 503 while requests are still served, so the balancer
       // (which watches /healthz, as real ones do) stops routing there before the port closes.
-      cluster = await Cluster.start(store.url, standIns, { POLICY_MAX_SENDS_PER_HOUR: '50', SLACK_SHUTDOWN_GRACE_SECONDS: '1' });
+      cluster = await Cluster.start(store.url, standIns, {
+        POLICY_MAX_SENDS_PER_HOUR: '50',
+        SLACK_SHUTDOWN_GRACE_SECONDS: '1',
+      });
       const c = cluster;
       const { slack, bandwidth } = standIns;
       // A slow Bandwidth (each answer 400 ms): a code submission holds its request open while it verifies.
