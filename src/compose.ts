@@ -13,13 +13,14 @@ import { Sessions } from './core/sessions.js';
 import { CodeVerifier } from './core/verify-code.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import type { Services } from './services.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { InFlight } from './slack/middleware/in-flight.js';
 import { onlyOnce } from './slack/middleware/replay.js';
 import { SlackNotifier } from './slack/notifier.js';
-import { PendingCommands } from './slack/presenters/step-up.js';
+import { PendingCommands } from './slack/pending-commands.js';
 import { jwksRoute } from './slack/receiver.js';
 import type { Store } from './store/index.js';
 
@@ -28,26 +29,6 @@ import type { Store } from './store/index.js';
  * and the Bolt app, and wires them together. main.ts opens the store and starts what this returns;
  * tests build the same bot with fakes at the process boundary.
  */
-
-/** What the listeners work with. Each listener takes only the part it uses (`Pick<Services, ...>`). */
-export interface Services {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
-  phones: PhoneDirectory;
-  sessions: Sessions;
-  requests: Requests;
-  sender: CodeSender;
-  verifier: CodeVerifier;
-  /** Step-up commands waiting for their code (Slack state, kept by request id). */
-  pending: PendingCommands;
-  audit: AuditLog;
-  admin: AdminActions;
-  /** The keys action tokens are signed with; present when commands are declared ([command /name]). */
-  signingKeys?: SigningKeys | undefined;
-  /** How long a listener may wait on slow work before it must answer Slack (see slack/deadline.ts). */
-  slackDeadlineMs: number;
-}
 
 export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLost'> {
   store: Store;

@@ -124,16 +124,14 @@ export function healthz(
         // A replica shutting down says so, so that a load balancer stops routing to it before its port closes.
         const stopping = draining();
         const ok = store === 'ok' && (link === undefined || link === 'connected') && !stopping;
-        res
-          .writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' })
-          .end(
-            JSON.stringify({
-              ok,
-              store,
-              ...(link === undefined ? {} : { socket: link }),
-              ...(stopping ? { draining: true } : {}),
-            }),
-          );
+        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            ok,
+            store,
+            ...(link === undefined ? {} : { socket: link }),
+            ...(stopping ? { draining: true } : {}),
+          }),
+        );
       });
   };
 }

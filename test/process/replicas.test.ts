@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { PHONES, USERS } from '../helpers/harness.js';
 import { POSTGRES_URL } from '../helpers/postgres.js';
@@ -340,6 +344,69 @@ describe.each(BACKENDS)('two replicas on one $kind', ({ kind, open }) => {
       ]);
       expect(c.audit('authn_phone_unlinked')).toHaveLength(1);
       expect(dmsTo(c, bob)).toHaveLength(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test.skipIf(!HAVE[kind])(
+    'a declared admin command runs its endpoint once, whichever replica gets the code (both at once)',
+    async () => {
+      // A team's own /deploy, declared in config.ini, behind a fresh admin code; the endpoint counts its calls.
+      const calls: string[] = [];
+      const endpoint: Server = createServer((req, res) => {
+        let body = '';
+        req
+          .on('data', (chunk) => (body += chunk))
+          .on('end', () => {
+            calls.push(body);
+            res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"text":"deployed"}');
+          });
+      });
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+      const dir = mkdtempSync(join(tmpdir(), 'phonegate-declared-'));
+      const configFile = join(dir, 'config.ini');
+      const { port } = endpoint.address() as { port: number };
+      writeFileSync(
+        configFile,
+        `[command /deploy]\nurl = http://127.0.0.1:${port}/hook\nscope = admin\n\n[actions]\nsigning_key_file = ${join(dir, 'key.pem')}\n`,
+      );
+      try {
+        const c = await start({ CONFIG_FILE: configFile });
+        await logIn(c, ADMIN, c.b);
+        const { slack, bandwidth } = c.standIns;
+        const opened = slack.callsOf('views.open').length;
+        const sent = bandwidth.sent.length;
+        const ack = await c.a.command(c.standIns, '/deploy', ADMIN, 'api 1.4.2');
+        expect(ack.status).toBe(200);
+        await until(
+          () =>
+            slack.callsOf('views.open').length > opened &&
+            bandwidth.sent.length > sent &&
+            slack.lastView().view.callback_id === 'code_entry',
+          'the step-up window of /deploy',
+        );
+        const entry = slack.lastView();
+        const code = bandwidth.lastCode();
+        const updates = slack.callsOf('views.update').length;
+        const [a, b] = await Promise.all([
+          c.a.requests.submitCode(ADMIN, entry, code),
+          c.b.requests.submitCode(ADMIN, entry, code),
+        ]);
+        expect(await granted(c, [a, b], updates, 'Admin commands are unlocked'), c.describe()).toBe(1);
+        await until(() => calls.length > 0, 'the call to the endpoint');
+        await sleep(500); // room for a second run, if there were one
+        expect(calls).toHaveLength(1);
+        expect(JSON.parse(calls[0]!)).toMatchObject({
+          command: '/deploy',
+          text: 'api 1.4.2',
+          user_id: ADMIN,
+          scope: 'admin',
+        });
+        expect(c.audit('action_run')).toHaveLength(1);
+      } finally {
+        endpoint.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     TEST_TIMEOUT_MS,
   );

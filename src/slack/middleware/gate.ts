@@ -1,7 +1,7 @@
 import type { Context, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Services } from '../../compose.js';
 import type { Scope } from '../../core/ports.js';
 import type { UserState } from '../../core/sessions.js';
+import type { Services } from '../../services.js';
 import { ephemeral } from '../reply.js';
 import { notAnAdmin } from '../views/admin-text.js';
 import { loginRequired, unavailable } from '../views/text.js';

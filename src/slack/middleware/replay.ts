@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
-import type { Services } from '../../compose.js';
 import type { Counters } from '../../core/ports.js';
+import type { Services } from '../../services.js';
 import { ephemeral } from '../reply.js';
 import { messageModal } from '../views/modals.js';
 import { unavailable } from '../views/text.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../../compose.js';
+import type { Services } from '../../services.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import * as text from '../views/admin-text.js';
 

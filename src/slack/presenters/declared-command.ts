@@ -2,21 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import { type ActionResult, actionBody, callAction } from '../../actions/call.js';
 import { signActionToken } from '../../actions/token.js';
-import type { Services } from '../../compose.js';
 import type { AuditOutcome } from '../../core/audit.js';
+import type { Services } from '../../services.js';
+import type { DeclaredRun } from '../pending-commands.js';
 import { postToResponseUrl } from '../reply.js';
 import { deliveryUnknown, failed, noLongerSetUp } from '../views/declared-text.js';
 import { loginRequired, refusal, unavailable } from '../views/text.js';
-
-/** One run of a declared command: who typed what, and where. */
-export interface DeclaredRun {
-  name: string;
-  text: string;
-  userId: string;
-  teamId: string;
-  channelId: string;
-  responseUrl?: string | undefined;
-}
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>;
 

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
-import type { Services } from '../../compose.js';
 import { maskPhone } from '../../core/phones.js';
 import type { UserState } from '../../core/sessions.js';
+import type { Services } from '../../services.js';
 import { homeView } from '../views/home.js';
 import type { Status } from '../views/text.js';
 

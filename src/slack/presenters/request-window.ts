@@ -1,8 +1,8 @@
 import type { types, webApi } from '@slack/bolt';
-import type { Services } from '../../compose.js';
 import type { Delivery } from '../../core/ports.js';
 import type { Refusal, RefusalReason } from '../../core/refusals.js';
 import type { RequestState } from '../../core/requests.js';
+import type { Services } from '../../services.js';
 import { updateView } from '../view-update.js';
 import { deliveryName, scopeTitle } from '../views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from '../views/modals.js';

@@ -1,5 +1,5 @@
-import type { Services } from '../../../compose.js';
 import { logOut } from '../../../core/logout.js';
+import type { Services } from '../../../services.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';

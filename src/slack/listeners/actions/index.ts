@@ -1,5 +1,5 @@
 import type { App, BlockAction } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { ACTION } from '../../ids.js';
 import type { ButtonArgs } from '../args.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from './home-buttons.js';

@@ -1,5 +1,5 @@
-import type { Services } from '../../../compose.js';
 import { type Delivery, otherDelivery } from '../../../core/ports.js';
+import type { Services } from '../../../services.js';
 import { requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { updateView } from '../../view-update.js';

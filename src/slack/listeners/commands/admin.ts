@@ -1,5 +1,5 @@
-import type { Services } from '../../../compose.js';
 import type { Opened } from '../../../core/requests.js';
+import type { Services } from '../../../services.js';
 import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';

@@ -1,9 +1,10 @@
 import type { App, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
 import { BUILT_IN_COMMANDS, type DeclaredCommand } from '../../../config.js';
 import type { Opened } from '../../../core/requests.js';
+import type { Services } from '../../../services.js';
 import { gate } from '../../middleware/gate.js';
-import { answerWhereTyped, type DeclaredRun, runDeclared } from '../../presenters/declared-command.js';
+import type { DeclaredRun } from '../../pending-commands.js';
+import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { notAllowed, notSetUp, running } from '../../views/declared-text.js';

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { adminsOnly, gate } from '../../middleware/gate.js';
 import { admin } from './admin.js';
 import { registerDeclaredCommands } from './declared.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { type LoginStart, openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { unavailable } from '../../views/text.js';

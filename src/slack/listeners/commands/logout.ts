@@ -1,5 +1,5 @@
-import type { Services } from '../../../compose.js';
 import { logOut } from '../../../core/logout.js';
+import type { Services } from '../../../services.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';
 import { loggedOut, unavailable } from '../../views/text.js';

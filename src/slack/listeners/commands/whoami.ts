@@ -1,4 +1,4 @@
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { gatedUser } from '../../middleware/gate.js';
 import { readStatus, statusOf } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import type { HomeOpenedArgs } from '../args.js';
 

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { appHomeOpened } from './app-home-opened.js';
 
 export function registerEvents(app: App, s: Services): void {

@@ -1,12 +1,13 @@
 import type { types } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
 import type { Verified } from '../../../core/verify-code.js';
+import type { Services } from '../../../services.js';
 import { withinDeadline } from '../../deadline.js';
 import { BLOCK } from '../../ids.js';
 import { requestIdOf, typedCode } from '../../input/view-state.js';
+import type { PendingCommand } from '../../pending-commands.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { explain, refusalView, windowStaysOpen } from '../../presenters/request-window.js';
-import { type PendingCommand, pendingStarted, runPending } from '../../presenters/step-up.js';
+import { pendingStarted, runPending } from '../../presenters/step-up.js';
 import { scopeTitle } from '../../views/format.js';
 import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, type Unavailable } from '../../views/text.js';

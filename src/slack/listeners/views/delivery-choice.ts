@@ -1,5 +1,5 @@
-import type { Services } from '../../../compose.js';
 import type { Opened } from '../../../core/requests.js';
+import type { Services } from '../../../services.js';
 import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
 import { explain, sendAndShow } from '../../presenters/request-window.js';
 import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';

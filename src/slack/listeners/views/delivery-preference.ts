@@ -1,4 +1,4 @@
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { BLOCK } from '../../ids.js';
 import { chosenDelivery } from '../../input/view-state.js';
 import { publishHome } from '../../presenters/home-tab.js';

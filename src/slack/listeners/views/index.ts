@@ -1,5 +1,5 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
-import type { Services } from '../../../compose.js';
+import type { Services } from '../../../services.js';
 import { CALLBACK } from '../../ids.js';
 import type { SubmitArgs } from '../args.js';
 import { codeEntered } from './code-entry.js';
