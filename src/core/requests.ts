@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditLog } from './audit.js';
 import type { Lockout } from './lockout.js';
 import type { PhoneDirectory } from './phones.js';
-import type { Clock, Counters, Delivery, KeyValueStore, Scope } from './ports.js';
+import type { Clock, CodeProvider, Counters, Delivery, KeyValueStore, Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
 import type { Sessions } from './sessions.js';
 
@@ -58,6 +59,19 @@ export const requestKeys = {
   /** Claimed once, by the one submission that grants. */
   granted: (challengeId: string) => `granted:${challengeId}`,
 };
+
+/** What sending (send-code.ts) and checking (verify-code.ts) codes work with. */
+export interface CodeDeps<Policy> {
+  requests: Requests;
+  counters: Counters;
+  provider: CodeProvider;
+  phones: PhoneDirectory;
+  sessions: Sessions;
+  lockout: Lockout;
+  audit: AuditLog;
+  clock: Clock;
+  policy: Policy;
+}
 
 /** Opening, reading and dropping requests. Sending and checking codes are send-code.ts and verify-code.ts. */
 export class Requests {

@@ -1,11 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuditLog } from './audit.js';
-import type { Lockout } from './lockout.js';
-import { maskPhone, type PhoneDirectory } from './phones.js';
-import { type Clock, type CodeProvider, type Counters, type Delivery, ProviderError, type Scope } from './ports.js';
+import { maskPhone } from './phones.js';
+import { type Delivery, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import type { Challenge, Opened, Request, Requests } from './requests.js';
-import type { Sessions } from './sessions.js';
+import type { Challenge, CodeDeps, Opened, Request } from './requests.js';
 
 export interface SendPolicy {
   codeDigits: number;
@@ -28,19 +25,7 @@ export const providerScope = (scope: Scope): string => `${scope}-${randomBytes(6
 
 /** Sends a code for the user's current request: the first, a resend, or by the other method. */
 export class CodeSender {
-  constructor(
-    private readonly deps: {
-      requests: Requests;
-      counters: Counters;
-      provider: CodeProvider;
-      phones: PhoneDirectory;
-      sessions: Sessions;
-      lockout: Lockout;
-      audit: AuditLog;
-      clock: Clock;
-      policy: SendPolicy;
-    },
-  ) {}
+  constructor(private readonly deps: CodeDeps<SendPolicy>) {}
 
   async send(userId: string, requestId: string, delivery: Delivery): Promise<Opened> {
     const { deps } = this;

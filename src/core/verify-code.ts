@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditLog } from './audit.js';
-import type { Lockout } from './lockout.js';
-import type { PhoneDirectory } from './phones.js';
-import { type Clock, type CodeProvider, type Counters, ProviderError, type Scope } from './ports.js';
+import { ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import { KEEP_MS, type Requests, requestKeys } from './requests.js';
-import type { Sessions } from './sessions.js';
+import { type CodeDeps, KEEP_MS, requestKeys } from './requests.js';
 
 export interface VerifyPolicy {
   codeDigits: number;
@@ -21,19 +17,7 @@ const usedCodeKey = (userId: string, code: string) =>
 
 /** Checks a code against the user's current request and, if it is right, grants the request's scope once. */
 export class CodeVerifier {
-  constructor(
-    private readonly deps: {
-      requests: Requests;
-      counters: Counters;
-      provider: CodeProvider;
-      phones: PhoneDirectory;
-      sessions: Sessions;
-      lockout: Lockout;
-      audit: AuditLog;
-      clock: Clock;
-      policy: VerifyPolicy;
-    },
-  ) {}
+  constructor(private readonly deps: CodeDeps<VerifyPolicy>) {}
 
   async verify(userId: string, requestId: string, typed: string): Promise<Verified> {
     const { deps } = this;
