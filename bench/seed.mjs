@@ -177,6 +177,9 @@ for i = from, to do
     if ttl == -1 or ttl > 0 then
       local k, v = subst(aged and t.ka or t.k, i), subst(aged and t.va or t.v, i)
       if ttl > 0 then redis.call('SET', k, v, 'PX', ttl) else redis.call('SET', k, v) end
+      -- The app keeps the audit trail's keys in a sorted set too (src/store/redis.ts), so the purge finds them by range.
+      local ordered = string.match(k, '^keyv::(audit:.*)$')
+      if ordered then redis.call('ZADD', 'state:index:ordered', 0, ordered) end
       n = n + 1
     end
   end

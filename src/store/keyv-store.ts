@@ -6,6 +6,12 @@ import { guardStore as guard } from './errors.js';
 /** The backend's own key listing by range (keyv has none): keys as the app names them, without keyv's prefix. */
 export type ListKeys = (range: KeyRange) => Promise<string[]>;
 
+/** A backend with no key order of its own (Redis) keeps an index of the keys it must list by range. */
+export interface KeyIndex {
+  added(key: string): Promise<void>;
+  removed(keys: string[]): Promise<void>;
+}
+
 /** The end of the range of keys that start with `prefix`: the prefix with its last character moved up by one. */
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
@@ -26,6 +32,7 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
   constructor(
     private readonly keyv: Keyv,
     private readonly listKeys: ListKeys,
+    private readonly index?: KeyIndex | undefined,
   ) {}
 
   get<T>(key: string): Promise<T | undefined> {
@@ -40,10 +47,12 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
     if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`ttl for ${key} must be positive, got ${ttlMs}`);
     const written = await guard('write', () => this.keyv.set(key, value, ttlMs));
     if (!written) throw new StoreError(`store write failed`);
+    if (this.index) await guard('write', () => this.index!.added(key));
   }
 
   async delete(key: string): Promise<void> {
     await guard('write', () => this.keyv.delete(key));
+    if (this.index) await guard('write', () => this.index!.removed([key]));
   }
 
   keys(range: KeyRange): Promise<string[]> {
@@ -53,7 +62,9 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
   }
 
   async deleteMany(keys: string[]): Promise<void> {
-    if (keys.length > 0) await guard('write', () => this.keyv.deleteMany(keys));
+    if (keys.length === 0) return;
+    await guard('write', () => this.keyv.deleteMany(keys));
+    if (this.index) await guard('write', () => this.index!.removed(keys));
   }
 
   async *entries<T>(prefix: string): AsyncIterable<[string, T]> {

@@ -2,14 +2,14 @@ import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS } from './errors.js';
-import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
+import { type KeyIndex, KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import type { Store } from './types.js';
 
 /** The part of the node-redis client we use. */
 interface RedisCommands {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   get(key: string): Promise<string | null>;
-  scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
+  sendCommand(args: string[]): Promise<unknown>;
   del(key: string): Promise<number>;
   ping(): Promise<string>;
 }
@@ -19,6 +19,9 @@ const INCREMENT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
+
+/** Key prefixes listed by range (KeyValueStore.keys): the audit trail's. */
+const ORDERED_PREFIXES = ['audit:'];
 
 /** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
 export async function openRedisStore(url: string, clock: Clock): Promise<Store> {
@@ -34,25 +37,32 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
   );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
   const client = (await guardStore('read', () => adapter.getClient(), OPEN_DEADLINE_MS)) as unknown as RedisCommands;
-  // What keyv puts before each key (its namespace, which wins over the adapter's, and '::').
-  const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
-  // Redis keeps no key order: SCAN MATCH walks the keyspace in pages (each its own round trip, so the
-  // event loop never waits on the whole walk), then the matches are ordered here. The audit trail is
-  // the only user, and holds a few thousand keys. Expiry needs no purge: Redis expires keys itself.
+  // Redis keeps no key order, and a SCAN of the whole keyspace grows with every user. So the keys that
+  // are listed by range (the audit trail's, which sort by time) are also kept in one sorted set with
+  // equal scores, which Redis orders byte by byte: a range is then one ZRANGE BYLEX. Entries whose key
+  // expired by its ttl are dropped when the trim reaches them; readers skip keys that are gone.
+  const indexKey = 'state:index:ordered';
+  const indexed = (key: string) => ORDERED_PREFIXES.some((prefix) => key.startsWith(prefix));
+  const index: KeyIndex = {
+    async added(key) {
+      if (indexed(key)) await client.sendCommand(['ZADD', indexKey, '0', key]);
+    },
+    async removed(keys) {
+      const gone = keys.filter(indexed);
+      if (gone.length > 0) await client.sendCommand(['ZREM', indexKey, ...gone]);
+    },
+  };
   const listKeys: ListKeys = async (range) => {
-    const from = keyPrefix + range.prefix;
-    const to = keyPrefix + upperBound(range);
-    const found: string[] = [];
-    for await (const page of client.scanIterator({ MATCH: `${from.replace(/[*?[\]\\]/g, '\\$&')}*`, COUNT: 5000 })) {
-      for (const key of page) if (key < to) found.push(key.slice(keyPrefix.length));
-    }
-    found.sort();
-    if (range.descending) found.reverse();
-    const skip = range.skip ?? 0;
-    return found.slice(skip, skip + range.limit);
+    const from = `[${range.prefix}`;
+    const to = `(${upperBound(range)}`;
+    const limit = ['LIMIT', String(range.skip ?? 0), String(range.limit)];
+    const args = range.descending
+      ? [indexKey, to, from, 'BYLEX', 'REV', ...limit]
+      : [indexKey, from, to, 'BYLEX', ...limit];
+    return (await client.sendCommand(['ZRANGE', ...args])) as string[];
   };
   return {
-    kv: new KeyvStore(keyv, listKeys),
+    kv: new KeyvStore(keyv, listKeys, index),
     counters: new RedisCounters(client, clock, 'state:counters:'),
     async ping() {
       await guardStore('read', () => client.ping(), PING_DEADLINE_MS);
