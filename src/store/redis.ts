@@ -14,6 +14,17 @@ interface RedisCommands {
   ping(): Promise<string>;
 }
 
+// Drops index entries whose key is gone (expired by its ttl, or deleted outside the store): one page
+// of the index per call, so the work is bounded and the purge can yield between pages.
+const PRUNE = `
+local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
+local gone = 0
+for _, member in ipairs(members) do
+  if redis.call('EXISTS', ARGV[3] .. member) == 0 then redis.call('ZREM', KEYS[1], member); gone = gone + 1 end
+end
+return {#members, gone}`;
+const PRUNE_PAGE = 1000;
+
 // INCR and the first PEXPIRE run as one script, so a count can never be left without its window.
 const INCREMENT = `
 local count = redis.call('INCR', KEYS[1])
@@ -67,8 +78,24 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
     async ping() {
       await guardStore('read', () => client.ping(), PING_DEADLINE_MS);
     },
+    // Redis expires keys itself; what is left is the index entries of keys it expired.
     async purgeExpired() {
-      return 0; // Redis expires keys itself.
+      // What keyv puts before each key in Redis (its namespace, which wins over the adapter's, and '::').
+      const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
+      let pruned = 0;
+      for (let start = 0; ; ) {
+        const reply = await guardStore('write', () =>
+          client.eval(PRUNE, {
+            keys: [indexKey],
+            arguments: [String(start), String(start + PRUNE_PAGE - 1), keyPrefix],
+          }),
+        );
+        const [seen, gone] = (reply as [number, number]).map(Number) as [number, number];
+        pruned += gone;
+        if (seen < PRUNE_PAGE) return pruned;
+        start += seen - gone;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
     async close() {
       await adapter.disconnect();

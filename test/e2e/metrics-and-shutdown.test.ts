@@ -48,13 +48,18 @@ describe('GET /metrics', () => {
     expect(value(text, 'phonegate_socket_mode_connections')).toBe(0);
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
+    // No user id or phone number anywhere; and no label carries even a phone's last four digits (values,
+    // such as byte counts, may contain any digits by chance, so those are checked in labels only).
     for (const secret of [
       ...Object.values(USERS),
       ...Object.values(PHONES),
-      ...Object.values(PHONES).map((p) => p.slice(-4)),
+      ...Object.values(PHONES).map((p) => p.slice(1)),
     ]) {
       expect(text).not.toContain(secret);
     }
+    const labels = [...text.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).join('\n');
+    expect(labels).toContain('delivery="sms"'); // the labels were found
+    for (const lastFour of Object.values(PHONES).map((p) => p.slice(-4))) expect(labels).not.toContain(lastFour);
   });
 });
 

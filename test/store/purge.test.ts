@@ -46,12 +46,12 @@ describe.each(backends)('the audit trail by key range on $name', (backend) => {
     let store: Store;
     beforeEach(async () => {
       store = await openStore(backend.url(), new TestClock());
-      if (backend.name === 'Redis') await deleteRedisKeys('audit:');
+      if (backend.name === 'Redis') await Promise.all([deleteRedisKeys('audit:'), deleteRedisKeys('state:index:')]);
       if (backend.name === 'PostgreSQL')
         await store.kv.deleteMany(await store.kv.keys({ prefix: 'audit:', limit: 1_000_000 }));
     });
     afterEach(async () => {
-      if (backend.name === 'Redis') await deleteRedisKeys('audit:');
+      if (backend.name === 'Redis') await Promise.all([deleteRedisKeys('audit:'), deleteRedisKeys('state:index:')]);
       await store.close();
     });
 
