@@ -1,28 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, KeyValueStore, Scope } from './ports.js';
-
-/** Which keys to list, in key order; values are not read. */
-export interface KeyRange {
-  /** Keys that start with this. */
-  prefix: string;
-  /** Only keys that sort before this one (exclusive). */
-  before?: string | undefined;
-  /** Largest first. */
-  descending?: boolean | undefined;
-  /** Skip this many keys first (the backend walks its index; nothing is returned for them). */
-  skip?: number | undefined;
-  limit: number;
-}
-
-/**
- * Keys found by range, for the trail: its keys sort by time, so the newest and the oldest events are
- * found by the store's key index (SQL) or a key scan (Redis), never by decoding every value. A listed
- * key may have expired (its value then reads undefined).
- */
-export interface OrderedKeys {
-  keys(range: KeyRange): Promise<string[]>;
-  deleteMany(keys: string[]): Promise<void>;
-}
+import type { Clock, KeyValueStore, OrderedKeys, Scope } from './ports.js';
 
 /** Event names follow the OWASP Logging Vocabulary where one fits. */
 export type AuditEventName =

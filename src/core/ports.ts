@@ -31,6 +31,29 @@ export interface KeyValueStore {
   entries<T>(prefix: string): AsyncIterable<[key: string, value: T]>;
 }
 
+/** Which keys to list, in key order; values are not read. */
+export interface KeyRange {
+  /** Keys that start with this. */
+  prefix: string;
+  /** Only keys that sort before this one (exclusive). */
+  before?: string | undefined;
+  /** Largest first. */
+  descending?: boolean | undefined;
+  /** Skip this many keys first (the backend walks its index; nothing is returned for them). */
+  skip?: number | undefined;
+  limit: number;
+}
+
+/**
+ * Keys found by range, for the audit trail (core/audit.ts): its keys sort by time, so the newest and
+ * the oldest events are found by the store's key index (SQL) or a sorted set of those keys (Redis),
+ * never by decoding every value. A listed key may have expired (its value then reads undefined).
+ */
+export interface OrderedKeys {
+  keys(range: KeyRange): Promise<string[]>;
+  deleteMany(keys: string[]): Promise<void>;
+}
+
 export interface CounterValue {
   count: number;
   /** When the window that this count belongs to ends (ms since the epoch). */

@@ -61,8 +61,7 @@ export class Sessions {
 
   /** One store read (the grant and the epoch together): the cost of the gate in front of every command. */
   async isLive(userId: string, scope: Scope): Promise<boolean> {
-    const [grant, epoch] = await this.store.getMany<Grant | string>([scopeKey(userId, scope), epochKey(userId)]);
-    return this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now());
+    return (await this.liveGrant(userId, scope)) !== undefined;
   }
 
   /** The user's current epoch: taken when a request begins and checked again when it grants. */
@@ -70,10 +69,11 @@ export class Sessions {
     return (await this.store.get<string>(epochKey(userId))) ?? FIRST_EPOCH;
   }
 
-  /** Grants `scope` in `epoch`. Returns the expiry, or undefined if the epoch ended meanwhile (nothing granted). */
-  async grant(userId: string, scope: Scope, epoch: string): Promise<number | undefined> {
-    // Every send remembers its delivery, so at grant time this is how the code being granted on arrived.
-    const delivery = await this.delivery(userId);
+  /**
+   * Grants `scope` in `epoch`; `delivery` is how the code that proved it arrived (for action tokens'
+   * `amr`). Returns the expiry, or undefined if the epoch ended meanwhile (nothing granted).
+   */
+  async grant(userId: string, scope: Scope, epoch: string, delivery?: Delivery): Promise<number | undefined> {
     const grantedAt = this.clock.now();
     const expiresAt = grantedAt + this.ttlMs[scope];
     await this.store.set(

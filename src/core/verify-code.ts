@@ -76,7 +76,7 @@ export class CodeVerifier {
     await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
     // V9. An ending wins: the grant is made in the request's epoch, and is void if the user's session
     //     ended meanwhile (logout, revoke, link, unlink, lock). Then nothing is granted and nothing runs.
-    const expiresAt = await deps.sessions.grant(userId, scope, epoch);
+    const expiresAt = await deps.sessions.grant(userId, scope, epoch, challenge.delivery);
     if (expiresAt === undefined) return refuse({ ok: false, reason: 'ended' }, scope);
 
     // The request stays, its challenge claimed: a late twin submission reads "already used" (V5).

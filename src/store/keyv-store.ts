@@ -1,6 +1,5 @@
 import type Keyv from 'keyv';
-import type { KeyRange, OrderedKeys } from '../core/audit.js';
-import { type KeyValueStore, StoreError } from '../core/ports.js';
+import { type KeyRange, type KeyValueStore, type OrderedKeys, StoreError } from '../core/ports.js';
 import { guardStore as guard } from './errors.js';
 
 /** The backend's own key listing by range (keyv has none): keys as the app names them, without keyv's prefix. */

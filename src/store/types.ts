@@ -1,5 +1,4 @@
-import type { OrderedKeys } from '../core/audit.js';
-import type { Counters, KeyValueStore } from '../core/ports.js';
+import type { Counters, KeyValueStore, OrderedKeys } from '../core/ports.js';
 
 /** Everything the app keeps, on one backend. */
 export interface Store {
