@@ -74,13 +74,17 @@ export function createReceiver({
     customPropertiesExtractor: httpDelivery,
   });
   const listener = rejectSkewedRequests(receiver.requestListener, clock);
-  receiver.requestListener = onAnswered
-    ? (req, res) => {
-        const startedAt = performance.now();
-        if (req.method === 'POST') res.once('finish', () => onAnswered(startedAt));
-        listener(req, res);
-      }
-    : listener;
+  receiver.requestListener = (req, res) => {
+    // Once a shutdown has begun, each answer closes its connection. server.close() waits for every
+    // connection to end but closes only those idle at that moment: a client that keeps one busy (a
+    // balancer polling /healthz on a kept-alive socket) would otherwise hold the stop open forever.
+    if (draining?.()) res.setHeader('Connection', 'close');
+    if (onAnswered && req.method === 'POST') {
+      const startedAt = performance.now();
+      res.once('finish', () => onAnswered(startedAt));
+    }
+    listener(req, res);
+  };
   return receiver;
 }
 

@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { type Harness, logIn, openCodeEntry, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
@@ -91,5 +92,33 @@ describe('shutdown grace for load balancers', () => {
     expect((await h.requests.command('/whoami', USERS.alice)).json.text).toContain('needs you to log in first');
     await stopping;
     await expect(fetch(`${h.requests.baseUrl}/healthz`)).rejects.toThrow();
+  });
+
+  // A balancer that polls /healthz on one kept-alive connection keeps that connection busy: server.close()
+  // closes only idle ones, so without this the stop could wait on it for ever (seen in the rolling restart).
+  test('once draining, every answer closes its connection', async () => {
+    h = await startBot({ env: { SLACK_SHUTDOWN_GRACE_SECONDS: '1' } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const headers = body
+          ? { 'content-type': 'application/x-www-form-urlencoded', ...h.requests.sign(body) }
+          : undefined;
+        const req = httpRequest(`${h.requests.baseUrl}${path}`, { agent, method: body ? 'POST' : 'GET', headers });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const whoami = h.requests.commandBody('/whoami', USERS.alice);
+    expect(await send('/healthz')).toEqual({ status: 200, connection: 'keep-alive' });
+    expect(await send('/slack/events', whoami)).toEqual({ status: 200, connection: 'keep-alive' });
+    const stopping = h.bot.stop();
+    expect(await send('/healthz')).toEqual({ status: 503, connection: 'close' });
+    expect(await send('/slack/events', whoami)).toEqual({ status: 200, connection: 'close' });
+    await stopping;
+    agent.destroy();
   });
 });
