@@ -5,6 +5,7 @@ import Keyv from 'keyv';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { StatementQueue } from './statement-queue.js';
 import type { Store } from './types.js';
 
@@ -26,25 +27,38 @@ const startWithin = (deadlineMs: number) => deadlineMs - SQLITE_BUSY_TIMEOUT_MS 
 export async function openSqliteStore(url: string, clock: Clock): Promise<Store> {
   const file = url.slice('sqlite://'.length);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  // iterationLimit: rows per page when listing keys (the audit trail, live sessions).
-  const adapter = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_TIMEOUT_MS, iterationLimit: 1000 });
-  // Every statement, keyv's included (they all go through adapter.query), runs through one queue.
+  let connection: SqliteConnection;
+  try {
+    connection = await SqliteConnection.open(file, SQLITE_BUSY_TIMEOUT_MS);
+  } catch (error) {
+    throw toStoreError('write', error);
+  }
+  // Every statement, keyv's included, runs on our connection (statements kept prepared), one at a time.
   const queue = new StatementQueue();
-  const direct = adapter.query as Query;
+  const direct: Query = (sql, ...params) => connection.query(sql, ...params);
   const query: Query = (sql, ...params) => queue.run(() => direct(sql, ...params), startWithin(STORE_DEADLINE_MS));
+  // keyv's adapter supplies the SQL and keyv's semantics; its own connection (a new statement per
+  // call) is replaced by ours, so it is opened on nothing and closed at once.
+  // iterationLimit: rows per page when listing keys (live sessions).
+  const adapter = new KeyvSqlite({ uri: 'sqlite://:memory:', iterationLimit: 1000 });
+  await adapter.close();
   adapter.query = query as typeof adapter.query;
+  adapter.close = () => connection.close();
   try {
     await query('PRAGMA journal_mode=WAL');
     // With WAL, NORMAL is durable against a crash of the process and only loses the last commits on power loss.
     await query('PRAGMA synchronous=NORMAL');
+    // The table keyv's adapter creates, as it creates it.
+    await query('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
     await query(
       'CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires INTEGER NOT NULL)',
     );
     await query('CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires)');
     // keyv keeps a row's expiry inside the JSON text of `value`: an index on that expression lets the
-    // purge find expired rows without reading every row. (keyv created the table on connect.)
+    // purge find expired rows without reading every row.
     await query(`CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (${KEYV_EXPIRES})`);
   } catch (error) {
+    await connection.close().catch(() => undefined);
     throw toStoreError('write', error);
   }
   const keyv = new Keyv({ store: adapter, namespace: 'state', throwOnErrors: true });
@@ -90,7 +104,7 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
       return deleted;
     },
     async close() {
-      await adapter.close();
+      await connection.close();
     },
   };
 }
