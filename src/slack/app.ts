@@ -63,6 +63,11 @@ export function createSlackApp(
     clientOptions: { slackApiUrl: config.slack.apiUrl, timeout: 5000, retryConfig: { retries: 0 } },
     // auth.test runs in start(), so a bad token or api_url stops start-up with a clear error.
     deferInitialization: true,
+    // Two global middleware Bolt adds by default that do nothing for this app, yet run on every request:
+    // the conversation store (unused; its default throws and catches a new Error per request) and the
+    // filter of our own bot's events (we listen to no event a bot of ours can cause: only app_home_opened).
+    convoStore: false,
+    ignoreSelf: false,
   });
   app.error(async (error) => {
     logger.error({ err: error }, 'unhandled error in a listener');

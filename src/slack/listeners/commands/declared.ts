@@ -1,5 +1,5 @@
-import type { App, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { BUILT_IN_COMMANDS, type DeclaredCommand } from '../../../config.js';
+import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { DeclaredCommand } from '../../../config.js';
 import type { Opened } from '../../../core/requests.js';
 import type { Services } from '../../../services.js';
 import { gate } from '../../middleware/gate.js';
@@ -7,27 +7,22 @@ import type { DeclaredRun } from '../../pending-commands.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
-import { notAllowed, notSetUp, running } from '../../views/declared-text.js';
+import { notAllowed, running } from '../../views/declared-text.js';
 import { unavailable } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
+import { chain } from '../chain.js';
 
 type Deps = Pick<
   Services,
   'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'signingKeys'
 >;
 
-/**
- * Each `[command /name]` of config.ini, behind `allow` and the same login gate as the built-in
- * commands; then a catch-all, last, for a command Slack sends us that is neither built in nor declared.
- */
-export function registerDeclaredCommands(app: App, s: Services): void {
-  for (const command of s.config.commands)
-    app.command(command.name, allowedOnly(command, s), gate('login', s), declared(command, s));
-  const known = new Set<string>([...BUILT_IN_COMMANDS, ...s.config.commands.map((c) => c.name)]);
-  // Bolt runs every listener that matches, so this one steps aside for the commands others answer.
-  app.command(/.*/, async ({ ack, command }) => {
-    if (!known.has(command.command)) await ack(ephemeral(notSetUp(command.command)));
-  });
+/** Each `[command /name]` of config.ini, behind `allow` and the same login gate as the built-in commands. */
+export function declaredCommands(s: Services): Array<[string, (args: CommandArgs) => Promise<void>]> {
+  return s.config.commands.map((command) => [
+    command.name,
+    chain(allowedOnly(command, s), gate('login', s), declared(command, s)),
+  ]);
 }
 
 /** `allow`: anyone else is refused before anything else happens (no code sent, nothing called), and audited. */
