@@ -144,14 +144,15 @@ export async function startApp({
   return app;
 }
 
-/** The bare Bolt app (bench/bare-bolt.mjs); resolves once it printed its port. */
-export async function startBare({ slack, signingSecret, botToken }) {
+/** The bare Bolt app (bench/bare-bolt.mjs), with the gate's store read first if `read` is set; resolves once it printed its port. */
+export async function startBare({ slack, signingSecret, botToken, read }) {
   const bare = new Child(['bench/bare-bolt.mjs'], {
     ...cleanEnv(),
     BENCH_SIGNING_SECRET: signingSecret,
     BENCH_BOT_TOKEN: botToken,
     BENCH_SLACK_API_URL: `${slack.origin}/api/`,
     BENCH_PORT: '0',
+    ...(read ? { BENCH_READ: read } : {}),
   });
   for (;;) {
     const match = /listening (\d+)/.exec(bare.stdout);

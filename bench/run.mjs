@@ -183,12 +183,28 @@ async function benchStore(store, stand) {
     const app = await launch(storeUrl);
     const bare = await startBare({ slack: stand.slack, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN });
     started.push(bare);
+    // The bare app plus the one read the gate makes (same driver, same request, same rows): the store call's share.
+    const bareRead = await startBare({
+      slack: stand.slack,
+      signingSecret: SIGNING_SECRET,
+      botToken: BOT_TOKEN,
+      read: store.read(storeUrl),
+    });
+    started.push(bareRead);
     const appClient = new SlackClient(app.port, SIGNING_SECRET);
     const bareClient = new SlackClient(bare.port, SIGNING_SECRET);
+    const bareReadClient = new SlackClient(bareRead.port, SIGNING_SECRET);
     const users = Array.from({ length: USERS }, (_, i) => cloneId('UB', i + 1));
     for (const user of users) await logIn(appClient, stand.slack, user);
     const sides = [
       { name: 'bare', pid: bare.pid, client: bareClient, bodies: whoamiBodies(users, stand.slack), check: bareWhoami },
+      {
+        name: 'bareRead',
+        pid: bareRead.pid,
+        client: bareReadClient,
+        bodies: whoamiBodies(users, stand.slack),
+        check: bareWhoami,
+      },
       { name: 'app', pid: app.pid, client: appClient, bodies: whoamiBodies(users, stand.slack), check: liveWhoami },
     ];
     log(`${store.name}: warming both sides (${SIZE.warm} requests each)`);
@@ -212,7 +228,8 @@ async function benchStore(store, stand) {
     out.rss = { app: rssMb(app.pid), bare: rssMb(bare.pid) };
     appClient.close();
     bareClient.close();
-    await Promise.all([app.stop(), bare.stop()]);
+    bareReadClient.close();
+    await Promise.all([app.stop(), bare.stop(), bareRead.stop()]);
 
     // Many users: clones of one user the app logged in above, then a start, and the purge it runs.
     log(`${store.name}: state of ${SIZE.seedUsers} users`);
@@ -308,6 +325,7 @@ async function purgeRuns(launch, seed, slack) {
 const sqlite = {
   name: 'SQLite',
   fresh: async (dir, name) => `sqlite://${join(dir, `${name}.sqlite`)}`,
+  read: (url) => `sqlite:${url.slice('sqlite://'.length)}`,
   async seed(dir, fromUrl, templateUser, users) {
     const template = await sqliteTemplate(fromUrl.slice('sqlite://'.length), templateUser);
     const file = join(dir, 'many.sqlite');
@@ -321,6 +339,7 @@ const sqlite = {
 function redisStore(url) {
   return {
     name: 'Redis',
+    read: (storeUrl) => `redis:${storeUrl}`,
     async fresh() {
       await flushRedis(url);
       return url;
@@ -361,8 +380,18 @@ function report(results, skipped) {
         `${String(c).padStart(11)} | ${f(bare.rps).padStart(10)} | ${f(app.rps).padStart(9)} | ${f(app.rps / bare.rps, 2).padStart(8)} | ${f(bare.cpu, 3).padStart(15)} | ${f(app.cpu, 3).padStart(14)} | ${f(app.cpu / bare.cpu, 2).padStart(12)} | ${`${f(bare.p50, 1)}/${f(bare.p99, 1)}`.padStart(15)} | ${`${f(app.p50, 1)}/${f(app.p99, 1)}`.padStart(14)}`,
       );
     }
+    lines.push(
+      `bare Bolt + the gate's one read (same driver, same request; nothing else): what the store call alone costs`,
+    );
+    lines.push('concurrency | req/s | ÷ bare | CPU ms/req | ÷ bare CPU | p50/p99 ms');
     for (const c of [1, 32, 128]) {
-      for (const side of ['bare', 'app']) {
+      const { bare, bareRead: br } = r.levels[c];
+      lines.push(
+        `${String(c).padStart(11)} | ${f(br.rps).padStart(5)} | ${f(br.rps / bare.rps, 2).padStart(6)} | ${f(br.cpu, 3).padStart(10)} | ${f(br.cpu / bare.cpu, 2).padStart(10)} | ${`${f(br.p50, 1)}/${f(br.p99, 1)}`.padStart(10)}`,
+      );
+    }
+    for (const c of [1, 32, 128]) {
+      for (const side of ['bare', 'bareRead', 'app']) {
         const w = r.levels[c][side].wrong;
         if (w)
           lines.push(
