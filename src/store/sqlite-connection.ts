@@ -40,6 +40,19 @@ export class SqliteConnection {
     return rows;
   }
 
+  /** Runs a statement that returns no rows (a write) and returns how many rows it changed. */
+  async run(sql: string, ...params: unknown[]): Promise<number> {
+    const statement = this.prepared.get(sql) ?? (await this.prepare(sql));
+    const changes = await new Promise<number>((resolve, reject) =>
+      statement.run(params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(error);
+        else resolve(this.changes);
+      }),
+    );
+    if (this.prepared.get(sql) !== statement) await finalize(statement);
+    return changes;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.prepared.values()].map(finalize));
     this.prepared.clear();

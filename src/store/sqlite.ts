@@ -37,6 +37,9 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   const queue = new StatementQueue();
   const direct: Query = (sql, ...params) => connection.query(sql, ...params);
   const query: Query = (sql, ...params) => queue.run(() => direct(sql, ...params), startWithin(STORE_DEADLINE_MS));
+  /** A write, for the number of rows it changed (no rows built and handed back). */
+  const run = (sql: string, ...params: unknown[]) =>
+    queue.run(() => connection.run(sql, ...params), startWithin(STORE_DEADLINE_MS));
   // keyv's adapter supplies the SQL and keyv's semantics; its own connection (a new statement per
   // call) is replaced by ours, so it is opened on nothing and closed at once.
   // iterationLimit: rows per page when listing keys (live sessions).
@@ -44,6 +47,10 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   await adapter.close();
   adapter.query = query as typeof adapter.query;
   adapter.close = () => connection.close();
+  // The adapter's own deleteMany first reads every value and matches each key against every row (the
+  // audit trim deletes 500 at a time): one DELETE does the same job.
+  adapter.deleteMany = async (keys: string[]) =>
+    (await run('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))', JSON.stringify(keys))) > 0;
   try {
     await query('PRAGMA journal_mode=WAL');
     // With WAL, NORMAL is durable against a crash of the process and only loses the last commits on power loss.
@@ -91,13 +98,13 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
       const now = clock.now();
       let deleted = 0;
       for (const sql of [
-        `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE ${KEYV_EXPIRES} < ? LIMIT ${PURGE_BATCH}) RETURNING key`,
-        `DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? LIMIT ${PURGE_BATCH}) RETURNING key`,
+        `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE ${KEYV_EXPIRES} < ? LIMIT ${PURGE_BATCH})`,
+        `DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? LIMIT ${PURGE_BATCH})`,
       ]) {
         for (;;) {
-          const rows = await guardStore('write', () => query(sql, now));
-          deleted += rows.length;
-          if (rows.length < PURGE_BATCH) break;
+          const changed = await guardStore('write', () => run(sql, now));
+          deleted += changed;
+          if (changed < PURGE_BATCH) break;
           await nextTurn();
         }
       }

@@ -102,6 +102,15 @@ describe.each(backends)('KeyValueStore basics on $name', (backend) => {
       expect(await store.kv.get(`${p}b`)).toBe('kept');
     });
 
+    test('deleteMany deletes exactly the keys named; names with no key are fine', async () => {
+      const p = ns();
+      for (const k of ['a', 'b', 'c']) await store.kv.set(`${p}${k}`, k);
+      await store.kv.deleteMany([`${p}a`, `${p}c`, `${p}never-set`]);
+      expect(await store.kv.getMany([`${p}a`, `${p}b`, `${p}c`])).toEqual([undefined, 'b', undefined]);
+      await store.kv.deleteMany([`${p}never-set`]);
+      expect(await store.kv.get(`${p}b`)).toBe('b');
+    });
+
     // entries(prefix) lists exactly the keys that start with the prefix, with their values.
     test('entries lists only keys with the prefix', async () => {
       const p = ns();

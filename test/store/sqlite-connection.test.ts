@@ -50,6 +50,17 @@ describe('SqliteConnection', () => {
     expect(prepare).toHaveBeenCalledTimes(2); // one INSERT, one SELECT
   });
 
+  test('run: a write returns how many rows it changed, and its statement is kept too', async () => {
+    const prepare = vi.spyOn(sqlite3.Database.prototype, 'prepare');
+    for (const key of ['a', 'b', 'c']) await connection.run('INSERT INTO t VALUES (?, ?)', key, 'v');
+    expect(await connection.run('DELETE FROM t WHERE key IN (SELECT value FROM json_each(?))', '["a","c","x"]')).toBe(
+      2,
+    );
+    expect(await connection.run('DELETE FROM t WHERE key IN (SELECT value FROM json_each(?))', '["a"]')).toBe(0);
+    expect(await connection.query('SELECT key FROM t')).toEqual([{ key: 'b' }]);
+    expect(prepare).toHaveBeenCalledTimes(3); // INSERT, DELETE, SELECT
+  });
+
   test("a kept statement sees another connection's later writes", async () => {
     const read = () => connection.query('SELECT value FROM t WHERE key = ?', 'k');
     expect(await read()).toEqual([]);
