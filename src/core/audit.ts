@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { pauseAfter } from './pacing.js';
 import type { Clock, KeyValueStore, OrderedKeys, Scope } from './ports.js';
 
 /** Event names follow the OWASP Logging Vocabulary where one fits. */
@@ -64,9 +66,8 @@ const PREFIX = 'audit:';
 /** Keys sort by time: a fixed-width timestamp, then a random suffix so equal times never collide. */
 const eventKey = (at: number) => `${PREFIX}${String(at).padStart(15, '0')}:${randomUUID()}`;
 
-/** Keys deleted per statement when trimming: each batch is short, and the event loop runs between them. */
+/** Keys deleted per statement when trimming: each batch is short, and requests run between them (pauseAfter). */
 export const TRIM_BATCH = 500;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Security events kept in the store, for `/admin audit`. */
 export class AuditTrail {
@@ -91,7 +92,7 @@ export class AuditTrail {
   /**
    * Deletes the oldest events beyond maxEvents (age is bounded by each event's ttl). Returns how many.
    * The work is proportional to what it deletes: one key read finds the oldest event to keep, then
-   * batches of older keys are deleted, with a turn of the event loop between batches.
+   * batches of older keys are deleted, each followed by a pause as long as it took (pauseAfter).
    */
   async trim(): Promise<number> {
     const [oldestKept] = await this.store.keys({
@@ -103,11 +104,12 @@ export class AuditTrail {
     if (oldestKept === undefined) return 0; // maxEvents or fewer
     let trimmed = 0;
     for (;;) {
+      const startedAt = performance.now();
       const batch = await this.store.keys({ prefix: PREFIX, before: oldestKept, limit: TRIM_BATCH });
       if (batch.length > 0) await this.store.deleteMany(batch);
       trimmed += batch.length;
       if (batch.length < TRIM_BATCH) return trimmed;
-      await nextTurn();
+      await pauseAfter(startedAt);
     }
   }
 }

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
+import { pauseAfter } from '../core/pacing.js';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
@@ -120,7 +122,7 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
       await guardStore('write', () => query(`DELETE FROM ${schema}.counters WHERE false`), PING_DEADLINE_MS);
     },
     // keyv drops an expired row only when it reads it; both deletes below go by an index on the expiry,
-    // in batches (each its own call and deadline) with a turn of the event loop between them.
+    // in batches (each its own call and deadline), each followed by a pause as long as it took.
     async purgeExpired() {
       const now = clock.now();
       let deleted = 0;
@@ -129,10 +131,11 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
         `DELETE FROM ${schema}.counters WHERE key IN (SELECT key FROM ${schema}.counters WHERE expires <= $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
       ]) {
         for (;;) {
+          const startedAt = performance.now();
           const rows = await guardStore('write', () => query(sql, [now]));
           deleted += rows.length;
           if (rows.length < PURGE_BATCH) break;
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await pauseAfter(startedAt);
         }
       }
       return deleted;

@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
+import { pauseAfter } from '../core/pacing.js';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS } from './errors.js';
 import { type KeyIndex, KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
@@ -84,6 +86,7 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
       const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
       let pruned = 0;
       for (let start = 0; ; ) {
+        const startedAt = performance.now();
         const reply = await guardStore('write', () =>
           client.eval(PRUNE, {
             keys: [indexKey],
@@ -94,7 +97,7 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
         pruned += gone;
         if (seen < PRUNE_PAGE) return pruned;
         start += seen - gone;
-        await new Promise((resolve) => setImmediate(resolve));
+        await pauseAfter(startedAt);
       }
     },
     async close() {

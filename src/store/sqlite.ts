@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
+import { pauseAfter } from '../core/pacing.js';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
@@ -93,7 +95,7 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
       );
     },
     // @keyv/sqlite never deletes expired rows; keyv drops them only when read. Found by index, deleted
-    // in batches (each its own call and deadline), with a turn of the event loop between them.
+    // in batches (each its own call and deadline), each followed by a pause as long as it took.
     async purgeExpired() {
       const now = clock.now();
       let deleted = 0;
@@ -102,10 +104,11 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
         `DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires <= ? LIMIT ${PURGE_BATCH})`,
       ]) {
         for (;;) {
+          const startedAt = performance.now();
           const changed = await guardStore('write', () => run(sql, now));
           deleted += changed;
           if (changed < PURGE_BATCH) break;
-          await nextTurn();
+          await pauseAfter(startedAt);
         }
       }
       return deleted;
@@ -122,7 +125,6 @@ const NAMESPACE = 'state:';
 const KEYV_EXPIRES = `json_extract(value, '$.expires')`;
 /** Rows per purge statement: a few milliseconds of work each, so other statements wait little. */
 export const PURGE_BATCH = 1000;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SqliteCounters implements Counters {
   constructor(
