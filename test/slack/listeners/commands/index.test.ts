@@ -11,13 +11,18 @@ beforeEach(async () => {
 });
 afterEach(() => core.close());
 
+type Listener = (args: unknown) => Promise<void>;
+
 /** What registerCommands hands Bolt: one command listener, for every name. */
-function registered(): Array<{ name: unknown; listeners: Array<(args: unknown) => Promise<void>> }> {
-  const calls: Array<{ name: unknown; listeners: Array<(args: unknown) => Promise<void>> }> = [];
+function registered(): Array<{ name: unknown; listeners: Listener[] }> {
+  const calls: Array<{ name: unknown; listeners: Listener[] }> = [];
   const app = { command: (name: unknown, ...listeners: never[]) => calls.push({ name, listeners }) };
   registerCommands(app as unknown as App, core.s);
   return calls;
 }
+
+/** The one command listener registered. */
+const commandListener = (): Listener => registered()[0]!.listeners[0]!;
 
 describe('registerCommands', () => {
   // Bolt runs every registered listener's matchers on every request: one registration for all commands.
@@ -29,22 +34,21 @@ describe('registerCommands', () => {
   });
 
   test('routes by name, each command behind its own chain: /whoami without a login meets the gate', async () => {
-    const [{ listeners }] = registered() as [{ listeners: Array<(args: unknown) => Promise<void>> }];
+    const listener = commandListener();
     const slack = new FakeBolt();
-    await listeners[0]!(slack.command('/whoami', USERS.bob));
+    await listener(slack.command('/whoami', USERS.bob));
     expect(slack.acks).toHaveLength(1);
     expect(JSON.stringify(slack.acks[0])).toContain('/login');
 
     await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob));
     const again = new FakeBolt();
-    await listeners[0]!(again.command('/whoami', USERS.bob));
+    await listener(again.command('/whoami', USERS.bob));
     expect(JSON.stringify(again.acks[0])).toContain('•••• 0102');
   });
 
   test('a command nobody declared gets "not set up here", and nothing else runs', async () => {
-    const [{ listeners }] = registered() as [{ listeners: Array<(args: unknown) => Promise<void>> }];
     const slack = new FakeBolt();
-    await listeners[0]!(slack.command('/nope', USERS.bob));
+    await commandListener()(slack.command('/nope', USERS.bob));
     expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: notSetUp('/nope') }]);
     expect(slack.calls).toEqual([]);
   });
