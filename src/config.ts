@@ -50,18 +50,19 @@ const optionalCredential = optionalText.pipe(credential.optional());
 /** pino's levels; test/logger.test.ts checks this list against pino itself. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const slackUserId = /^[UW][A-Z0-9]{2,}$/;
-const userIdList = z
+/** A comma-separated list; blanks around items and empty items dropped. */
+const commaList = z
   .string()
   .default('')
   .transform((v) =>
     v
       .split(',')
-      .map((id) => id.trim())
+      .map((item) => item.trim())
       .filter(Boolean),
-  )
-  .pipe(
-    z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })),
   );
+const userIdList = commaList.pipe(
+  z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })),
+);
 
 /** The commands PhoneGate itself answers: a declared command may not take one of these names. */
 export const BUILT_IN_COMMANDS = ['/login', '/logout', '/whoami', '/admin'] as const;
@@ -244,15 +245,7 @@ const sectionsSchema = z.object({
     issuer: z.string().default('phonegate'),
     signing_key_file: z.string().default('data/actions-signing-key.pem'),
     /** Older keys whose public halves stay in the JWKS while endpoints catch up. */
-    previous_key_files: z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean),
-      ),
+    previous_key_files: commaList,
   }),
   log: z.object({
     level: z
