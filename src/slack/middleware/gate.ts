@@ -2,6 +2,7 @@ import type { Context, Middleware, SlackCommandMiddlewareArgs } from '@slack/bol
 import type { Scope } from '../../core/ports.js';
 import type { UserState } from '../../core/sessions.js';
 import type { Services } from '../../services.js';
+import { auditAfterAnswer } from '../audit-after-answer.js';
 import { ephemeral } from '../reply.js';
 import { notAnAdmin } from '../views/admin-text.js';
 import { loginRequired, unavailable } from '../views/text.js';
@@ -41,15 +42,13 @@ export function gate(
       return;
     }
     await ack(ephemeral(loginRequired(command.command)));
-    await services.audit
-      .record({
-        event: 'authz_fail',
-        userId: command.user_id,
-        scope,
-        outcome: 'refused',
-        detail: { command: command.command },
-      })
-      .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
+    await auditAfterAnswer(services, {
+      event: 'authz_fail',
+      userId: command.user_id,
+      scope,
+      outcome: 'refused',
+      detail: { command: command.command },
+    });
   };
 }
 
@@ -66,14 +65,12 @@ export function adminsOnly(
       return;
     }
     await ack(ephemeral(notAnAdmin));
-    await services.audit
-      .record({
-        event: 'authz_fail',
-        userId: command.user_id,
-        scope: 'admin',
-        outcome: 'refused',
-        detail: { command: command.command, reason: 'not_admin' },
-      })
-      .catch((error: unknown) => services.logger.error({ err: error }, 'audit write failed'));
+    await auditAfterAnswer(services, {
+      event: 'authz_fail',
+      userId: command.user_id,
+      scope: 'admin',
+      outcome: 'refused',
+      detail: { command: command.command, reason: 'not_admin' },
+    });
   };
 }

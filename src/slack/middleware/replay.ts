@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AnyMiddlewareArgs, Context, Middleware } from '@slack/bolt';
 import type { Counters } from '../../core/ports.js';
 import type { Services } from '../../services.js';
+import { auditAfterAnswer } from '../audit-after-answer.js';
 import { ephemeral } from '../reply.js';
 import { messageModal } from '../views/modals.js';
 import { unavailable } from '../views/text.js';
@@ -89,9 +90,7 @@ export function onlyOnce(s: Pick<Services, 'audit' | 'logger'>, counters: Counte
     const detail: Record<string, string | number> = { kind };
     if (body.command) detail.command = body.command;
     if (args.context.retryNum !== undefined) detail.retryNum = args.context.retryNum;
-    await s.audit
-      .record({ event: 'replay_dropped', userId: userOf(body), outcome: 'refused', detail })
-      .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
+    await auditAfterAnswer(s, { event: 'replay_dropped', userId: userOf(body), outcome: 'refused', detail });
   };
 }
 

@@ -4,6 +4,7 @@ import { type ActionResult, actionBody, callAction } from '../../actions/call.js
 import { signActionToken } from '../../actions/token.js';
 import type { AuditOutcome } from '../../core/audit.js';
 import type { Services } from '../../services.js';
+import { auditAfterAnswer } from '../audit-after-answer.js';
 import type { DeclaredRun } from '../pending-commands.js';
 import { postToResponseUrl } from '../reply.js';
 import { deliveryUnknown, failed, noLongerSetUp } from '../views/declared-text.js';
@@ -25,9 +26,13 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
   // A step-up that outlived its command (the config changed, or another replica runs another config).
   if (!command || !s.signingKeys) return noLongerSetUp(name);
   const audit = (outcome: AuditOutcome, detail: Record<string, string | number>) =>
-    s.audit
-      .record({ event: 'action_run', userId, scope: command.scope, outcome, detail: { command: name, ...detail } })
-      .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
+    auditAfterAnswer(s, {
+      event: 'action_run',
+      userId,
+      scope: command.scope,
+      outcome,
+      detail: { command: name, ...detail },
+    });
   try {
     const grant = await s.sessions.liveGrant(userId, command.scope);
     if (!grant) {

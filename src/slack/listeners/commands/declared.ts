@@ -2,6 +2,7 @@ import type { Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { DeclaredCommand } from '../../../config.js';
 import type { Opened } from '../../../core/requests.js';
 import type { Services } from '../../../services.js';
+import { auditAfterAnswer } from '../../audit-after-answer.js';
 import { gate } from '../../middleware/gate.js';
 import type { DeclaredRun } from '../../pending-commands.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
@@ -36,15 +37,13 @@ export function allowedOnly(
       return;
     }
     await ack(ephemeral(notAllowed(command.name)));
-    await s.audit
-      .record({
-        event: 'authz_fail',
-        userId: typed.user_id,
-        scope: command.scope,
-        outcome: 'refused',
-        detail: { command: command.name, reason: 'not_allowed' },
-      })
-      .catch((error: unknown) => s.logger.error({ err: error }, 'audit write failed'));
+    await auditAfterAnswer(s, {
+      event: 'authz_fail',
+      userId: typed.user_id,
+      scope: command.scope,
+      outcome: 'refused',
+      detail: { command: command.name, reason: 'not_allowed' },
+    });
   };
 }
 
