@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ANSWER_TEXT_MAX, actionBody, callAction, slackText } from '../../src/actions/call.js';
-import { type Route, serve } from './endpoint.js';
+import { type Route, serve } from '../helpers/serve.js';
 
 /**
  * What the user reads after an action call, whatever the endpoint does: answers, refusals, silence,

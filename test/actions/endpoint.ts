@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { serve } from '../helpers/serve.js';
 
 /** The README's example verifier, imported as is: the tests run exactly the code endpoint authors copy. */
 interface Verifier {
@@ -14,27 +13,6 @@ interface Verifier {
 }
 const example = new URL('../../examples/verify-phonegate-token.mjs', import.meta.url).href;
 export const { verifyPhonegateRequest } = (await import(example)) as Verifier;
-
-export type Route = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer) => void | Promise<void>;
-
-/** A real HTTP server on 127.0.0.1, port 0; `close` also ends connections a route left hanging. */
-export async function serve(route: Route): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => void route(req, res, Buffer.concat(chunks)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
 
 /** Serves whatever JWKS `current()` returns now, as PhoneGate's `/.well-known/jwks.json` will. */
 export function serveJwks(current: () => { keys: object[] }) {

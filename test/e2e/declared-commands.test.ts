@@ -10,8 +10,9 @@ import { actionBody } from '../../src/actions/call.js';
 import { loadSigningKeys } from '../../src/actions/signing-keys.js';
 import { signActionToken } from '../../src/actions/token.js';
 import { loadActionKeys } from '../../src/compose.js';
-import { serve, type Verdict, verifyPhonegateRequest } from '../actions/endpoint.js';
+import { type Verdict, verifyPhonegateRequest } from '../actions/endpoint.js';
 import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { serve } from '../helpers/serve.js';
 import { TEAM_ID } from '../helpers/slack-client.js';
 
 /**
