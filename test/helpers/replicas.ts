@@ -1,16 +1,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { FakeBandwidth } from './fake-bandwidth.js';
 import { FakeSlack } from './fake-slack.js';
 import { ACCOUNT_ID, SECRETS, testEnv } from './harness.js';
 import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from './postgres.js';
+import { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep } from './process.js';
 import { serveOverHttp } from './serve.js';
 import { SlackRequests, TEAM_ID } from './slack-client.js';
 
@@ -21,20 +21,7 @@ import { SlackRequests, TEAM_ID } from './slack-client.js';
  * Linux only (reads /proc).
  */
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The environment of someone who has configured nothing for this app, and is not inside npm. */
-export function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (/^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE|LOG)_/.test(name)) continue;
-    if (name === 'CONFIG_FILE' || /^npm_/i.test(name)) continue;
-    env[name] = value;
-  }
-  return env;
-}
+export { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep };
 
 /** Compiles src/ once, so that the starts that follow find nothing to rebuild (and never build at once). */
 export function buildOnce(): void {
@@ -43,39 +30,6 @@ export function buildOnce(): void {
   } catch (error) {
     throw new Error(`src/ does not compile (npx tsc -b):\n${String((error as { stdout?: Buffer }).stdout ?? error)}`);
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
-}
-
-/** Live (not zombie) pids of a process group, from /proc. */
-export function groupMembers(pgid: number): Array<{ pid: number; argv: string[] }> {
-  const members: Array<{ pid: number; argv: string[] }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) !== pgid || state === 'Z') continue;
-      members.push({
-        pid: Number(entry),
-        argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
-      });
-    } catch {
-      // ended while we looked
-    }
-  }
-  return members;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 /** One `npm start`, with everything it printed. */

@@ -1,15 +1,14 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, SECRETS, testEnv, USERS } from '../helpers/harness.js';
+import { cleanEnv, freePort, ROOT, sleep } from '../helpers/process.js';
 import { SlackRequests } from '../helpers/slack-client.js';
 
 /**
@@ -20,7 +19,6 @@ import { SlackRequests } from '../helpers/slack-client.js';
  * and HEALTHCHECK exactly as the Dockerfile writes them.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const PACKAGE = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
 
@@ -237,35 +235,6 @@ describe('the container and operator files, read as Docker and systemd read them
     expect(/^ARG NODE_VERSION=(\S+)$/m.exec(read('Dockerfile'))?.[1]).toBe(nvmrc);
   });
 });
-
-// ---------------------------------------------------------------------------------------------
-
-/** The environment of someone who configured nothing for this app, and is not inside npm. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (
-      /^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE|LOG)_/.test(name) ||
-      name === 'CONFIG_FILE' ||
-      /^npm_/i.test(name)
-    )
-      continue;
-    env[name] = value;
-  }
-  return env;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the HEALTHCHECK's command as Docker would, in the container's environment; resolves with its exit code. */
 function runHealthcheck(cwd: string, env: Record<string, string>): Promise<number> {

@@ -1,14 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, FROM_NUMBER, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
+import { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep } from '../helpers/process.js';
 import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
 
 /**
@@ -22,7 +21,6 @@ import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
  * the whole tree: npm -> node scripts/start.mjs (the script runs `exec node`). Linux only (reads /proc).
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -34,59 +32,6 @@ const STOP_WITHIN_MS = 5000;
 /** Room for a start that has to rebuild (src changed since beforeAll): about 10 s here. */
 const TEST_TIMEOUT_MS = 40_000;
 const BASIC_AUTH = `Basic ${Buffer.from(`${SECRETS.apiUser}:${SECRETS.apiPassword}`).toString('base64')}`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The environment of someone who has configured nothing for this app, and is not inside npm. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (/^(SLACK|BANDWIDTH|NUMBERS|PHONES|POLICY|STORE)_/.test(name)) continue;
-    if (name === 'CONFIG_FILE' || name === 'LOG_LEVEL' || /^npm_/i.test(name)) continue;
-    env[name] = value;
-  }
-  return env;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-interface ProcInfo {
-  pid: number;
-  state: string;
-  argv: string[];
-}
-
-/** Live (not zombie) processes of a process group, from /proc. */
-function groupMembers(pgid: number): ProcInfo[] {
-  const members: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after the last ')'.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) !== pgid || state === 'Z') continue;
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      members.push({ pid: Number(entry), state: state!, argv });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return members;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 /** One `npm start`, with everything it printed. */
 class AppProcess {
