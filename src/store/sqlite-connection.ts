@@ -30,27 +30,38 @@ export class SqliteConnection {
   }
 
   /** Runs `sql` and returns its rows. Parameters as node-sqlite3 takes them (one array also works). */
-  async query(sql: string, ...params: unknown[]): Promise<Row[]> {
-    const values = params.length === 1 && Array.isArray(params[0]) ? (params[0] as unknown[]) : params;
-    const statement = this.prepared.get(sql) ?? (await this.prepare(sql));
-    const rows = await new Promise<Row[]>((resolve, reject) =>
-      statement.all(values, (error: Error | null, result: Row[]) => (error ? reject(error) : resolve(result))),
+  query(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return this.withStatement(
+      sql,
+      (statement) =>
+        new Promise<Row[]>((resolve, reject) =>
+          statement.all(values(params), (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows))),
+        ),
     );
-    if (this.prepared.get(sql) !== statement) await finalize(statement); // past the cap: used once
-    return rows;
   }
 
   /** Runs a statement that returns no rows (a write) and returns how many rows it changed. */
-  async run(sql: string, ...params: unknown[]): Promise<number> {
-    const statement = this.prepared.get(sql) ?? (await this.prepare(sql));
-    const changes = await new Promise<number>((resolve, reject) =>
-      statement.run(params, function (this: sqlite3.RunResult, error: Error | null) {
-        if (error) reject(error);
-        else resolve(this.changes);
-      }),
+  run(sql: string, ...params: unknown[]): Promise<number> {
+    return this.withStatement(
+      sql,
+      (statement) =>
+        new Promise<number>((resolve, reject) =>
+          statement.run(values(params), function (this: sqlite3.RunResult, error: Error | null) {
+            if (error) reject(error);
+            else resolve(this.changes);
+          }),
+        ),
     );
-    if (this.prepared.get(sql) !== statement) await finalize(statement);
-    return changes;
+  }
+
+  /** The kept statement for `sql` (prepared on first use); one past the cap is finalized after its run, failed or not. */
+  private async withStatement<T>(sql: string, use: (statement: sqlite3.Statement) => Promise<T>): Promise<T> {
+    const statement = this.prepared.get(sql) ?? (await this.prepare(sql));
+    try {
+      return await use(statement);
+    } finally {
+      if (this.prepared.get(sql) !== statement) await finalize(statement);
+    }
   }
 
   async close(): Promise<void> {
@@ -70,4 +81,7 @@ export class SqliteConnection {
   }
 }
 
+/** Parameters spread, or given as one array. */
+const values = (params: unknown[]) =>
+  params.length === 1 && Array.isArray(params[0]) ? (params[0] as unknown[]) : params;
 const finalize = (statement: sqlite3.Statement) => new Promise<void>((resolve) => statement.finalize(() => resolve()));

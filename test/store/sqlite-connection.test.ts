@@ -102,4 +102,13 @@ describe('SqliteConnection', () => {
     expect(finalize).toHaveBeenCalledTimes(72 - 64);
     expect(await connection.query('SELECT 69 AS n')).toEqual([{ n: 69 }]);
   });
+
+  test('past the cap, a statement that fails when it runs is finalized too', async () => {
+    for (let i = 0; i < 64; i++) await connection.query(`SELECT ${i} AS n`);
+    const finalize = vi.spyOn(sqlite3.Statement.prototype, 'finalize');
+    const insert = (key: string) => connection.run('INSERT INTO t VALUES (?, ?)', key, 'v');
+    await insert('k');
+    await expect(insert('k')).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT' });
+    expect(finalize).toHaveBeenCalledTimes(2);
+  });
 });
