@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createBandwidthProvider } from '../../src/bandwidth/mfa-provider.js';
@@ -268,4 +269,11 @@ describe('against the stateful fake', () => {
     ).toBe(false);
     expect(fake.tokenRequests).toBe(auth === 'oauth' ? 1 : 0);
   });
+});
+
+test('only the MFA API of bandwidth-sdk is loaded, not its index of every API', () => {
+  makeProvider('basic');
+  const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('bandwidth-sdk'));
+  expect(loaded.some((path) => path.endsWith('/dist/api/mfaapi.js'))).toBe(true);
+  expect(loaded.filter((path) => /\/dist\/(index|api)\.js$|calls-api\.js$/.test(path))).toEqual([]);
 });
