@@ -10,7 +10,7 @@ import { FakeBandwidth } from './fake-bandwidth.js';
 import { FakeSlack } from './fake-slack.js';
 import { ACCOUNT_ID, SECRETS, testEnv } from './harness.js';
 import { dropPostgresSchema, POSTGRES_URL, postgresUrl } from './postgres.js';
-import { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep } from './process.js';
+import { AppProcess, cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep } from './process.js';
 import { serveOverHttp } from './serve.js';
 import { SlackRequests, TEAM_ID } from './slack-client.js';
 
@@ -21,7 +21,7 @@ import { SlackRequests, TEAM_ID } from './slack-client.js';
  * Linux only (reads /proc).
  */
 
-export { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep };
+export { AppProcess, cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep };
 
 /** Compiles src/ once, so that the starts that follow find nothing to rebuild (and never build at once). */
 export function buildOnce(): void {
@@ -29,67 +29,6 @@ export function buildOnce(): void {
     execFileSync('npx', ['tsc', '-b'], { cwd: ROOT, env: cleanEnv(), stdio: 'pipe', timeout: 120_000 });
   } catch (error) {
     throw new Error(`src/ does not compile (npx tsc -b):\n${String((error as { stdout?: Buffer }).stdout ?? error)}`);
-  }
-}
-
-/** One `npm start`, with everything it printed. */
-export class AppProcess {
-  readonly proc: ChildProcess;
-  readonly startedAt = performance.now();
-  stdout = '';
-  stderr = '';
-  exit: Exit | undefined;
-  readonly exited: Promise<Exit>;
-
-  constructor(env: Record<string, string>) {
-    this.proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) =>
-      this.proc.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      }),
-    );
-  }
-
-  /** The node process running the bot (npm's child: the start script execs node). */
-  appPid(): number | undefined {
-    return groupMembers(this.proc.pid!).find(
-      ({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'scripts/start.mjs',
-    )?.pid;
-  }
-
-  /** The JSON lines the bot printed (npm's banner and anything else left out). */
-  lines(): Array<Record<string, any>> {
-    return this.stdout.split('\n').flatMap((line) => {
-      if (!line.startsWith('{')) return [];
-      try {
-        return [JSON.parse(line) as Record<string, any>];
-      } catch {
-        return [];
-      }
-    });
-  }
-
-  describe(): string {
-    return `exit: ${JSON.stringify(this.exit)}\n--- stdout (last 4000) ---\n${this.stdout.slice(-4000)}\n--- stderr ---\n${this.stderr.slice(-4000)}`;
-  }
-
-  /** SIGTERM to the whole group, then SIGKILL to whatever is left. */
-  async kill(graceMs = 3000): Promise<void> {
-    const pgid = this.proc.pid!;
-    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      if (groupMembers(pgid).length === 0) break;
-      try {
-        process.kill(-pgid, signal);
-      } catch {
-        break;
-      }
-      const until = Date.now() + graceMs;
-      while (groupMembers(pgid).length > 0 && Date.now() < until) await sleep(25);
-    }
-    await Promise.race([this.exited, sleep(1000)]);
   }
 }
 

@@ -1,13 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, FROM_NUMBER, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
-import { cleanEnv, type Exit, freePort, groupMembers, ROOT, sleep } from '../helpers/process.js';
+import { AppProcess, cleanEnv, freePort, groupMembers, ROOT, sleep } from '../helpers/process.js';
 import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
 
 /**
@@ -21,109 +21,10 @@ import { SlackRequests, TEAM_ID } from '../helpers/slack-client.js';
  * the whole tree: npm -> node scripts/start.mjs (the script runs `exec node`). Linux only (reads /proc).
  */
 
-const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  name: string;
-  version: string;
-  scripts: Record<string, string>;
-};
-/** What npm itself prints on stdout before running the script; everything else must be our JSON. */
-const NPM_BANNER = new Set(['', `> ${PACKAGE.name}@${PACKAGE.version} start`, `> ${PACKAGE.scripts.start}`]);
 const STOP_WITHIN_MS = 5000;
 /** Room for a start that has to rebuild (src changed since beforeAll): about 10 s here. */
 const TEST_TIMEOUT_MS = 40_000;
 const BASIC_AUTH = `Basic ${Buffer.from(`${SECRETS.apiUser}:${SECRETS.apiPassword}`).toString('base64')}`;
-
-/** One `npm start`, with everything it printed. */
-class AppProcess {
-  readonly proc: ChildProcess;
-  readonly startedAt = performance.now();
-  stdout = '';
-  stderr = '';
-  exit: Exit | undefined;
-  /** npm exited. */
-  readonly exited: Promise<Exit>;
-  /** npm exited and every process holding its stdout/stderr (e.g. an orphaned node) has too. */
-  readonly closed: Promise<void>;
-
-  constructor(env: Record<string, string>) {
-    this.proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) =>
-      this.proc.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      }),
-    );
-    this.closed = new Promise((resolve) => this.proc.once('close', () => resolve()));
-  }
-
-  get pgid(): number {
-    return this.proc.pid!;
-  }
-
-  /** The node process running the bot (npm's child: the start script execs node), not npm itself. */
-  appPid(): number | undefined {
-    return groupMembers(this.pgid).find(
-      ({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'scripts/start.mjs',
-    )?.pid;
-  }
-
-  /** stdout lines that are not npm's own banner. */
-  appLines(): string[] {
-    return this.stdout.split('\n').filter((line) => !NPM_BANNER.has(line));
-  }
-
-  jsonLines(): Array<Record<string, any>> {
-    return this.appLines().map((line) => JSON.parse(line) as Record<string, any>);
-  }
-
-  /** Waits for a JSON stdout line with this msg. */
-  async waitForLog(msg: string, timeoutMs = 5000): Promise<Record<string, any>> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.appLines()
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, any>];
-          } catch {
-            return [];
-          }
-        })
-        .find((l) => l.msg === msg);
-      if (line) return line;
-      if (Date.now() > until) throw new Error(`no log line "${msg}" within ${timeoutMs} ms.\n${this.describe()}`);
-      await sleep(25);
-    }
-  }
-
-  describe(): string {
-    return `exit: ${JSON.stringify(this.exit)}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
-  }
-
-  /** Resolves with how long npm took to exit, or rejects after `ms`. */
-  async exitWithin(ms: number): Promise<Exit & { ms: number }> {
-    const from = performance.now();
-    const exit = await Promise.race([this.exited, sleep(ms).then(() => undefined)]);
-    if (!exit) throw new Error(`npm start did not exit within ${ms} ms.\n${this.describe()}`);
-    return { ...exit, ms: performance.now() - from };
-  }
-
-  /** Clean-up: SIGTERM to the whole process group, SIGKILL to whatever is left after a while. */
-  async kill(graceMs = 3000): Promise<void> {
-    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      if (groupMembers(this.pgid).length === 0) break;
-      try {
-        process.kill(-this.pgid, signal);
-      } catch {
-        break; // the group is gone
-      }
-      const until = Date.now() + graceMs;
-      while (groupMembers(this.pgid).length > 0 && Date.now() < until) await sleep(25);
-    }
-    await Promise.race([this.closed, sleep(1000)]);
-  }
-}
 
 /** GETs /healthz every ~25 ms until it answers 200. */
 async function waitUntilHealthy(app: AppProcess, port: number, timeoutMs = 30_000): Promise<void> {
