@@ -6,6 +6,7 @@ import Keyv from 'keyv';
 import { pauseAfter } from '../core/pacing.js';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS, toStoreError } from './errors.js';
+import { KeyReads } from './key-reads.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { StatementQueue } from './statement-queue.js';
@@ -49,6 +50,18 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   await adapter.close();
   adapter.query = query as typeof adapter.query;
   adapter.close = () => connection.close();
+  // Reads by key (the gate's among them) that wait in the queue together run as one statement.
+  const reads = new KeyReads(
+    queue,
+    (keys) =>
+      direct(
+        'SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))',
+        JSON.stringify(keys),
+      ) as Promise<Array<{ key: string; value: string }>>,
+    startWithin(STORE_DEADLINE_MS),
+  );
+  adapter.get = (async (key: string) => (await reads.read([key]))[0]) as typeof adapter.get;
+  adapter.getMany = ((keys: string[]) => reads.read(keys)) as typeof adapter.getMany;
   // The adapter's own deleteMany first reads every value and matches each key against every row (the
   // audit trim deletes 500 at a time): one DELETE does the same job.
   adapter.deleteMany = async (keys: string[]) =>

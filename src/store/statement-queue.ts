@@ -16,13 +16,22 @@ import { StoreError } from '../core/ports.js';
  */
 export class StatementQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   /** `now`: a monotonic clock in ms (the app's Clock may be moved by tests and by NTP). */
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  run<T>(statement: () => Promise<T>, startWithinMs: number): Promise<T> {
+  /** How many statements were queued so far: one that is still the last queued has this number. */
+  get count(): number {
+    return this.queued;
+  }
+
+  /** `onTurn` is called when the statement's turn comes, whether it then runs or is dropped. */
+  run<T>(statement: () => Promise<T>, startWithinMs: number, onTurn?: () => void): Promise<T> {
     const startBy = this.now() + startWithinMs;
+    this.queued++;
     const result = this.tail.then(() => {
+      onTurn?.();
       if (this.now() > startBy)
         throw new StoreError(`store busy: a statement could not start within ${startWithinMs} ms`);
       return statement();
