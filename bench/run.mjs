@@ -253,7 +253,8 @@ const purgeLine = (app) =>
  * The purge that main.ts starts right after "ready", measured on two starts of the same state.
  * First alone: its duration (from the "ready" line to the "purged old state" line) and the worst
  * latency of a GET every 5 ms to a path no route serves (answered 404 with no store call), an upper
- * bound on how long the event loop was held; then /whoami at 32 concurrent, purged ("without").
+ * bound on how long the event loop was held, and as many probes again once it is over (the machine's
+ * own worst, for comparison); then /whoami at 32 concurrent, purged ("without").
  * Then again on the same state made anew, with /whoami at 32 concurrent from "ready" for as long as the
  * purge took alone, at most 15 s ("during"; a purge under load takes longer than alone).
  */
@@ -273,9 +274,19 @@ async function purgeRuns(launch, seed, slack) {
     probes.push((await probeClient.get('/bench-probe')).ms);
     await sleep(5);
   }
-  probeClient.close();
   result.probeMax = probes.length > 0 ? Math.max(...probes) : undefined;
   result.probes = probes.length;
+  // The same number of probes once the purge is over: the worst a probe meets on this machine anyway
+  // (the scheduler, GC, the bench itself), so that the stall above can be read against it.
+  const idle = [];
+  if (purged) {
+    for (let i = 0; i < probes.length; i++) {
+      idle.push((await probeClient.get('/bench-probe')).ms);
+      await sleep(5);
+    }
+  }
+  probeClient.close();
+  result.idleProbeMax = idle.length > 0 ? Math.max(...idle) : undefined;
   if (purged) {
     result.line = Object.fromEntries(
       Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)),
@@ -412,7 +423,7 @@ function report(results, skipped) {
       `${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`,
     );
     lines.push(
-      `purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)`,
+      `purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)${p.idleProbeMax === undefined ? '' : `; as many after it, idle: worst ${f(p.idleProbeMax, 1)} ms`}`,
     );
     lines.push(
       `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
