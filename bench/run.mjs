@@ -265,7 +265,8 @@ async function eventLoopLagMaxMs(port) {
  * First alone: its duration (from the "ready" line to the "purged old state" line) and the worst
  * latency of a GET every 5 ms to a path no route serves (answered 404 with no store call), an upper
  * bound on how long the event loop was held, and as many probes again once it is over (the machine's
- * own worst, for comparison); the app's own event-loop monitor over the purge; then /whoami at 32 concurrent, purged ("without").
+ * own worst, for comparison); the app's own event-loop monitor over the purge; then /whoami at 32
+ * concurrent, purged ("without").
  * Then again on the same state made anew, with /whoami at 32 concurrent from "ready" for as long as the
  * purge took alone, at most 15 s ("during"; a purge under load takes longer than alone).
  */
