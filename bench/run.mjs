@@ -282,32 +282,29 @@ async function purgeRuns(launch, seed, slack) {
   const probes = [];
   const until = performance.now() + PURGE_TIMEOUT_MS;
   await eventLoopLagMaxMs(alone.port); // a scrape starts the app's monitor afresh: start-up is not counted
-  let purged;
-  while (!(purged = purgeLine(alone)) && performance.now() < until && !alone.exit) {
-    probes.push((await probeClient.get('/bench-probe')).ms);
+  const probe = async () => {
+    const { ms } = await probeClient.get('/bench-probe');
     await sleep(5);
-  }
-  if (purged) result.lagMax = await eventLoopLagMaxMs(alone.port);
+    return ms;
+  };
+  let purged;
+  while (!(purged = purgeLine(alone)) && performance.now() < until && !alone.exit) probes.push(await probe());
   result.probeMax = probes.length > 0 ? Math.max(...probes) : undefined;
   result.probes = probes.length;
-  // The same number of probes once the purge is over: the worst a probe meets on this machine anyway
-  // (the scheduler, GC, the bench itself), so that the stall above can be read against it.
-  const idle = [];
   if (purged) {
-    for (let i = 0; i < probes.length; i++) {
-      idle.push((await probeClient.get('/bench-probe')).ms);
-      await sleep(5);
-    }
-  }
-  probeClient.close();
-  result.idleProbeMax = idle.length > 0 ? Math.max(...idle) : undefined;
-  if (purged) {
+    result.lagMax = await eventLoopLagMaxMs(alone.port);
+    // The same number of probes once the purge is over: the worst a probe meets on this machine anyway
+    // (the scheduler, GC, the bench itself), so that the stall above can be read against it.
+    const idle = [];
+    for (let i = 0; i < probes.length; i++) idle.push(await probe());
+    result.idleProbeMax = idle.length > 0 ? Math.max(...idle) : undefined;
     result.line = Object.fromEntries(
       Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)),
     );
     if (result.line.err) result.line.err = result.line.err.message; // no stack in the table
     result.ms = logTime(purged) - logTime(alone.jsonLines().find((l) => l.msg === 'ready'));
   }
+  probeClient.close();
   const client = new SlackClient(alone.port, SIGNING_SECRET);
   const without = await whoamiRound(client, bodies, SIZE.perRound, 32, liveWhoami);
   client.close();
