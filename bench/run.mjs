@@ -234,7 +234,7 @@ async function benchStore(store, stand) {
     // Many users: clones of one user the app logged in above, then a start, and the purge it runs.
     log(`${store.name}: state of ${SIZE.seedUsers} users`);
     out.seed = await store.seed(dir, storeUrl, loginUsers[0], SIZE.seedUsers);
-    out.purge = await purgeRuns(launch, out.seed, stand.slack);
+    out.purge = await purgeRuns(launch, out.seed, stand.slack, () => store.fresh(dir, 'nothing-to-purge'));
     return out;
   } finally {
     await Promise.all(started.map((child) => child.stop()));
@@ -249,28 +249,58 @@ const logTime = (line) => (typeof line?.time === 'string' ? Date.parse(line.time
 const purgeLine = (app) =>
   app.jsonLines().find((l) => l.msg === 'purged old state' || l.msg === 'purging old state failed');
 
+/** Requests that run code for the first time in a new process (compiled on the way): kept out of the stall. */
+const FIRST_PROBES = 20;
+
 /**
- * The app's own measure of its event loop since the last scrape of /metrics (prom-client's
- * `nodejs_eventloop_lag_max_seconds`, which each scrape resets): the longest interval between the
- * ticks of a 10 ms timer, so a stall was at least this less 10 ms and at most this.
+ * The event loop of a process just started, seen from outside and from inside. First its first
+ * requests (a scrape of /metrics and FIRST_PROBES probes: their worst is `firstMax`, the price of code
+ * that has never run), then a second scrape, which starts the app's own monitor afresh, and a GET
+ * every 5 ms to a path no route serves (answered 404 with no store call) until `done()` or `count`
+ * probes: the worst latency (`probeMax`, an upper bound on how long the loop was held) and the app's
+ * monitor over the same span (`lagMax`: prom-client's `nodejs_eventloop_lag_max_seconds`, the longest
+ * interval between the ticks of a 10 ms timer, so a stall was at least this less 10 ms and at most this).
  */
-async function eventLoopLagMaxMs(port) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-  return match ? Number(match[1]) * 1000 : undefined;
+async function probeEventLoop(app, { done = () => false, count = Number.POSITIVE_INFINITY }) {
+  const client = new SlackClient(app.port, SIGNING_SECRET, 1);
+  const probe = async () => {
+    const { ms } = await client.get('/bench-probe');
+    await sleep(5);
+    return ms;
+  };
+  const lagMaxMs = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${app.port}/metrics`)).text();
+    const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+    return match ? Number(match[1]) * 1000 : undefined;
+  };
+  await lagMaxMs();
+  const first = [];
+  for (let i = 0; i < FIRST_PROBES; i++) first.push(await probe());
+  await lagMaxMs();
+  const probes = [];
+  const until = performance.now() + PURGE_TIMEOUT_MS;
+  while (!done() && probes.length < count && performance.now() < until && !app.exit) probes.push(await probe());
+  const lagMax = await lagMaxMs();
+  client.close();
+  return {
+    firstMax: Math.max(...first),
+    probeMax: probes.length > 0 ? Math.max(...probes) : undefined,
+    probes: probes.length,
+    lagMax,
+  };
 }
 
 /**
  * The purge that main.ts starts right after "ready", measured on two starts of the same state.
- * First alone: its duration (from the "ready" line to the "purged old state" line) and the worst
- * latency of a GET every 5 ms to a path no route serves (answered 404 with no store call), an upper
- * bound on how long the event loop was held, and as many probes again once it is over (the machine's
- * own worst, for comparison); the app's own event-loop monitor over the purge; then /whoami at 32
- * concurrent, purged ("without").
+ * First alone: its duration (from the "ready" line to the "purged old state" line) and the event loop
+ * while it runs (probeEventLoop); then /whoami at 32 concurrent, purged ("without").
  * Then again on the same state made anew, with /whoami at 32 concurrent from "ready" for as long as the
  * purge took alone, at most 15 s ("during"; a purge under load takes longer than alone).
+ * Last, the event loop of a start with nothing to purge, for as many probes as the purge took: what a
+ * probe and the monitor meet on this machine anyway (start-up's garbage collections, the scheduler, the
+ * bench itself), to read the purge's numbers against.
  */
-async function purgeRuns(launch, seed, slack) {
+async function purgeRuns(launch, seed, slack, freshUrl) {
   const live = Array.from({ length: USERS }, (_, i) => cloneId('US', 2 * i + 1)); // odd clones are not aged: logged in
   const bodies = whoamiBodies(live, slack);
   const result = {};
@@ -278,33 +308,15 @@ async function purgeRuns(launch, seed, slack) {
   const alone = await launch(seed.url, 'info');
   result.readyMs = alone.readyMs;
   result.rebuilt = alone.rebuilt;
-  const probeClient = new SlackClient(alone.port, SIGNING_SECRET, 1);
-  const probes = [];
-  const until = performance.now() + PURGE_TIMEOUT_MS;
-  await eventLoopLagMaxMs(alone.port); // a scrape starts the app's monitor afresh: start-up is not counted
-  const probe = async () => {
-    const { ms } = await probeClient.get('/bench-probe');
-    await sleep(5);
-    return ms;
-  };
-  let purged;
-  while (!(purged = purgeLine(alone)) && performance.now() < until && !alone.exit) probes.push(await probe());
-  result.probeMax = probes.length > 0 ? Math.max(...probes) : undefined;
-  result.probes = probes.length;
+  result.loop = await probeEventLoop(alone, { done: () => purgeLine(alone) });
+  const purged = purgeLine(alone);
   if (purged) {
-    result.lagMax = await eventLoopLagMaxMs(alone.port);
-    // The same number of probes once the purge is over: the worst a probe meets on this machine anyway
-    // (the scheduler, GC, the bench itself), so that the stall above can be read against it.
-    const idle = [];
-    for (let i = 0; i < probes.length; i++) idle.push(await probe());
-    result.idleProbeMax = idle.length > 0 ? Math.max(...idle) : undefined;
     result.line = Object.fromEntries(
       Object.entries(purged).filter(([k]) => !['level', 'time', 'pid', 'hostname', 'app'].includes(k)),
     );
     if (result.line.err) result.line.err = result.line.err.message; // no stack in the table
     result.ms = logTime(purged) - logTime(alone.jsonLines().find((l) => l.msg === 'ready'));
   }
-  probeClient.close();
   const client = new SlackClient(alone.port, SIGNING_SECRET);
   const without = await whoamiRound(client, bodies, SIZE.perRound, 32, liveWhoami);
   client.close();
@@ -339,6 +351,10 @@ async function purgeRuns(launch, seed, slack) {
     p99: percentile(during, 99),
     rps: (during.length * 1000) / elapsed,
   };
+
+  const control = await launch(await freshUrl(), 'info');
+  result.control = await probeEventLoop(control, { count: result.loop.probes });
+  await control.stop();
   return result;
 }
 
@@ -433,8 +449,16 @@ function report(results, skipped) {
     lines.push(
       `${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`,
     );
+    const loop = (l) =>
+      `worst 404 probe ${f(l.probeMax, 1)} ms (${l.probes} probes), the app's own monitor's longest tick ${f(l.lagMax, 1)} ms`;
     lines.push(
-      `purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}; worst 404-probe latency ${f(p.probeMax, 1)} ms (bounds the event-loop stall; ${p.probes} probes)${p.idleProbeMax === undefined ? '' : `; as many after it, idle: worst ${f(p.idleProbeMax, 1)} ms`}${p.lagMax === undefined ? '' : `; the app's own event-loop monitor during the purge: longest tick ${f(p.lagMax, 1)} ms (10 ms timer)`}`,
+      `purge at start, alone: ${p.ms === undefined ? `> ${PURGE_TIMEOUT_MS / 1000} s (no "purged old state" line yet)` : `${f(p.ms)} ms`}${p.line ? ` ${JSON.stringify(p.line)}` : ''}`,
+    );
+    lines.push(
+      `  event loop during it: ${loop(p.loop)} (10 ms timer: the stall lies between it less 10 ms and it); first requests after start (cold code): worst ${f(p.loop.firstMax, 1)} ms`,
+    );
+    lines.push(
+      `  a start with nothing to purge, the same probes: ${loop(p.control)}; first requests: worst ${f(p.control.firstMax, 1)} ms`,
     );
     lines.push(
       `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
