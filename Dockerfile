@@ -43,5 +43,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SLACK_PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself, not npm: SIGTERM from `docker stop` reaches the bot, which finishes and exits 0.
-# (`npm start` would also try to recompile src/, which is not in the image.)
-CMD ["node", "dist/main.js"]
+# (`npm start` would also try to recompile src/, which is not in the image.) The same node flag as
+# `npm start`: a 16 MB young generation, which V8 reads only at start (README, Performance).
+CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

@@ -1,4 +1,4 @@
-// Child processes of the bench: the real app (`node scripts/start.mjs`, what `npm start` runs) and
+// Child processes of the bench: the real app (`node <flags> scripts/start.mjs`, what `npm start` runs) and
 // the bare Bolt app; their CPU time and memory from /proc (Linux).
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// The node flags `npm start` passes (package.json), so that the bench runs the app as a user does.
+const START_FLAGS = /^exec node ((?:--\S+ )*)scripts\/start\.mjs$/
+  .exec(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start)?.[1]
+  ?.trim()
+  .split(' ')
+  .filter(Boolean);
+if (!START_FLAGS) throw new Error('package.json: "start" is not `exec node [--flags] scripts/start.mjs`');
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 export async function freePort() {
@@ -125,7 +132,7 @@ export async function startApp({
     STORE_URL: storeUrl,
     LOG_LEVEL: logLevel,
   };
-  const app = new Child(['scripts/start.mjs'], env);
+  const app = new Child([...START_FLAGS, 'scripts/start.mjs'], env);
   app.port = port;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(

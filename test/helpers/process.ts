@@ -98,7 +98,7 @@ export class AppProcess {
   /** The node process running the bot (npm's child: the start script execs node), not npm itself. */
   appPid(): number | undefined {
     return groupMembers(this.pgid).find(
-      ({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv[1] === 'scripts/start.mjs',
+      ({ argv }) => /(^|\/)node$/.test(argv[0] ?? '') && argv.at(-1) === 'scripts/start.mjs',
     )?.pid;
   }
 

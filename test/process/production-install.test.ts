@@ -20,7 +20,17 @@ import { SlackRequests } from '../helpers/slack-client.js';
  */
 
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
-const PACKAGE = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+const PACKAGE = JSON.parse(read('package.json')) as {
+  dependencies: Record<string, string>;
+  scripts: Record<string, string>;
+};
+/** The node flags `npm start` passes (V8's young generation is sized only at start): every launcher passes the same. */
+const NODE_FLAGS =
+  /^exec node ((?:--\S+ )*)scripts\/start\.mjs$/
+    .exec(PACKAGE.scripts.start ?? '')?.[1]
+    ?.trim()
+    .split(' ')
+    .filter(Boolean) ?? [];
 
 interface Instruction {
   op: string;
@@ -110,7 +120,8 @@ describe('the container and operator files, read as Docker and systemd read them
 
     const cmd = execForm(stepsOf(RUNTIME, 'CMD').at(-1) ?? '');
     expect(cmd, 'CMD must be in exec form, so that SIGTERM reaches node and not a shell').not.toBeNull();
-    expect(cmd).toEqual(['node', 'dist/main.js']);
+    expect(NODE_FLAGS, 'npm start passes the young generation size').toContain('--max-semi-space-size=8');
+    expect(cmd, 'the same node flags as npm start').toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
     expect(stepsOf(RUNTIME, 'ENTRYPOINT')).toEqual([]);
 
     const health = stepsOf(RUNTIME, 'HEALTHCHECK').at(-1) ?? '';
@@ -193,7 +204,9 @@ describe('the container and operator files, read as Docker and systemd read them
         .filter((l) => /^\w+=/.test(l))
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
-    expect(service.ExecStart).toBe('/usr/bin/node dist/main.js');
+    expect(service.ExecStart, 'the same node flags as npm start').toBe(
+      ['/usr/bin/node', ...NODE_FLAGS, 'dist/main.js'].join(' '),
+    );
     expect(service.User).toBe('phonegate');
     expect(service.KillSignal).toBe('SIGTERM');
     expect(service.Restart).toBe('on-failure');
