@@ -22,6 +22,13 @@ export function upperBound({ prefix, before }: KeyRange): string {
   return before !== undefined && before < end ? before : end;
 }
 
+/** What a backend adds to keyv: an index of the keys it must list by range, a cheaper bulk delete. */
+export interface BackendExtras {
+  index?: KeyIndex | undefined;
+  /** Deletes the keys (as the app names them) in place of keyv's deleteMany. */
+  deleteMany?: ((keys: string[]) => Promise<void>) | undefined;
+}
+
 /**
  * The core's KeyValueStore over keyv. keyv must be built with `throwOnErrors: true`: by default it
  * turns a failed read into `undefined`, which would read as "no lockout, no failures" (fail open).
@@ -31,7 +38,7 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
   constructor(
     private readonly keyv: Keyv,
     private readonly listKeys: ListKeys,
-    private readonly index?: KeyIndex | undefined,
+    private readonly extras: BackendExtras = {},
   ) {}
 
   get<T>(key: string): Promise<T | undefined> {
@@ -46,12 +53,14 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
     if (ttlMs !== undefined && !(ttlMs > 0)) throw new RangeError(`ttl for ${key} must be positive, got ${ttlMs}`);
     const written = await guard('write', () => this.keyv.set(key, value, ttlMs));
     if (!written) throw new StoreError(`store write failed`);
-    if (this.index) await guard('write', () => this.index!.added(key));
+    const { index } = this.extras;
+    if (index) await guard('write', () => index.added(key));
   }
 
   async delete(key: string): Promise<void> {
     await guard('write', () => this.keyv.delete(key));
-    if (this.index) await guard('write', () => this.index!.removed([key]));
+    const { index } = this.extras;
+    if (index) await guard('write', () => index.removed([key]));
   }
 
   keys(range: KeyRange): Promise<string[]> {
@@ -62,8 +71,10 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
 
   async deleteMany(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await guard('write', () => this.keyv.deleteMany(keys));
-    if (this.index) await guard('write', () => this.index!.removed(keys));
+    const { index, deleteMany } = this.extras;
+    if (deleteMany) await guard('write', () => deleteMany(keys));
+    else await guard('write', () => this.keyv.deleteMany(keys));
+    if (index) await guard('write', () => index.removed(keys));
   }
 
   async *entries<T>(prefix: string): AsyncIterable<[string, T]> {
