@@ -91,8 +91,9 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
     },
     // Redis expires keys itself; what is left is the index entries of keys it expired.
     async purgeExpired() {
-      // What keyv puts before each key in Redis (its namespace, which wins over the adapter's, and '::').
-      const keyPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
+      // What keyv puts before each key in Redis (its namespace, which wins over the adapter's, and '::'),
+      // by the adapter's own function, as deleteMany above names keys.
+      const keyPrefix = adapter.createKeyPrefix('', adapter.namespace);
       let pruned = 0;
       for (let start = 0; ; ) {
         const startedAt = performance.now();
