@@ -73,7 +73,7 @@ export function createReceiver({
     // Runs after Bolt verified the signature: the id the replay check claims (see replay.ts).
     customPropertiesExtractor: httpDelivery,
   });
-  const listener = rejectSkewedRequests(receiver.requestListener, clock);
+  const listener = screenSlackHeaders(rejectSkewedRequests(receiver.requestListener, clock));
   receiver.requestListener = (req, res) => {
     // Once a shutdown has begun, each answer closes its connection. server.close() waits for every
     // connection to end but closes only those idle at that moment: a client that keeps one busy (a
@@ -86,6 +86,33 @@ export function createReceiver({
     listener(req, res);
   };
   return receiver;
+}
+
+/** The only spelling of a signature we accept: Slack's version `v0`, then exactly 64 lower-case hex digits. */
+const SIGNATURE = /^v0=[0-9a-f]{64}$/;
+/** Seconds since the epoch, as Slack writes them: digits, no sign, no leading zero, no fraction. */
+const TIMESTAMP = /^[1-9][0-9]{0,14}$/;
+
+/**
+ * Bolt splits `X-Slack-Signature` at `=` and ignores what follows a second one, and signs the
+ * timestamp as the number it parses, so one signed delivery passes under many spellings of its headers
+ * (`v0=<hex>=x`, `v0=<hex><more hex>`, a timestamp with a leading zero or `.0`). Each spelling would
+ * look like a new request. This answers 401 to any header present in another form, before Bolt reads
+ * the body. (A request without the headers goes on: Bolt refuses it, or answers Slack's ssl_check.)
+ */
+export function screenSlackHeaders(next: RequestListener): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } = req.headers;
+    if (
+      req.method === 'POST' &&
+      ((signature !== undefined && !SIGNATURE.test(String(signature))) ||
+        (timestamp !== undefined && !TIMESTAMP.test(String(timestamp))))
+    ) {
+      res.writeHead(401).end();
+      return;
+    }
+    next(req, res);
+  };
 }
 
 /**

@@ -29,12 +29,17 @@ export interface DeliveryProperties {
 
 /**
  * HTTPReceiver's customPropertiesExtractor. Bolt calls it only after the signature was verified. The
- * signature covers timestamp and body, so it names these exact bytes; a hash keeps the key short.
+ * delivery is named by what the signature covers, the timestamp (as the number Bolt signs it as) and
+ * the raw body, never by the header: Bolt reads `v0=<hex>` and ignores anything after a second `=`, so
+ * the same signed bytes can arrive under many spellings of the header (the receiver refuses those with
+ * 401 too; see screenSlackHeaders). A hash keeps the key short.
  */
-export function httpDelivery(req: IncomingMessage): DeliveryProperties | Record<string, never> {
-  const header = req.headers['x-slack-signature'];
-  const signature = Array.isArray(header) ? header[0] : header;
-  return signature ? { deliveryId: `sig:${createHash('sha256').update(signature).digest('hex')}` } : {};
+export function httpDelivery(req: IncomingMessage & { rawBody?: Buffer }): DeliveryProperties | Record<string, never> {
+  const header = req.headers['x-slack-request-timestamp'];
+  const timestamp = Number(Array.isArray(header) ? header[0] : header);
+  if (!Number.isFinite(timestamp) || !req.rawBody) return {};
+  const id = createHash('sha256').update(`${timestamp}:`).update(req.rawBody).digest('hex');
+  return { deliveryId: `sig:${id}` };
 }
 
 /** SocketModeReceiver's customPropertiesExtractor: Slack redelivers an unacknowledged envelope with its id. */

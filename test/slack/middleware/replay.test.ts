@@ -22,15 +22,25 @@ describe('claimKey', () => {
 });
 
 describe('delivery ids', () => {
-  test('HTTP: a hash of the signature (same bytes, same id; the signature itself is not kept)', () => {
-    const req = (signature?: string) =>
-      ({ headers: signature ? { 'x-slack-signature': signature } : {} }) as IncomingMessage;
-    const a = httpDelivery(req('v0=aaaa'));
+  // Rule (invariant 10): a delivery is named by what Slack signed (timestamp and body), not by the header's spelling.
+  test('HTTP: a hash of the signed timestamp and body, whatever the signature header says', () => {
+    const req = (timestamp: string | undefined, body: string | undefined, signature = 'v0=aaaa') =>
+      ({
+        headers: { 'x-slack-signature': signature, ...(timestamp ? { 'x-slack-request-timestamp': timestamp } : {}) },
+        ...(body === undefined ? {} : { rawBody: Buffer.from(body) }),
+      }) as IncomingMessage & { rawBody?: Buffer };
+    const a = httpDelivery(req('1700000000', 'command=%2Flogin'));
     expect(a).toEqual({ deliveryId: expect.stringMatching(/^sig:[0-9a-f]{64}$/) });
-    expect(httpDelivery(req('v0=aaaa'))).toEqual(a);
-    expect(httpDelivery(req('v0=bbbb'))).not.toEqual(a);
-    expect(textOf(a)).not.toContain('aaaa');
-    expect(httpDelivery(req())).toEqual({});
+    // The same signed content under other spellings of the headers is the same delivery.
+    expect(httpDelivery(req('1700000000', 'command=%2Flogin', 'v0=aaaa=x'))).toEqual(a);
+    expect(httpDelivery(req('01700000000', 'command=%2Flogin'))).toEqual(a);
+    expect(httpDelivery(req('1700000000.0', 'command=%2Flogin'))).toEqual(a);
+    // Other content is another delivery.
+    expect(httpDelivery(req('1700000001', 'command=%2Flogin'))).not.toEqual(a);
+    expect(httpDelivery(req('1700000000', 'command=%2Flogout'))).not.toEqual(a);
+    expect(textOf(a)).not.toContain('login');
+    expect(httpDelivery(req(undefined, 'command=%2Flogin'))).toEqual({});
+    expect(httpDelivery(req('1700000000', undefined))).toEqual({});
   });
 
   test('Socket Mode: the envelope id', () => {
