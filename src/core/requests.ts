@@ -56,6 +56,8 @@ export const KEEP_MS = 60 * 60_000;
 export const requestKeys = {
   request: (userId: string) => `request:${userId}`,
   attempts: (challengeId: string) => `attempts:${challengeId}`,
+  /** Submissions the provider never answered (an error): taken back from `attempts`, since no guess was checked. */
+  unanswered: (challengeId: string) => `unanswered:${challengeId}`,
   /** Claimed once, by the one submission that grants. */
   granted: (challengeId: string) => `granted:${challengeId}`,
 };
@@ -149,11 +151,12 @@ export class Requests {
     const { challenge } = request;
     const { counters, clock, policy } = this.deps;
     if (!challenge || challenge.to !== phone || clock.now() > challenge.lastSentAt + policy.codeTtlMs) return undefined;
-    const [granted, attempts] = await Promise.all([
+    const [granted, attempts, unanswered] = await Promise.all([
       counters.peek(requestKeys.granted(challenge.id)),
       counters.peek(requestKeys.attempts(challenge.id)),
+      counters.peek(requestKeys.unanswered(challenge.id)),
     ]);
-    return granted === 0 && attempts < policy.maxAttempts ? challenge : undefined;
+    return granted === 0 && attempts - unanswered < policy.maxAttempts ? challenge : undefined;
   }
 
   /** The state of a request whose challenge is known to be live (or is absent). */

@@ -48,23 +48,31 @@ export class CodeVerifier {
       deps.counters.peek(usedKey),
     ]);
     if (granted > 0 || used > 0) return refuse({ ok: false, reason: 'already_used' }, scope);
-    // V6. Each submission is counted before the provider sees it; past max_attempts the challenge is
-    //     dead: even the right code is refused and the provider is not asked.
-    const attempt = (await deps.counters.increment(requestKeys.attempts(challenge.id), KEEP_MS)).count;
+    // V6. Each submission is counted before the provider sees it, so simultaneous guesses cannot slip
+    //     past the limit; past max_attempts the challenge is dead: even the right code is refused and the
+    //     provider is not asked. A submission the provider never answered is given back (V7).
+    const [counted, unanswered] = await Promise.all([
+      deps.counters.increment(requestKeys.attempts(challenge.id), KEEP_MS),
+      deps.counters.peek(requestKeys.unanswered(challenge.id)),
+    ]);
+    const attempt = counted.count - unanswered;
     if (attempt > deps.policy.maxAttempts) return refuse({ ok: false, reason: 'dead' }, scope);
-    // V7. The provider checks the code under this challenge's own scope, so no other challenge's code matches.
+    // V7. The provider checks the code under this challenge's own scope, so no other challenge's code
+    //     matches. Only an answer counts as a guess: an error (a timeout, a 5xx, Bandwidth's own 429)
+    //     checked no code, so it uses up no attempt and never counts toward a lock.
     let valid: boolean;
     try {
       const windowMinutes = Math.ceil(deps.policy.codeTtlMs / 60_000);
       valid = await deps.provider.verify({ to: challenge.to, scope: challenge.providerScope, code, windowMinutes });
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
+      await deps.counters.increment(requestKeys.unanswered(challenge.id), KEEP_MS);
       await deps.audit.record({
         event: 'authn_login_fail',
         userId,
         scope,
         outcome: 'error',
-        detail: { attempt, failure: error.failure, status: error.status ?? 0 },
+        detail: { attempt, counted: false, failure: error.failure, status: error.status ?? 0 },
       });
       return { ok: false, reason: 'provider', failure: error.failure };
     }

@@ -239,6 +239,38 @@ describe('fail closed', () => {
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
   });
 
+  // Rule V7: only an answer of the provider counts as a guess (issue 18 §6).
+  test('provider errors use up no attempt and count toward no lock: after max_attempts of them the right code works', async () => {
+    f = await coreFixture({ policy: { maxAttempts: 3, lockoutFailures: 3 } });
+    const { requestId, code } = await requestCode(f);
+    for (let i = 0; i < 5; i++) {
+      f.provider.failNext('verify', new ProviderError('unavailable', 'Bandwidth verify: HTTP 500', 500));
+      expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({
+        reason: 'provider',
+        failure: 'unavailable',
+      });
+    }
+    f.provider.failNext('verify', new ProviderError('rate_limited', 'Bandwidth verify: HTTP 429', 429));
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ reason: 'provider', failure: 'rate_limited' });
+    // Two wrong codes still leave one attempt: the errors took none of them.
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ attemptsLeft: 2 });
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ attemptsLeft: 1 });
+    expect(await f.lockout.lockedUntil(U1)).toBeUndefined();
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: true });
+  });
+
+  test('wrong codes still kill the challenge at max_attempts when provider errors came between them', async () => {
+    f = await coreFixture({ policy: { maxAttempts: 2, lockoutFailures: 100 } });
+    const { requestId, code } = await requestCode(f);
+    await f.verifier.verify(U1, requestId, f.provider.wrongCode());
+    f.provider.failNext('verify', new ProviderError('unavailable', 'Bandwidth verify: HTTP 500', 500));
+    await f.verifier.verify(U1, requestId, code);
+    expect(await f.verifier.verify(U1, requestId, f.provider.wrongCode())).toMatchObject({ reason: 'dead' });
+    const verifies = f.provider.verifies.length;
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ reason: 'dead' });
+    expect(f.provider.verifies.length).toBe(verifies);
+  });
+
   test('a store failure grants nothing: verify rejects, and the session is not live afterwards', async () => {
     f = await coreFixture();
     const { requestId, code } = await requestCode(f);

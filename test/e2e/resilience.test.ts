@@ -97,6 +97,26 @@ describe('Bandwidth down or refusing', () => {
     expect((await h.requests.command('/whoami', USERS.alice)).json.text).toContain('needs you to log in first');
   });
 
+  // Issue 18 §6: an error of Bandwidth is no guess. Three 500s used to leave the right code "too many wrong codes".
+  test('errors of Bandwidth on verify never count as guesses: after 500s and a 429 the right code works', async () => {
+    h = await startBot({ env: { POLICY_MAX_ATTEMPTS: '3' } });
+    const entry = await openCodeEntry(h, USERS.alice);
+    for (let i = 0; i < 3; i++) {
+      h.bandwidth.failNext('verify', { status: 500 });
+      const answer = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
+      expect(answer.json.errors.code).toContain("didn't answer in time");
+    }
+    h.bandwidth.failNext('verify', {
+      status: 429,
+      body: { error: 'This number has exceeded verification attempts, please wait 2 minutes', requestId: 'r2' },
+    });
+    const limited = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
+    expect(limited.json.errors.code).toContain('Please wait a couple of minutes');
+    const right = await h.requests.submitCode(USERS.alice, entry, h.bandwidth.lastCode());
+    expect(viewText(right.json.view)).toContain("You're logged in");
+    expect(h.logs.audit('authn_login_fail_max')).toEqual([]);
+  });
+
   test('a network failure on verify is "unavailable", not a crash', async () => {
     h = await startBot();
     const entry = await openCodeEntry(h, USERS.alice);
