@@ -1,5 +1,6 @@
 // An endpoint's check of a PhoneGate token (npm install jose). jwks: createRemoteJWKSet(new URL('https://phonegate.example.com/.well-known/jwks.json'))
-// or createLocalJWKSet(pinned); audience: this endpoint's own origin; rawBody: the body's bytes as received, before parsing.
+// or createLocalJWKSet(pinned); audience: this endpoint's own URL, exactly as `url` in PhoneGate's [command /name]
+// (a token made for another endpoint, even on this host, is refused); rawBody: the body's bytes as received, before parsing.
 import { createHash } from 'node:crypto';
 import { jwtVerify } from 'jose';
 

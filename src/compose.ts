@@ -113,6 +113,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   const admin = new AdminActions({
     admins: policy.admins,
     allowedCallingCodes: policy.allowedCallingCodes,
+    store: kv,
     phones,
     sessions,
     requests,

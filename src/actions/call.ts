@@ -41,7 +41,7 @@ export interface ActionCall {
  * POSTs one action and turns whatever happens into a result; it never throws for network or HTTP
  * failures. The deadline covers the whole call, reading the answer included, so an endpoint that drips
  * its answer cannot hold the user longer than `timeoutMs`. Redirects are not followed: the token's
- * audience is this URL's origin, and the body should not travel on to somewhere else.
+ * audience is this URL, and the body should not travel on to somewhere else.
  */
 export async function callAction({
   url,

@@ -11,13 +11,16 @@ export interface ActionClaims {
   issuer: string;
   /** `sub`: the Slack user id. */
   userId: string;
-  /** The endpoint's URL; `aud` is its origin. */
+  /** The endpoint's URL, which is `aud`: a token for one endpoint is no good at another on the same host. */
   url: string;
   scope: Scope;
   /** When the scope was granted (ms); `auth_time` is in seconds. */
   authTime: number;
-  /** The method that proved the phone: `amr` is `["sms"]` or `["tel"]` (RFC 8176). */
-  delivery: Delivery;
+  /**
+   * Every method by which the codes of the challenge that proved the phone went out (any of them may be
+   * the code that was typed): `amr` names them, `["sms"]`, `["tel"]` or `["sms", "tel"]` (RFC 8176).
+   */
+  methods: readonly Delivery[];
   /** The exact request body; the token carries its SHA-256 so it cannot travel with another body. */
   body: string;
 }
@@ -34,13 +37,13 @@ export async function signActionToken(keys: SigningKeys, claims: ActionClaims, n
   return new SignJWT({
     scope: claims.scope,
     auth_time: Math.floor(claims.authTime / 1000),
-    amr: [amr[claims.delivery]],
+    amr: claims.methods.map((method) => amr[method]),
     body_sha256: sha256Hex(claims.body),
   })
     .setProtectedHeader({ alg: 'ES256', kid: keys.current.kid, typ: 'JWT' })
     .setIssuer(claims.issuer)
     .setSubject(claims.userId)
-    .setAudience(new URL(claims.url).origin)
+    .setAudience(claims.url)
     .setIssuedAt(iat)
     .setExpirationTime(iat + TOKEN_LIFETIME_SECONDS)
     .setJti(randomUUID())

@@ -31,6 +31,10 @@ export type Refusal =
   | { ok: false; reason: 'cooldown'; retryAt: number }
   /** The user was sent max_sends_per_hour codes this hour. */
   | { ok: false; reason: 'send_limit'; retryAt: number }
-  | { ok: false; reason: 'provider'; failure: ProviderFailure };
+  | { ok: false; reason: 'provider'; failure: ProviderFailure }
+  /** The code was right, but the grant could not be written; it was taken back: nothing was granted. */
+  | { ok: false; reason: 'not_granted' }
+  /** The code was right, but whether the grant was written cannot be told (the store failed twice). */
+  | { ok: false; reason: 'grant_unknown' };
 
 export type RefusalReason = Refusal['reason'];

@@ -24,7 +24,10 @@ export interface Challenge {
   /** The provider's scope for this challenge alone, e.g. `login-9f2c4e1a0b3d`: no other challenge's code can match. */
   providerScope: string;
   to: string;
+  /** The method of the last send. */
   delivery: Delivery;
+  /** Every method this challenge's codes went out by: any of them may be the code that is typed. */
+  methods?: Delivery[] | undefined;
   firstSentAt: number;
   lastSentAt: number;
 }
@@ -141,9 +144,16 @@ export class Requests {
     return { ok: true, request: await this.state(userId, current.request, phone) };
   }
 
-  /** Drops the user's open request. (An ending also replaces the epoch, which voids it even in flight.) */
-  async cancel(userId: string): Promise<void> {
+  /**
+   * Drops the user's open request. Says whether it was in force in `epoch` (the epoch before an
+   * ending): a request the user must be told was ended. An ending also replaces the epoch, which voids
+   * a request even in flight.
+   */
+  async cancel(userId: string, epoch?: string): Promise<boolean> {
+    const open = await this.deps.store.get<Request>(requestKeys.request(userId));
+    if (!open) return false;
     await this.deps.store.delete(requestKeys.request(userId));
+    return epoch === undefined || open.epoch === epoch;
   }
 
   /** The request's challenge if it can still take codes: same phone, within its lifetime, not granted, not dead. */
@@ -182,3 +192,6 @@ export class Requests {
     return this.stateOf({ ...request, challenge: live }, phone, preferred);
   }
 }
+
+/** The methods by which a challenge's codes went out (challenges kept before `methods` have only `delivery`). */
+export const methodsOf = (challenge: Challenge): Delivery[] => challenge.methods ?? [challenge.delivery];

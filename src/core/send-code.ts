@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { maskPhone } from './phones.js';
 import { type Delivery, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import type { Challenge, CodeDeps, Opened, Request } from './requests.js';
+import { type Challenge, type CodeDeps, methodsOf, type Opened, type Request } from './requests.js';
 
 export interface SendPolicy {
   codeDigits: number;
@@ -46,12 +46,13 @@ export class CodeSender {
     //     is replaced by a new challenge under a provider scope of its own.
     const live = await deps.requests.liveChallenge(request, phone);
     const challenge: Challenge = live
-      ? { ...live, delivery }
+      ? { ...live, delivery, methods: [...new Set([...methodsOf(live), delivery])] }
       : {
           id: randomUUID(),
           providerScope: providerScope(request.scope),
           to: phone,
           delivery,
+          methods: [delivery],
           firstSentAt: 0,
           lastSentAt: 0,
         };
@@ -82,8 +83,6 @@ export class CodeSender {
       ...request,
       challenge: { ...challenge, firstSentAt: live ? challenge.firstSentAt : sentAt, lastSentAt: sentAt },
     };
-    await deps.requests.save(userId, sent);
-    await deps.sessions.rememberDelivery(userId, delivery);
     await deps.audit.record({
       event: 'authn_otp_sent',
       userId,
@@ -91,6 +90,11 @@ export class CodeSender {
       outcome: 'success',
       detail: { delivery, resend: Boolean(live), maskedPhone: maskPhone(phone) },
     });
+    // S5. An ending wins over a send in flight: what is saved now is made in the request's epoch, so it
+    //     is void if the session ended meanwhile (a logout must not get its delivery preference back).
+    await deps.requests.save(userId, sent);
+    await deps.sessions.rememberDelivery(userId, delivery, request.epoch);
+    if ((await deps.sessions.epoch(userId)) !== request.epoch) return { ok: false, reason: 'ended' };
     return { ok: true, request: deps.requests.stateOf(sent, phone, delivery) };
   }
 

@@ -7,15 +7,24 @@ interface Grant {
   expiresAt: number;
   /** The user's epoch when the code was sent for; a grant from an ended epoch is dead. */
   epoch: string;
-  /** How the code that proved it was delivered (the user's delivery at grant time); absent in grants made before it was kept. */
+  /** Every method by which the challenge's codes went out (any of them may be the one typed). */
+  methods?: Delivery[] | undefined;
+  /** Grants made before `methods` was kept: the method of the challenge's last send. */
   delivery?: Delivery | undefined;
 }
 
-/** A live grant as an action token reports it: when, and by which delivery, the scope was proved. */
+/** A live grant as an action token reports it: when, and by which methods, the scope was proved. */
 export interface GrantFacts {
   grantedAt: number;
-  delivery?: Delivery | undefined;
+  /** Empty for a grant whose methods were never recorded. */
+  methods: Delivery[];
 }
+
+/**
+ * The delivery preference, made in an epoch: an ending voids it, so a send that finishes after a
+ * logout cannot write it back. (A bare string is a preference kept before epochs were recorded.)
+ */
+type StoredDelivery = Delivery | { delivery: Delivery; epoch: string };
 
 export interface LiveScope {
   scope: Scope;
@@ -70,15 +79,15 @@ export class Sessions {
   }
 
   /**
-   * Grants `scope` in `epoch`; `delivery` is how the code that proved it arrived (for action tokens'
+   * Grants `scope` in `epoch`; `methods` are how the challenge's codes went out (for action tokens'
    * `amr`). Returns the expiry, or undefined if the epoch ended meanwhile (nothing granted).
    */
-  async grant(userId: string, scope: Scope, epoch: string, delivery?: Delivery): Promise<number | undefined> {
+  async grant(userId: string, scope: Scope, epoch: string, methods: Delivery[]): Promise<number | undefined> {
     const grantedAt = this.clock.now();
     const expiresAt = grantedAt + this.ttlMs[scope];
     await this.store.set(
       scopeKey(userId, scope),
-      { grantedAt, expiresAt, epoch, delivery } satisfies Grant,
+      { grantedAt, expiresAt, epoch, methods } satisfies Grant,
       this.ttlMs[scope],
     );
     // Read after the write: an ending that landed before this read is seen here; one that lands
@@ -91,8 +100,16 @@ export class Sessions {
     const [grant, epoch] = await this.store.getMany<Grant | string>([scopeKey(userId, scope), epochKey(userId)]);
     if (!this.counts(grant as Grant | undefined, (epoch as string | undefined) ?? FIRST_EPOCH, this.clock.now()))
       return undefined;
-    const { grantedAt, delivery } = grant as Grant;
-    return { grantedAt, delivery };
+    const { grantedAt, methods, delivery } = grant as Grant;
+    return { grantedAt, methods: methods ?? (delivery ? [delivery] : []) };
+  }
+
+  /**
+   * Takes back a grant this process just wrote, after a later step failed: the user is not left with a
+   * scope that they were told they did not get.
+   */
+  async withdraw(userId: string, scope: Scope): Promise<void> {
+    await this.store.delete(scopeKey(userId, scope));
   }
 
   async liveScopes(userId: string): Promise<LiveScope[]> {
@@ -118,7 +135,7 @@ export class Sessions {
     return {
       userId,
       scopes: this.liveOf(grants as Array<Grant | undefined>, epoch as string | undefined, this.clock.now()),
-      delivery: delivery as Delivery | undefined,
+      delivery: deliveryIn(delivery as StoredDelivery | undefined, (epoch as string | undefined) ?? FIRST_EPOCH),
       phone: phones.phoneFrom(userId, link as StoredLink | undefined),
     };
   }
@@ -154,12 +171,17 @@ export class Sessions {
   }
 
   async delivery(userId: string): Promise<Delivery | undefined> {
-    return this.store.get<Delivery>(deliveryKey(userId));
+    const [stored, epoch] = await this.store.getMany<StoredDelivery | string>([deliveryKey(userId), epochKey(userId)]);
+    return deliveryIn(stored as StoredDelivery | undefined, (epoch as string | undefined) ?? FIRST_EPOCH);
   }
 
-  /** Kept until /logout, so a later /login or step-up skips the choice. */
-  async rememberDelivery(userId: string, delivery: Delivery): Promise<void> {
-    await this.store.set(deliveryKey(userId), delivery);
+  /**
+   * Kept until the session ends (/logout, or any other ending), so a later /login or step-up skips the
+   * choice. Made in `epoch` (the current one when not given): void if that epoch has ended.
+   */
+  async rememberDelivery(userId: string, delivery: Delivery, epoch?: string): Promise<void> {
+    const madeIn = epoch ?? (await this.epoch(userId));
+    await this.store.set(deliveryKey(userId), { delivery, epoch: madeIn } satisfies StoredDelivery);
   }
 
   async forgetDelivery(userId: string): Promise<void> {
@@ -177,4 +199,10 @@ export class Sessions {
   private counts(grant: Grant | undefined, epoch: string, now: number): grant is Grant {
     return grant !== undefined && grant.expiresAt > now && grant.epoch === epoch;
   }
+}
+
+/** The preference if it was made in the current epoch (or before epochs were recorded with it). */
+function deliveryIn(stored: StoredDelivery | undefined, epoch: string): Delivery | undefined {
+  if (stored === undefined || typeof stored === 'string') return stored;
+  return stored.epoch === epoch ? stored.delivery : undefined;
 }

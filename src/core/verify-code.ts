@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ProviderError, type Scope } from './ports.js';
+import { type Delivery, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import { type CodeDeps, KEEP_MS, requestKeys } from './requests.js';
+import { type CodeDeps, KEEP_MS, methodsOf, requestKeys } from './requests.js';
 
 export interface VerifyPolicy {
   codeDigits: number;
@@ -9,7 +9,10 @@ export interface VerifyPolicy {
   maxAttempts: number;
 }
 
-export type Verified = { ok: true; scope: Scope; expiresAt: number } | Refusal;
+/** A refusal of `not_granted` or `grant_unknown` carries the store's error as `cause`, for the log. */
+export type Verified =
+  | { ok: true; scope: Scope; expiresAt: number; methods: Delivery[] }
+  | (Refusal & { cause?: unknown });
 
 /** Hashed with the user; kept only for the code lifetime. */
 const usedCodeKey = (userId: string, code: string) =>
@@ -84,19 +87,32 @@ export class CodeVerifier {
     await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
     // V9. An ending wins: the grant is made in the request's epoch, and is void if the user's session
     //     ended meanwhile (logout, revoke, link, unlink, lock). Then nothing is granted and nothing runs.
-    const expiresAt = await deps.sessions.grant(userId, scope, epoch, challenge.delivery);
+    // V10. A grant is whole: if writing it or confirming it fails, it is taken back, and the user is
+    //      told so; if even that fails, the user is told that the result is unknown and how to check.
+    let expiresAt: number | undefined;
+    try {
+      expiresAt = await deps.sessions.grant(userId, scope, epoch, methodsOf(challenge));
+    } catch (error) {
+      const withdrawn = await deps.sessions.withdraw(userId, scope).then(
+        () => true,
+        () => false,
+      );
+      await this.refuse(userId, scope, { ok: false, reason: withdrawn ? 'not_granted' : 'grant_unknown' });
+      return { ok: false, reason: withdrawn ? 'not_granted' : 'grant_unknown', cause: error };
+    }
     if (expiresAt === undefined) return refuse({ ok: false, reason: 'ended' }, scope);
 
-    // The request stays, its challenge claimed: a late twin submission reads "already used" (V5).
-    await deps.lockout.recordSuccess(userId);
+    // The request stays, its challenge claimed: a late twin submission reads "already used" (V5). The
+    // grant stands whatever follows: a failure count left unreset only makes a later lock come sooner.
+    await deps.lockout.recordSuccess(userId).catch(() => undefined);
     await deps.audit.record({
       event: attempt > 1 ? 'authn_login_successafterfail' : 'authn_login_success',
       userId,
       scope,
       outcome: 'success',
-      detail: { retries: attempt - 1, delivery: challenge.delivery },
+      detail: { retries: attempt - 1, methods: methodsOf(challenge).join(',') },
     });
-    return { ok: true, scope, expiresAt };
+    return { ok: true, scope, expiresAt, methods: methodsOf(challenge) };
   }
 
   private async wrongCode(userId: string, scope: Scope, attempt: number): Promise<Refusal> {

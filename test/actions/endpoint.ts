@@ -44,7 +44,8 @@ export async function serveVerifyingEndpoint(jwksUrl: string) {
         rawBody,
         jwks,
         issuer: 'phonegate',
-        audience: server.origin,
+        // Its own URL as PhoneGate calls it, path and query included: a token for another endpoint is refused.
+        audience: `${server.origin}${req.url}`,
       });
       const body = JSON.parse(rawBody.toString('utf8')) as Record<string, string>;
       verdicts.push({ ok: true, payload, body });

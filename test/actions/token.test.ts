@@ -58,7 +58,7 @@ function claims(url: string, body: string, more: Partial<ActionClaims> = {}): Ac
     url,
     scope: 'admin',
     authTime: GRANTED_AT,
-    delivery: 'sms',
+    methods: ['sms'],
     body,
     ...more,
   };
@@ -73,7 +73,7 @@ describe('a token for one action call', () => {
     const server = await endpoint();
     const body = request('api "1.4.2" — zürich');
     const now = Date.now();
-    const token = await signActionToken(keys, claims(server.url, body, { delivery: 'voice' }), now);
+    const token = await signActionToken(keys, claims(server.url, body, { methods: ['voice'] }), now);
 
     const result = await send(server.url, body, token);
 
@@ -88,7 +88,7 @@ describe('a token for one action call', () => {
     expect(payload).toEqual({
       iss: 'phonegate',
       sub: 'U012ABCDEF',
-      aud: server.origin,
+      aud: server.url,
       iat,
       exp: iat + 60,
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -121,7 +121,7 @@ describe('a token for one action call', () => {
         authorization: `Bearer ${token}`,
         rawBody: Buffer.from(rawBody),
         jwks: pinned,
-        audience: 'https://deploy.internal.example',
+        audience: 'https://deploy.internal.example/hooks/phonegate',
       });
 
     await expect(verify(`${body} `)).rejects.toThrow('the body is not the one the token was made for');
@@ -132,9 +132,36 @@ describe('a token for one action call', () => {
         authorization: undefined,
         rawBody: Buffer.from(body),
         jwks: pinned,
-        audience: 'https://deploy.internal.example',
+        audience: 'https://deploy.internal.example/hooks/phonegate',
       }),
     ).rejects.toThrow('no bearer token');
+  });
+
+  // Issue 18 §7: `aud` is the endpoint's whole URL, so a token for one endpoint is no good at another on the same host.
+  test('a token made for /hooks/deploy is refused at /hooks/drop on the same host', async () => {
+    const body = request();
+    const token = await signActionToken(keys, claims('https://ops.example/hooks/deploy', body), Date.now());
+    expect(decodeJwt(token).aud).toBe('https://ops.example/hooks/deploy');
+    const pinned = createLocalJWKSet(JSON.parse(JSON.stringify(keys.jwks())));
+    const at = (audience: string) =>
+      verifyPhonegateRequest({ authorization: `Bearer ${token}`, rawBody: Buffer.from(body), jwks: pinned, audience });
+    await expect(at('https://ops.example/hooks/drop')).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    await expect(at('https://ops.example')).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    await expect(at('https://ops.example/hooks/deploy')).resolves.toMatchObject({
+      aud: 'https://ops.example/hooks/deploy',
+    });
+  });
+
+  test('amr names every method the codes went out by: a text, then "Call me instead", is ["sms", "tel"]', async () => {
+    const body = request();
+    const token = await signActionToken(
+      keys,
+      claims('https://ops.example/x', body, { methods: ['sms', 'voice'] }),
+      Date.now(),
+    );
+    expect(decodeJwt(token).amr).toEqual(['sms', 'tel']);
   });
 
   test('the header names the key by its kid, and an SMS proof is amr ["sms"]; each token has its own jti', async () => {
@@ -143,7 +170,7 @@ describe('a token for one action call', () => {
     const two = await signActionToken(keys, claims('https://deploy.internal.example/hooks/x?y=1', body), Date.now());
 
     expect(decodeProtectedHeader(one)).toEqual({ alg: 'ES256', kid: keys.current.kid, typ: 'JWT' });
-    expect(decodeJwt(one)).toMatchObject({ aud: 'https://deploy.internal.example', amr: ['sms'] });
+    expect(decodeJwt(one)).toMatchObject({ aud: 'https://deploy.internal.example/hooks/x?y=1', amr: ['sms'] });
     expect(decodeJwt(one).jti).not.toBe(decodeJwt(two).jti);
   });
 

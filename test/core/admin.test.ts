@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { AdminActions } from '../../src/core/admin.js';
+import { type Actor, AdminActions, OPERATOR, UnfinishedChange } from '../../src/core/admin.js';
 import { AuditLog, type AuditRecord, AuditTrail } from '../../src/core/audit.js';
 import { parsePhone } from '../../src/core/phones.js';
-import type { Notice } from '../../src/core/ports.js';
+import { type Notice, StoreError } from '../../src/core/ports.js';
 import { type CoreFixture, coreFixture, MINUTE, PHONE1, requestCode, U1, U2 } from '../helpers/core-fixture.js';
 
 const ADMIN = 'U0000ADMIN';
@@ -61,16 +61,17 @@ describe('AdminActions', () => {
   let trail: AuditTrail;
   let records: AuditRecord[];
   let notices: Array<{ userId: string; notice: Notice }>;
+  /** The audit sinks call this first; a test may make it throw, as a failing audit write would. */
+  let auditHook: (r: AuditRecord) => void;
+  const AS_ADMIN: Actor = { kind: 'admin', userId: ADMIN };
+  const OTHER_ADMIN = 'U0OTHERADM';
 
-  async function setup() {
-    f = await coreFixture();
-    records = [];
-    notices = [];
-    trail = new AuditTrail(f.store.kv);
-    const audit = new AuditLog(f.clock, [(r) => void records.push(r), (r) => trail.append(r)]);
-    admin = new AdminActions({
-      admins: [ADMIN],
+  function actions(admins: string[]): AdminActions {
+    const audit = new AuditLog(f.clock, [(r) => auditHook(r), (r) => void records.push(r), (r) => trail.append(r)]);
+    return new AdminActions({
+      admins,
       allowedCallingCodes: ['1'],
+      store: f.store.kv,
       phones: f.phones,
       sessions: f.sessions,
       requests: f.requests,
@@ -80,6 +81,18 @@ describe('AdminActions', () => {
       clock: f.clock,
     });
   }
+
+  /** An admin whose step-up is live, as an /admin command needs. */
+  async function setup(admins: string[] = [ADMIN]) {
+    f = await coreFixture();
+    records = [];
+    notices = [];
+    auditHook = () => {};
+    trail = new AuditTrail(f.store.kv);
+    admin = actions(admins);
+    await f.sessions.grant(ADMIN, 'admin', await f.sessions.epoch(ADMIN), ['sms']);
+  }
+  const logIn = async (userId: string) => f.sessions.grant(userId, 'login', await f.sessions.epoch(userId), ['sms']);
   afterEach(async () => {
     await f.store.close().catch(() => {});
   });
@@ -92,15 +105,17 @@ describe('AdminActions', () => {
 
   test('link: a new phone wins over config, ends the session and the open request, tells the user, is audited', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
+    await logIn(U1);
     f.clock.advance(MINUTE);
     const pending = await requestCode(f, U1, 'admin');
-    const result = await admin.link(ADMIN, U1, '(415) 555-0199');
+    const result = await admin.link(AS_ADMIN, U1, '(415) 555-0199');
     expect(result).toEqual({
       ok: true,
       changed: true,
+      resumed: false,
       maskedPhone: '•••• 0199',
       ended: [expect.objectContaining({ scope: 'login' })],
+      endedRequest: true,
     });
     expect(await f.phones.phoneOf(U1)).toBe('+14155550199');
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
@@ -120,12 +135,14 @@ describe('AdminActions', () => {
 
   test('link: the same phone again changes nothing and ends nothing', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    expect(await admin.link(ADMIN, U1, PHONE1)).toEqual({
+    await logIn(U1);
+    expect(await admin.link(AS_ADMIN, U1, PHONE1)).toEqual({
       ok: true,
       changed: false,
+      resumed: false,
       maskedPhone: '•••• 0111',
       ended: [],
+      endedRequest: false,
     });
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(notices).toEqual([]);
@@ -133,8 +150,8 @@ describe('AdminActions', () => {
 
   test('link: a refused number changes nothing, and the refusal is audited with its reason', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    expect(await admin.link(ADMIN, U1, '1-900-555-0101')).toMatchObject({ ok: false, reason: 'not_personal' });
+    await logIn(U1);
+    expect(await admin.link(AS_ADMIN, U1, '1-900-555-0101')).toMatchObject({ ok: false, reason: 'not_personal' });
     expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
     expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     expect(records.at(-1)).toMatchObject({
@@ -146,24 +163,27 @@ describe('AdminActions', () => {
 
   test('unlink: the user has no phone whatever config says, until linked again', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    expect(await admin.unlink(ADMIN, U1)).toEqual({
+    await logIn(U1);
+    expect(await admin.unlink(AS_ADMIN, U1)).toEqual({
+      ok: true,
       hadPhone: true,
+      resumed: false,
       ended: [expect.objectContaining({ scope: 'login' })],
+      endedRequest: false,
     });
     expect(await f.phones.phoneOf(U1)).toBeUndefined();
     expect(await f.requests.open(U1, 'login')).toEqual({ ok: false, reason: 'no_phone' });
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_unlinked', by: ADMIN } }]);
-    await admin.link(ADMIN, U1, '+14155550177');
+    await admin.link(AS_ADMIN, U1, '+14155550177');
     expect(await f.phones.phoneOf(U1)).toBe('+14155550177');
   });
 
   test('revoke: ends every scope of the target only, tells them, is audited; nothing live means no message', async () => {
     await setup();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    await f.sessions.grant(U1, 'admin', await f.sessions.epoch(U1));
-    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
-    expect((await admin.revoke(ADMIN, U1)).map((s) => s.scope)).toEqual(['login', 'admin']);
+    await logIn(U1);
+    await f.sessions.grant(U1, 'admin', await f.sessions.epoch(U1), ['sms']);
+    await logIn(U2);
+    expect(await admin.revoke(AS_ADMIN, U1)).toMatchObject({ ok: true, endedRequest: false });
     expect(await f.sessions.liveScopes(U1)).toEqual([]);
     expect(await f.sessions.isLive(U2, 'login')).toBe(true);
     expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: ADMIN } }]);
@@ -173,17 +193,184 @@ describe('AdminActions', () => {
       actorId: ADMIN,
       detail: { scopes: 'login,admin' },
     });
-    expect(await admin.revoke(ADMIN, U1)).toEqual([]);
+    expect(await admin.revoke(AS_ADMIN, U1)).toEqual({
+      ok: true,
+      resumed: false,
+      ended: [],
+      endedRequest: false,
+    });
     expect(notices).toHaveLength(1);
+  });
+
+  // Issue 18 §4: an ending of an open code request is an ending like any other.
+  test('revoke of a user with no session but an open code request: the request ends, and the user is told', async () => {
+    await setup();
+    const pending = await requestCode(f, U1, 'login');
+    expect(await admin.revoke(AS_ADMIN, U1)).toEqual({ ok: true, resumed: false, ended: [], endedRequest: true });
+    expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: ADMIN } }]);
+    expect(await f.verifier.verify(U1, pending.requestId, pending.code)).toMatchObject({ ok: false });
   });
 
   test('liveSessions and recentEvents are audited as admin commands', async () => {
     await setup();
-    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
-    expect(await admin.liveSessions(ADMIN)).toEqual([expect.objectContaining({ userId: U2, scope: 'login' })]);
-    const events = await admin.recentEvents(ADMIN, 5);
-    expect(events.map((e) => e.event)).toEqual(['authz_admin']);
+    await logIn(U2);
+    expect(await admin.liveSessions(AS_ADMIN)).toEqual({
+      ok: true,
+      value: [
+        expect.objectContaining({ userId: ADMIN, scope: 'admin' }),
+        expect.objectContaining({ userId: U2, scope: 'login' }),
+      ],
+    });
+    const events = await admin.recentEvents(AS_ADMIN, 5);
+    expect(events.ok && events.value.map((e) => e.event)).toEqual(['authz_admin']);
     expect(records.map((r) => r.event)).toEqual(['authz_admin', 'authz_admin']);
+  });
+
+  describe('authority is read when the action runs (invariant 12)', () => {
+    test('an actor no longer in [policy] admins is refused, with their admin scope still live; nothing changes', async () => {
+      await setup();
+      await logIn(U1);
+      const later = actions([OTHER_ADMIN]); // the config changed, or another replica has another one
+      expect(await later.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await later.link(AS_ADMIN, U1, '+14155550177')).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await later.unlink(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await later.liveSessions(AS_ADMIN)).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await later.recentEvents(AS_ADMIN, 5)).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+      expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
+      expect(notices).toEqual([]);
+      expect(records.at(-1)).toMatchObject({
+        event: 'authz_fail',
+        userId: ADMIN,
+        outcome: 'refused',
+        detail: { command: '/admin audit', reason: 'not_admin' },
+      });
+    });
+
+    test('an admin whose step-up ended is refused', async () => {
+      await setup();
+      await logIn(U1);
+      await f.sessions.end(ADMIN);
+      expect(await admin.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'no_admin_scope' });
+      expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+    });
+
+    test('an operator at the shell needs neither, and is audited as `operator`', async () => {
+      await setup();
+      await logIn(U1);
+      expect(await admin.revoke({ kind: 'operator' }, U1)).toMatchObject({ ok: true });
+      expect(records.at(-1)).toMatchObject({ event: 'authn_session_revoked', actorId: OPERATOR });
+      expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: OPERATOR } }]);
+    });
+  });
+
+  describe('nobody can lock the team out (issue 18 §5)', () => {
+    test('an admin cannot link or unlink their own phone from chat; an operator can', async () => {
+      await setup();
+      expect(await admin.unlink(AS_ADMIN, ADMIN)).toEqual({ ok: false, reason: 'own_phone' });
+      expect(await admin.link(AS_ADMIN, ADMIN, '+14155550177')).toEqual({ ok: false, reason: 'own_phone' });
+      expect(await f.phones.phoneOf(ADMIN)).toBeUndefined();
+      await f.phones.link(ADMIN, PHONE1, OPERATOR, f.clock.now());
+      expect(await admin.unlink(AS_ADMIN, ADMIN)).toEqual({ ok: false, reason: 'own_phone' });
+      expect(await f.phones.phoneOf(ADMIN)).toBe(PHONE1);
+      expect(records.at(-1)).toMatchObject({
+        event: 'authn_phone_unlinked',
+        outcome: 'refused',
+        detail: { reason: 'own_phone' },
+      });
+      expect(await admin.link({ kind: 'operator' }, ADMIN, '+14155550177')).toMatchObject({ ok: true, changed: true });
+    });
+
+    test('the last admin with a phone cannot be unlinked; with another admin who has one, they can', async () => {
+      await setup([ADMIN, OTHER_ADMIN]);
+      await f.sessions.grant(OTHER_ADMIN, 'admin', await f.sessions.epoch(OTHER_ADMIN), ['sms']);
+      await f.phones.link(OTHER_ADMIN, '+14155550188', OPERATOR, f.clock.now());
+      // ADMIN has no phone: OTHER_ADMIN is the last admin who can step up.
+      expect(await admin.unlink(AS_ADMIN, OTHER_ADMIN)).toEqual({ ok: false, reason: 'last_admin_phone' });
+      expect(await f.phones.phoneOf(OTHER_ADMIN)).toBe('+14155550188');
+      await f.phones.link(ADMIN, PHONE1, OPERATOR, f.clock.now());
+      expect(await admin.unlink(AS_ADMIN, OTHER_ADMIN)).toMatchObject({ ok: true, hadPhone: true });
+      expect(await admin.adminsWithPhone()).toEqual([ADMIN]);
+    });
+  });
+
+  describe('a change is whole (invariant 13)', () => {
+    /** Makes `method` of `target` throw a StoreError the next time it is called, once. */
+    function failOnce<T extends object>(target: T, method: keyof T): void {
+      const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
+      (target as Record<keyof T, unknown>)[method] = async (...args: unknown[]) => {
+        (target as Record<keyof T, unknown>)[method] = original;
+        throw new StoreError('database is locked');
+      };
+    }
+
+    test('link: the ending fails once: nothing is half done; the retry makes the whole change', async () => {
+      await setup();
+      await logIn(U1);
+      failOnce(f.sessions, 'end');
+      await expect(admin.link(AS_ADMIN, U1, '+14155550177')).rejects.toBeInstanceOf(UnfinishedChange);
+      expect(await f.phones.phoneOf(U1)).toBe(PHONE1); // the phone is changed only after the ending
+      expect(notices).toEqual([]);
+      expect(await admin.link(AS_ADMIN, U1, '+14155550177')).toMatchObject({ ok: true, changed: true });
+      expect(await f.phones.phoneOf(U1)).toBe('+14155550177');
+      expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+      expect(notices).toHaveLength(1);
+      expect(records.filter((r) => r.event === 'authn_phone_linked' && r.outcome === 'success')).toHaveLength(1);
+    });
+
+    test('link: the phone changed but the audit and the DM did not happen: the retry finishes them, not "nothing changed"', async () => {
+      await setup();
+      await logIn(U1);
+      auditHook = (r) => {
+        if (r.event === 'authn_phone_linked') {
+          auditHook = () => {};
+          throw new StoreError('the process stopped here');
+        }
+      };
+      await expect(admin.link(AS_ADMIN, U1, '+14155550177')).rejects.toBeInstanceOf(UnfinishedChange);
+      expect(await f.phones.phoneOf(U1)).toBe('+14155550177');
+      expect(await f.sessions.isLive(U1, 'login')).toBe(false); // access ended before the phone changed
+      expect(notices).toEqual([]);
+      expect(await admin.link(AS_ADMIN, U1, '+14155550177')).toMatchObject({ ok: true, changed: true, resumed: true });
+      expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_linked', maskedPhone: '•••• 0177', by: ADMIN } }]);
+      expect(records.filter((r) => r.event === 'authn_phone_linked' && r.outcome === 'success')).toHaveLength(1);
+      // Done: a third run is "already has the phone".
+      expect(await admin.link(AS_ADMIN, U1, '+14155550177')).toMatchObject({ ok: true, changed: false });
+    });
+
+    test('unlink: the phone write fails after the ending: the user is logged out, and the retry completes it', async () => {
+      await setup();
+      await logIn(U1);
+      failOnce(f.phones, 'link');
+      await expect(admin.unlink(AS_ADMIN, U1)).rejects.toBeInstanceOf(UnfinishedChange);
+      expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+      expect(await admin.unlink(AS_ADMIN, U1)).toMatchObject({ ok: true, hadPhone: true });
+      expect(await f.phones.phoneOf(U1)).toBeUndefined();
+      expect(notices).toEqual([{ userId: U1, notice: { kind: 'phone_unlinked', by: ADMIN } }]);
+    });
+
+    test('revoke: the DM step failed after the ending: the retry tells the user, though nothing is live any more', async () => {
+      await setup();
+      await logIn(U1);
+      auditHook = (r) => {
+        if (r.event === 'authn_session_revoked') {
+          auditHook = () => {};
+          throw new StoreError('the process stopped here');
+        }
+      };
+      await expect(admin.revoke(AS_ADMIN, U1)).rejects.toBeInstanceOf(UnfinishedChange);
+      expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+      expect(await admin.revoke(AS_ADMIN, U1)).toMatchObject({ ok: true, resumed: true, ended: [] });
+      expect(notices).toEqual([{ userId: U1, notice: { kind: 'revoked', by: ADMIN } }]);
+    });
+
+    test('a failure before the change began (its record) changes nothing and is a plain store error', async () => {
+      await setup();
+      await logIn(U1);
+      failOnce(f.store.kv, 'set');
+      await expect(admin.revoke(AS_ADMIN, U1)).rejects.toMatchObject({ name: 'StoreError' });
+      expect(await f.sessions.isLive(U1, 'login')).toBe(true);
+    });
   });
 });
 

@@ -11,8 +11,8 @@ afterEach(async () => {
 describe('sessions', () => {
   test('each scope lasts its own ttl, checked against the injected clock', async () => {
     f = await coreFixture();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    await f.sessions.grant(U1, 'admin', await f.sessions.epoch(U1));
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1), ['sms']);
+    await f.sessions.grant(U1, 'admin', await f.sessions.epoch(U1), ['sms']);
     f.clock.advance(15 * MINUTE - 1);
     expect(await f.sessions.liveScopes(U1)).toEqual([
       { scope: 'login', expiresAt: expect.any(Number) },
@@ -27,7 +27,7 @@ describe('sessions', () => {
 
   test('the gate check is one store read', async () => {
     f = await coreFixture();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1), ['sms']);
     let reads = 0;
     const counting: KeyValueStore = {
       ...f.store.kv,
@@ -50,8 +50,8 @@ describe('sessions', () => {
 
   test('end ends every scope of one user only and says which were live', async () => {
     f = await coreFixture();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
-    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1), ['sms']);
+    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2), ['sms']);
     expect((await f.sessions.end(U1)).map((s) => s.scope)).toEqual(['login']);
     expect(await f.sessions.isLive(U1, 'login')).toBe(false);
     expect(await f.sessions.isLive(U2, 'login')).toBe(true);
@@ -59,10 +59,10 @@ describe('sessions', () => {
 
   test('allLive lists every live scope of every user, soonest expiry first', async () => {
     f = await coreFixture();
-    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1));
+    await f.sessions.grant(U1, 'login', await f.sessions.epoch(U1), ['sms']);
     f.clock.advance(MINUTE);
-    await f.sessions.grant(U2, 'admin', await f.sessions.epoch(U2));
-    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2));
+    await f.sessions.grant(U2, 'admin', await f.sessions.epoch(U2), ['sms']);
+    await f.sessions.grant(U2, 'login', await f.sessions.epoch(U2), ['sms']);
     expect((await f.sessions.allLive()).map((s) => `${s.userId}:${s.scope}`)).toEqual([
       `${U2}:admin`,
       `${U1}:login`,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { ProviderError } from '../../src/core/ports.js';
+import { ProviderError, StoreError } from '../../src/core/ports.js';
 import { type CoreFixture, coreFixture, MINUTE, PHONE1, requestCode, U1, U2 } from '../helpers/core-fixture.js';
 
 /** Verifying a code (core/verify-code.ts): scope binding, single use, attempts, lifetime, fail closed. */
@@ -269,6 +269,34 @@ describe('fail closed', () => {
     const verifies = f.provider.verifies.length;
     expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ reason: 'dead' });
     expect(f.provider.verifies.length).toBe(verifies);
+  });
+
+  // Rule V10 (issue 18 §4): a grant is whole; after a failure the user is never told "nothing changed" while a scope is live.
+  test('the grant is written but its confirmation fails: it is taken back, and the refusal says nothing was granted', async () => {
+    f = await coreFixture();
+    const { requestId, code } = await requestCode(f);
+    const grant = f.sessions.grant.bind(f.sessions);
+    f.sessions.grant = async (...args) => {
+      await grant(...args);
+      throw new StoreError('store timed out after 1000 ms');
+    };
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'not_granted' });
+    expect(await f.sessions.isLive(U1, 'login')).toBe(false);
+  });
+
+  test('when even taking it back fails, the result is "unknown", never "nothing was granted"', async () => {
+    f = await coreFixture();
+    const { requestId, code } = await requestCode(f);
+    const grant = f.sessions.grant.bind(f.sessions);
+    f.sessions.grant = async (...args) => {
+      await grant(...args);
+      throw new StoreError('store timed out after 1000 ms');
+    };
+    f.sessions.withdraw = async () => {
+      throw new StoreError('store write failed');
+    };
+    expect(await f.verifier.verify(U1, requestId, code)).toMatchObject({ ok: false, reason: 'grant_unknown' });
+    expect(await f.sessions.isLive(U1, 'login')).toBe(true); // why the answer must not say "nothing changed"
   });
 
   test('a store failure grants nothing: verify rejects, and the session is not live afterwards', async () => {

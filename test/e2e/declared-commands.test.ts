@@ -46,7 +46,8 @@ beforeAll(async () => {
         rawBody,
         jwks,
         issuer: 'phonegate',
-        audience: endpoint.origin,
+        // The endpoint checks that the token was made for it: its own URL, path and query included.
+        audience: `${endpoint.origin}${req.url}`,
       });
       const body = JSON.parse(rawBody.toString('utf8')) as Record<string, string>;
       seen.push({ ok: true, payload, body, path, authorization: req.headers.authorization, rawBody });
@@ -163,7 +164,7 @@ describe('scope login', () => {
     expect(payload).toMatchObject({
       iss: 'phonegate',
       sub: bob,
-      aud: endpoint.origin,
+      aud: `${endpoint.origin}/hooks/deploy?team=ops`,
       scope: 'login',
       amr: ['tel'],
       auth_time: Math.floor(grantedAt / 1000),
@@ -327,7 +328,12 @@ describe('the token cannot be reused', () => {
     const { authorization, rawBody } = seen[0]!;
     const jwks = createRemoteJWKSet(jwksUrl);
     const check = (body: Buffer) =>
-      verifyPhonegateRequest({ authorization, rawBody: body, jwks, audience: endpoint.origin });
+      verifyPhonegateRequest({
+        authorization,
+        rawBody: body,
+        jwks,
+        audience: `${endpoint.origin}/hooks/deploy?team=ops`,
+      });
     const other = Buffer.from(rawBody.toString('utf8').replace('1.4.2', '9.9.9'));
     await expect(check(other)).rejects.toThrow('the body is not the one the token was made for');
     await expect(check(rawBody)).rejects.toThrow('token already used');
@@ -404,7 +410,7 @@ describe('keys', () => {
       url: `${endpoint.origin}/x`,
       scope: 'login' as const,
       authTime: Date.now(),
-      delivery: 'sms' as const,
+      methods: ['sms' as const],
       body,
     };
     const oldToken = await signActionToken(oldKeys, claims, Date.now());
@@ -415,7 +421,7 @@ describe('keys', () => {
         authorization: `Bearer ${oldToken}`,
         rawBody: Buffer.from(body),
         jwks,
-        audience: endpoint.origin,
+        audience: `${endpoint.origin}/x`,
       }),
     ).resolves.toMatchObject({ sub: bob });
 
@@ -429,7 +435,7 @@ describe('keys', () => {
         authorization: `Bearer ${again}`,
         rawBody: Buffer.from(body),
         jwks: current,
-        audience: endpoint.origin,
+        audience: `${endpoint.origin}/x`,
       }),
     ).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });

@@ -48,7 +48,7 @@ function countStoreCalls(harness: Harness): string[] {
 async function logInDirectly(userId: string): Promise<void> {
   const { sessions } = h.bot.services;
   await sessions.rememberDelivery(userId, 'voice');
-  expect(await sessions.grant(userId, 'login', await sessions.epoch(userId))).toBeDefined();
+  expect(await sessions.grant(userId, 'login', await sessions.epoch(userId), ['sms'])).toBeDefined();
 }
 
 describe('store operations per request', () => {

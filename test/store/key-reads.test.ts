@@ -125,7 +125,7 @@ describe('the SQLite store joins waiting reads', () => {
     const sessions = new Sessions(store.kv, clock, { login: 60_000, admin: 60_000 });
     const users = Array.from({ length: 32 }, (_, i) => `U${i}`);
     for (const [i, user] of users.entries()) {
-      if (i % 2 === 0) await sessions.grant(user, 'login', '0');
+      if (i % 2 === 0) await sessions.grant(user, 'login', '0', ['sms']);
       await sessions.rememberDelivery(user, i % 3 === 0 ? 'voice' : 'sms');
     }
     const phones = { phoneFrom: () => undefined };

@@ -1,29 +1,38 @@
+import { type Actor, UnfinishedChange } from '../../core/admin.js';
 import type { Services } from '../../services.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import * as text from '../views/admin-text.js';
 
-/** Runs a parsed /admin command for an admin whose `admin` scope is live; returns the reply. */
+/**
+ * Runs a parsed /admin command for `actorId`; returns the reply. The core reads the actor's authority
+ * again as it acts (still an admin, admin scope still live), whenever the command was typed.
+ */
 export async function runAdminCommand(
-  s: Pick<Services, 'admin' | 'clock'>,
+  s: Pick<Services, 'admin' | 'clock' | 'logger'>,
   actorId: string,
   command: AdminCommand,
 ): Promise<string> {
-  switch (command.kind) {
-    case 'help':
-      return text.help(command.unknown);
-    case 'usage':
-      return text.usage(command);
-    case 'sessions':
-      return text.sessions(await s.admin.liveSessions(actorId), s.clock.now(), command.page);
-    case 'revoke':
-      return text.revoked(command.target, await s.admin.revoke(actorId, command.target));
-    case 'link':
-      return text.linked(command.target, await s.admin.link(actorId, command.target, command.phone));
-    case 'unlink': {
-      const { hadPhone, ended } = await s.admin.unlink(actorId, command.target);
-      return text.unlinked(command.target, hadPhone, ended);
+  const actor: Actor = { kind: 'admin', userId: actorId };
+  try {
+    switch (command.kind) {
+      case 'help':
+        return text.help(command.unknown);
+      case 'usage':
+        return text.usage(command);
+      case 'sessions':
+        return text.sessions(await s.admin.liveSessions(actor), s.clock.now(), command.page);
+      case 'revoke':
+        return text.revoked(command.target, await s.admin.revoke(actor, command.target));
+      case 'link':
+        return text.linked(command.target, await s.admin.link(actor, command.target, command.phone));
+      case 'unlink':
+        return text.unlinked(command.target, await s.admin.unlink(actor, command.target));
+      case 'audit':
+        return text.auditEvents(await s.admin.recentEvents(actor, command.count), command.page);
     }
-    case 'audit':
-      return text.auditEvents(await s.admin.recentEvents(actorId, command.count), command.page);
+  } catch (error) {
+    if (!(error instanceof UnfinishedChange)) throw error;
+    s.logger.error({ err: error, userId: actorId, command: command.kind }, 'an admin change did not finish');
+    return text.unfinished;
   }
 }

@@ -7,7 +7,7 @@ import type { Services } from '../../services.js';
 import { auditAfterAnswer } from '../audit-after-answer.js';
 import type { DeclaredRun } from '../pending-commands.js';
 import { postToResponseUrl } from '../reply.js';
-import { deliveryUnknown, failed, noLongerSetUp } from '../views/declared-text.js';
+import { deliveryUnknown, failed, noLongerSetUp, notAllowed } from '../views/declared-text.js';
 import { loginRequired, refusal, unavailable } from '../views/text.js';
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>;
@@ -34,6 +34,11 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
       detail: { command: name, ...detail },
     });
   try {
+    // Authority is read when the command acts: `allow` as this instance's config says now, and the scope.
+    if (command.allowed && !command.allowed.includes(userId)) {
+      await audit('refused', { reason: 'not_allowed' });
+      return notAllowed(name);
+    }
     const grant = await s.sessions.liveGrant(userId, command.scope);
     if (!grant) {
       await audit('refused', { reason: 'ended' });
@@ -41,8 +46,8 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
         ? refusal({ ok: false, reason: 'ended' }, s.clock.now(), s.config.policy.admins)
         : loginRequired(name);
     }
-    const delivery = grant.delivery ?? (await s.sessions.delivery(userId));
-    if (!delivery) {
+    // The token names only methods by which this grant's codes went out; a grant that did not record them claims none.
+    if (grant.methods.length === 0) {
       await audit('refused', { reason: 'delivery_unknown' });
       return deliveryUnknown(name);
     }
@@ -61,7 +66,7 @@ export async function runDeclared(s: Deps, run: DeclaredRun): Promise<string> {
       url: command.url,
       scope: command.scope,
       authTime: grant.grantedAt,
-      delivery,
+      methods: grant.methods,
       body,
     };
     const token = await signActionToken(s.signingKeys, claims, s.clock.now());

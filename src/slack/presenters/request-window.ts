@@ -3,6 +3,8 @@ import type { Delivery } from '../../core/ports.js';
 import type { Refusal, RefusalReason } from '../../core/refusals.js';
 import type { RequestState } from '../../core/requests.js';
 import type { Services } from '../../services.js';
+import type { Confirms, WindowRef } from '../input/view-state.js';
+import type { PendingCommand } from '../pending-commands.js';
 import { updateView } from '../view-update.js';
 import { deliveryName, scopeTitle } from '../views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from '../views/modals.js';
@@ -16,9 +18,9 @@ import { alreadyLoggedIn, refusal, type Unavailable, unavailable } from '../view
 
 type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
 
-/** A refusal as the sentence the user reads. */
-export function explain(s: Pick<Services, 'clock' | 'config'>, r: Refusal | Unavailable): string {
-  return refusal(r, s.clock.now(), s.config.policy.admins);
+/** A refusal as the sentence the user reads (`userId`: the reader, for what only admins are told). */
+export function explain(s: Pick<Services, 'clock' | 'config'>, r: Refusal | Unavailable, userId?: string): string {
+  return refusal(r, s.clock.now(), s.config.policy.admins, userId);
 }
 
 export type LoginStart = { ok: true; request: RequestState } | { ok: false; text: string };
@@ -28,7 +30,7 @@ export async function openLoginRequest(s: Deps, userId: string): Promise<LoginSt
   const live = (await s.sessions.liveScopes(userId)).find((l) => l.scope === 'login');
   if (live) return { ok: false, text: alreadyLoggedIn(live.expiresAt, s.clock.now()) };
   const opened = await s.requests.open(userId, 'login');
-  return opened.ok ? opened : { ok: false, text: explain(s, opened) };
+  return opened.ok ? opened : { ok: false, text: explain(s, opened, userId) };
 }
 
 /** Opens the window for a request: the code entry if a code is out, else sends by the known method, else asks. */
@@ -38,22 +40,23 @@ export async function openRequestWindow(
   triggerId: string,
   userId: string,
   request: RequestState,
+  confirms?: Confirms,
 ): Promise<void> {
   if (request.sent) {
     await client.views.open({
       trigger_id: triggerId,
-      view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.'),
+      view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.', confirms),
     });
     return;
   }
   const delivery = request.preferredDelivery;
   if (!delivery) {
-    await client.views.open({ trigger_id: triggerId, view: deliveryChoiceModal(request) });
+    await client.views.open({ trigger_id: triggerId, view: deliveryChoiceModal(request, confirms) });
     return;
   }
-  const opened = await client.views.open({ trigger_id: triggerId, view: sendingModal(request, delivery) });
+  const opened = await client.views.open({ trigger_id: triggerId, view: sendingModal(request, delivery, confirms) });
   const viewId = opened.view?.id;
-  if (viewId) await sendAndShow(s, client, viewId, userId, request, delivery, false);
+  if (viewId) await sendAndShow(s, client, viewId, userId, request, delivery, false, undefined, confirms);
 }
 
 /** Sends a code, then shows the code entry in the window, or why no code was sent. */
@@ -66,8 +69,9 @@ export async function sendAndShow(
   delivery: Delivery,
   resend: boolean,
   hash?: string,
+  confirms?: Confirms,
 ): Promise<void> {
-  const view = await viewAfterSend(s, userId, request, delivery, resend);
+  const view = await viewAfterSend(s, userId, request, delivery, resend, confirms);
   await updateView(client, viewId, hash, view, s.logger);
 }
 
@@ -77,6 +81,7 @@ async function viewAfterSend(
   request: Pick<RequestState, 'requestId' | 'scope'>,
   delivery: Delivery,
   resend: boolean,
+  confirms: Confirms | undefined,
 ): Promise<types.ModalView> {
   try {
     const result = await s.sender.send(userId, request.requestId, delivery);
@@ -85,8 +90,9 @@ async function viewAfterSend(
         result.request,
         s.clock.now(),
         resend ? `:incoming_envelope: New code sent by ${deliveryName[delivery]}.` : undefined,
+        confirms,
       );
-    return await refusalView(s, userId, request.requestId, result, scopeTitle[request.scope]);
+    return await refusalView(s, userId, request.requestId, result, scopeTitle[request.scope], confirms);
   } catch (error) {
     s.logger.error({ err: error, userId }, 'sending a code failed');
     return messageModal(scopeTitle[request.scope], unavailable);
@@ -104,6 +110,7 @@ const RECOVERABLE: ReadonlySet<RefusalReason> = new Set([
   'no_code',
   'code_expired',
   'already_used',
+  'not_granted',
 ]);
 
 /** Whether the user can go on in the same window after this refusal (a code entry shows it under the input). */
@@ -120,12 +127,21 @@ export async function refusalView(
   requestId: string,
   r: Refusal,
   title: string,
+  confirms?: Confirms,
 ): Promise<types.ModalView> {
   const text = explain(s, r);
   if (!RECOVERABLE.has(r.reason)) return messageModal(title, text);
   const current = await s.requests.describe(userId, requestId);
   if (!current.ok) return messageModal(title, explain(s, current));
   return current.request.sent
-    ? codeEntryModal(current.request, s.clock.now(), text)
-    : retryModal(current.request, text);
+    ? codeEntryModal(current.request, s.clock.now(), text, confirms)
+    : retryModal(current.request, text, confirms);
+}
+
+/**
+ * The command a newer window of the same request now confirms, if `window` confirms one and was
+ * replaced: such a window can run nothing, and says so before it sends or checks a code.
+ */
+export async function replacedBy(s: Pick<Services, 'pending'>, window: WindowRef): Promise<PendingCommand | undefined> {
+  return window.confirms ? s.pending.replacedFor(window.requestId, window.confirms.windowId) : undefined;
 }

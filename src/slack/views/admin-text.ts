@@ -1,15 +1,15 @@
-import type { LinkResult } from '../../core/admin.js';
+import type { AdminRefusal, Ended, LinkResult, Listed, RevokeResult, UnlinkResult } from '../../core/admin.js';
 import type { AuditRecord } from '../../core/audit.js';
-import type { LiveScope, LiveSession } from '../../core/sessions.js';
+import type { LiveSession } from '../../core/sessions.js';
 import { type AdminCommand, USAGE } from '../input/admin-command.js';
-import { formatDuration, slackTime, userText } from './format.js';
+import { echo, formatDuration, slackTime, userText } from './format.js';
 
 export const notAnAdmin = 'Only admins can use `/admin`. If you need something done, ask an admin.';
 
 export function help(unknown?: string): string {
   return [
     ...(unknown
-      ? [`I don't know \`${userText(unknown.replace(/`/g, ''), 40)}\`. Here's what I can do:`]
+      ? [`I don't know \`${echo(unknown.replace(/`/g, ''), 40)}\`. Here's what I can do:`]
       : ['*Admin commands* (each needs a fresh admin code, good for a while):']),
     `• \`${USAGE.sessions}\`: who is logged in, with the time left; a long list comes in pages`,
     `• \`${USAGE.revoke}\`: end that user's session; they get a direct message`,
@@ -24,7 +24,27 @@ export function usage(command: Extract<AdminCommand, { kind: 'usage' }>): string
   return `${command.problem} Usage: \`${command.usage}\``;
 }
 
-export function sessions(live: LiveSession[], now: number, page = 1): string {
+/** Why an admin action did not run; nothing was changed. */
+export function adminRefused(r: AdminRefusal): string {
+  switch (r.reason) {
+    case 'not_admin':
+      return "You're no longer an admin here, so nothing was run.";
+    case 'no_admin_scope':
+      return 'Your admin step-up ended before this could run, so nothing was run. Run the command again.';
+    case 'own_phone':
+      return "You can't change your own phone from Slack, so nothing was changed. Ask another admin, or an operator with shell access to the bot's host (`npm run admin`).";
+    case 'last_admin_phone':
+      return "That admin is the last one with a phone: without it nobody could step up as admin again. Nothing was changed. Link another admin's phone first.";
+  }
+}
+
+/** A change that failed midway: some of it may have been made, and running it again completes it. */
+export const unfinished =
+  ":warning: I couldn't finish this change: my database stopped answering partway through, so part of it may have been made. Run the same command again: it completes what was left.";
+
+export function sessions(result: Listed<LiveSession[]>, now: number, page = 1): string {
+  if (!result.ok) return adminRefused(result);
+  const live = result.value;
   if (live.length === 0) return 'No one is logged in right now.';
   const byUser = new Map<string, string[]>();
   for (const s of live)
@@ -36,28 +56,42 @@ export function sessions(live: LiveSession[], now: number, page = 1): string {
   });
 }
 
-const endedText = (ended: LiveScope[]) =>
-  ended.length === 0 ? 'they had no live session' : `their session (${ended.map((e) => e.scope).join(', ')}) was ended`;
+const endedText = ({ ended, endedRequest }: Ended) =>
+  ended.length > 0
+    ? `their session (${ended.map((e) => e.scope).join(', ')}) was ended`
+    : endedRequest
+      ? 'they had no live session, but their open code request was ended'
+      : 'they had no live session';
 
-export function revoked(target: string, ended: LiveScope[]): string {
-  return ended.length === 0
-    ? `<@${target}> had no live session; nothing to end.`
-    : `Ended <@${target}>'s session (${ended.map((e) => e.scope).join(', ')}). They got a direct message saying so.`;
+const finished = (resumed: boolean) => (resumed ? ' (This finished the change an earlier try left half done.)' : '');
+
+export function revoked(target: string, result: RevokeResult): string {
+  if (!result.ok) return adminRefused(result);
+  if (result.ended.length > 0)
+    return `Ended <@${target}>'s session (${result.ended.map((e) => e.scope).join(', ')}). They got a direct message saying so.${finished(result.resumed)}`;
+  if (result.endedRequest)
+    return `<@${target}> had no live session, but an open code request, which I ended. They got a direct message saying so.${finished(result.resumed)}`;
+  return result.resumed
+    ? `<@${target}> has no live session now. They got a direct message saying theirs was ended.${finished(true)}`
+    : `<@${target}> had no live session; nothing to end.`;
 }
 
 export function linked(target: string, result: LinkResult): string {
-  if (!result.ok) return `I didn't link that number. ${result.detail}`;
+  if (!result.ok) return 'detail' in result ? `I didn't link that number. ${result.detail}` : adminRefused(result);
   if (!result.changed) return `<@${target}> already has the phone *${result.maskedPhone}*. Nothing changed.`;
-  return `Linked the phone *${result.maskedPhone}* to <@${target}>; ${endedText(result.ended)}. They got a direct message.`;
+  return `Linked the phone *${result.maskedPhone}* to <@${target}>; ${endedText(result)}. They got a direct message.${finished(result.resumed)}`;
 }
 
-export function unlinked(target: string, hadPhone: boolean, ended: LiveScope[]): string {
-  return hadPhone
-    ? `Removed <@${target}>'s phone; ${endedText(ended)}. They got a direct message and can't log in until a phone is linked.`
+export function unlinked(target: string, result: UnlinkResult): string {
+  if (!result.ok) return adminRefused(result);
+  return result.hadPhone
+    ? `Removed <@${target}>'s phone; ${endedText(result)}. They got a direct message and can't log in until a phone is linked.${finished(result.resumed)}`
     : `<@${target}> had no phone; they now stay without one until an admin links one.`;
 }
 
-export function auditEvents(events: AuditRecord[], page = 1): string {
+export function auditEvents(result: Listed<AuditRecord[]>, page = 1): string {
+  if (!result.ok) return adminRefused(result);
+  const events = result.value;
   if (events.length === 0) return 'No security events are stored yet.';
   const line = (e: AuditRecord) =>
     [
@@ -117,6 +151,23 @@ function paged(lines: string[], page: number, how: { title: string; command: (pa
   return [title, ...shown, ...(after > 0 ? [`…and ${after} more: \`${how.command(page + 1)}\``] : [])].join('\n');
 }
 
-export function stepUpStarted(commandText: string): string {
-  return `I'm running \`/admin ${userText(commandText.replace(/`/g, ''), 200)}\` now; the result appears where you typed it.`;
+/**
+ * A parsed /admin command as a window or a message shows it: what will run, never a whole phone
+ * number (the one being linked is masked to its last four digits).
+ */
+export function describeAdminCommand(command: AdminCommand): string {
+  switch (command.kind) {
+    case 'sessions':
+      return `\`/admin sessions${command.page > 1 ? ` ${command.page}` : ''}\``;
+    case 'revoke':
+    case 'unlink':
+      return `\`/admin ${command.kind}\` <@${command.target}>`;
+    case 'link':
+      return `\`/admin link\` <@${command.target}> *${echo(command.phone, 40)}*`;
+    case 'audit':
+      return `\`/admin audit ${command.count}${command.page > 1 ? ` ${command.page}` : ''}\``;
+    case 'help':
+    case 'usage':
+      return '`/admin help`';
+  }
 }

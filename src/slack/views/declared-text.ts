@@ -1,20 +1,15 @@
-import { userText } from './format.js';
+import { echo, userText } from './format.js';
 
 /** The sentences of declared commands ([command /name] in config.ini). */
 
-/** A command as the user typed it, safe to show in code style (backticks removed, escaped, cut). */
-function typed(name: string, text: string): string {
-  const args = userText(text.replace(/`/g, ''), 200);
+/** A command as the user typed it, safe to show in code style (backticks removed, numbers masked, escaped, cut). */
+export function typed(name: string, text: string): string {
+  const args = echo(text.replace(/`/g, ''), 200);
   return `\`${args === '' ? name : `${name} ${args}`}\``;
 }
 
 export function running(name: string, text: string): string {
   return `:hourglass_flowing_sand: Running ${typed(name, text)}…`;
-}
-
-/** Shown in the step-up window once the code is right. */
-export function runningAfterStepUp(name: string, text: string): string {
-  return `I'm running ${typed(name, text)} now; the result appears where you typed it.`;
 }
 
 export function notAllowed(name: string): string {

@@ -43,3 +43,22 @@ export function userText(text: string, max = 200): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;');
 }
+
+/** A run of digits long enough to be a phone number, as people write one (spaces, dashes, dots, brackets). */
+const NUMBER_LIKE = /\+?\d[\d ().-]{5,}\d/g;
+
+/**
+ * Text with every phone number in it masked to its last four digits ("•••• 0177"): an echo of what
+ * someone typed never shows a whole number, wherever it appears.
+ */
+export function maskNumbers(text: string): string {
+  return text.replace(NUMBER_LIKE, (run) => {
+    const digits = run.replace(/\D/g, '');
+    return digits.length >= 7 ? `•••• ${digits.slice(-4)}` : run;
+  });
+}
+
+/** What someone typed, as any message echoes it: numbers masked, then made safe for mrkdwn and cut (userText). */
+export function echo(text: string, max = 200): string {
+  return userText(maskNumbers(text), max);
+}

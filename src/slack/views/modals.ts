@@ -3,6 +3,7 @@ import { maskPhone } from '../../core/phones.js';
 import { DELIVERIES, type Delivery, otherDelivery } from '../../core/ports.js';
 import type { RequestState } from '../../core/requests.js';
 import { ACTION, BLOCK, CALLBACK } from '../ids.js';
+import type { Confirms } from '../input/view-state.js';
 import { deliveryChoice, scopeTitle } from './format.js';
 import { codeSent, sending } from './text.js';
 
@@ -17,8 +18,13 @@ const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: tru
 const section = (text: string): types.SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const notice = (text: string): types.ContextBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
 
-/** The request a window was opened for: its id only (see input/view-state.ts for reading it back). */
-export const requestMetadata = (requestId: string) => JSON.stringify({ requestId });
+/** The request a window was opened for, and the command it confirms (see input/view-state.ts for reading it back). */
+export const requestMetadata = (requestId: string, confirms?: Confirms) =>
+  JSON.stringify(confirms ? { requestId, windowId: confirms.windowId, shows: confirms.shows } : { requestId });
+
+/** A step-up window says, above all else, which command its code runs. */
+const confirmsBlock = (confirms: Confirms | undefined): types.ContextBlock[] =>
+  confirms ? [notice(`:lock: This code runs ${confirms.shows}`)] : [];
 
 const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
   const options = DELIVERIES.map((delivery) => ({
@@ -44,15 +50,16 @@ export const chooseDeliveryError = {
   errors: { [BLOCK.delivery]: 'Choose text message or voice call.' },
 } as const;
 
-export function deliveryChoiceModal(request: RequestState): ModalView {
+export function deliveryChoiceModal(request: RequestState, confirms?: Confirms): ModalView {
   return {
     type: 'modal',
     callback_id: CALLBACK.deliveryChoice,
-    private_metadata: requestMetadata(request.requestId),
+    private_metadata: requestMetadata(request.requestId, confirms),
     title: plain(scopeTitle[request.scope]),
     submit: plain('Send code'),
     close: plain('Cancel'),
     blocks: [
+      ...confirmsBlock(confirms),
       section(`I'll send a one-time code to your phone *${maskPhone(request.phone)}*. How should it arrive?`),
       deliveryInput('Send the code by', 'sms'),
     ],
@@ -74,27 +81,29 @@ export function deliveryPreferenceModal(current: Delivery | undefined): ModalVie
   };
 }
 
-export function sendingModal(request: RequestState, delivery: Delivery): ModalView {
+export function sendingModal(request: RequestState, delivery: Delivery, confirms?: Confirms): ModalView {
   return {
     type: 'modal',
+    private_metadata: requestMetadata(request.requestId, confirms),
     title: plain(scopeTitle[request.scope]),
     close: plain('Cancel'),
-    blocks: [section(sending(delivery, maskPhone(request.phone)))],
+    blocks: [...confirmsBlock(confirms), section(sending(delivery, maskPhone(request.phone)))],
   };
 }
 
 /** The code-entry window. `request.sent` must be set. `note` is shown above the input (a resend, a wait). */
-export function codeEntryModal(request: RequestState, now: number, note?: string): ModalView {
+export function codeEntryModal(request: RequestState, now: number, note?: string, confirms?: Confirms): ModalView {
   const sent = request.sent!;
   const other = otherDelivery(sent.delivery);
   return {
     type: 'modal',
     callback_id: CALLBACK.codeEntry,
-    private_metadata: requestMetadata(request.requestId),
+    private_metadata: requestMetadata(request.requestId, confirms),
     title: plain(scopeTitle[request.scope]),
     submit: plain('Verify'),
     close: plain('Cancel'),
     blocks: [
+      ...confirmsBlock(confirms),
       section(codeSent(sent.delivery, maskPhone(request.phone), request.digits, sent.codeExpiresAt, now)),
       ...(note ? [notice(note)] : []),
       {
@@ -124,13 +133,14 @@ export function codeEntryModal(request: RequestState, now: number, note?: string
 }
 
 /** No code can be entered right now (none is out, or it stopped working): say why, offer a new one. */
-export function retryModal(request: RequestState, text: string): ModalView {
+export function retryModal(request: RequestState, text: string, confirms?: Confirms): ModalView {
   return {
     type: 'modal',
-    private_metadata: requestMetadata(request.requestId),
+    private_metadata: requestMetadata(request.requestId, confirms),
     title: plain(scopeTitle[request.scope]),
     close: plain('Cancel'),
     blocks: [
+      ...confirmsBlock(confirms),
       section(text),
       { type: 'actions', elements: [{ type: 'button', action_id: ACTION.resendCode, text: plain('Resend code') }] },
     ],

@@ -22,6 +22,10 @@ export function loggedOut(hadSession: boolean): string {
     : "You weren't logged in. I've forgotten your delivery preference, so `/login` will ask again how codes should arrive.";
 }
 
+/** A logout that failed partway: the session may already be ended, so "nothing was changed" would not be true. */
+export const logoutUnfinished =
+  "I couldn't reach my database to finish logging you out, so your session may or may not have ended. Run `/logout` again to be sure.";
+
 export function granted(scope: Scope, expiresAt: number, now: number): string {
   return scope === 'login'
     ? `:white_check_mark: You're logged in for ${formatDuration(expiresAt - now)}. Your commands work now.`
@@ -48,11 +52,13 @@ export const checking = ':hourglass_flowing_sand: Checking your code…';
 /** Not a rule of the core: the store or an outside call failed, so nothing could be checked or changed. */
 export type Unavailable = { ok: false; reason: 'unavailable' };
 
-export function refusal(r: Refusal | Unavailable, now: number, admins: readonly string[]): string {
+/** `userId`: who is told (an admin with no phone is told how to link their own). */
+export function refusal(r: Refusal | Unavailable, now: number, admins: readonly string[], userId?: string): string {
   switch (r.reason) {
     case 'unavailable':
       return unavailable;
     case 'no_phone':
+      if (userId !== undefined && admins.includes(userId)) return adminWithoutPhone(userId);
       return admins.length > 0
         ? `No phone is linked to your Slack account, so I can't send you a code. Ask an admin (${mentionList(admins)}) to link one.`
         : "No phone is linked to your Slack account, so I can't send you a code. Ask whoever runs this bot to add your phone to its configuration.";
@@ -94,8 +100,23 @@ export function refusal(r: Refusal | Unavailable, now: number, admins: readonly 
       return `That code isn't right. ${r.attemptsLeft} ${r.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.`;
     case 'already_used':
       return 'That code has already been used. Use *Resend code* to get a new one.';
+    case 'not_granted':
+      return "Your code was right, but I couldn't save your session, so nothing was granted. Use *Resend code* to get a new code and try again.";
+    case 'grant_unknown':
+      return "Your code was right, but my database stopped answering, so I can't tell whether your session was saved. Run `/whoami` to see; if it shows no session, run the command again.";
   }
   return 'Something went wrong. Nothing was changed. Please try again.';
+}
+
+/**
+ * An admin with no phone cannot step up, and no other admin may be able to link one: say how to link
+ * it without Slack, from the bot's host.
+ */
+export function adminWithoutPhone(userId: string): string {
+  return [
+    "No phone is linked to your Slack account, so I can't send you a code. As an admin, you can link your own from the bot's host, without Slack:",
+    `\`npm run admin -- link ${userId} +1 415 555 0101\` (with your number), or add \`${userId} = +14155550101\` under \`[phones]\` in config.ini and restart the bot. Another admin can also link it with \`/admin link\`.`,
+  ].join('\n');
 }
 
 export interface Status {

@@ -12,7 +12,7 @@ beforeEach(async () => {
 afterEach(() => core.close());
 
 async function grant(userId: string, scope: 'login' | 'admin'): Promise<void> {
-  await core.s.sessions.grant(userId, scope, await core.s.sessions.epoch(userId));
+  await core.s.sessions.grant(userId, scope, await core.s.sessions.epoch(userId), ['sms']);
 }
 
 describe('gate(scope)', () => {

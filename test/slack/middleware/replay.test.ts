@@ -28,7 +28,7 @@ describe('delivery ids', () => {
       ({
         headers: { 'x-slack-signature': signature, ...(timestamp ? { 'x-slack-request-timestamp': timestamp } : {}) },
         ...(body === undefined ? {} : { rawBody: Buffer.from(body) }),
-      }) as IncomingMessage & { rawBody?: Buffer };
+      }) as unknown as IncomingMessage & { rawBody?: Buffer };
     const a = httpDelivery(req('1700000000', 'command=%2Flogin'));
     expect(a).toEqual({ deliveryId: expect.stringMatching(/^sig:[0-9a-f]{64}$/) });
     // The same signed content under other spellings of the headers is the same delivery.

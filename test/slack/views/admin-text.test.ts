@@ -1,23 +1,28 @@
 import { describe, expect, test } from 'vitest';
 import type { AuditRecord } from '../../../src/core/audit.js';
 import type { LiveSession } from '../../../src/core/sessions.js';
+import { parseAdminCommand } from '../../../src/slack/input/admin-command.js';
+import { pendingStarted } from '../../../src/slack/presenters/step-up.js';
 import {
   auditEvents,
+  describeAdminCommand,
   help,
   linked,
   notAnAdmin,
   revoked,
   sessions,
-  stepUpStarted,
   unlinked,
   usage,
 } from '../../../src/slack/views/admin-text.js';
+import { typed } from '../../../src/slack/views/declared-text.js';
+import { maskNumbers } from '../../../src/slack/views/format.js';
 import { messageModal } from '../../../src/slack/views/modals.js';
 import { granted } from '../../../src/slack/views/text.js';
 import { messageProblems, viewProblems } from '../slack-limits.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0);
 const MINUTE = 60_000;
+const ok = <T>(value: T) => ({ ok: true as const, value });
 
 /** Every page of a paged reply, following its "…and N more: `/admin …`" links from page 1. */
 function allPages(render: (page: number) => string, command: RegExp): string[] {
@@ -39,7 +44,7 @@ describe('/admin sessions and /admin audit stay inside one message each', () => 
 
   // Rule: 1,000 users fit in pages under 4,000 characters, and the pages together list each user once.
   test('1,000 sessions: pages under 4,000 characters that cover every user once, with the count left', () => {
-    const pages = allPages((page) => sessions(live, NOW, page), /…and \d+ more: `\/admin sessions (\d+)`/);
+    const pages = allPages((page) => sessions(ok(live), NOW, page), /…and \d+ more: `\/admin sessions (\d+)`/);
     expect(pages.length).toBeGreaterThan(1);
     for (const page of pages) expect(messageProblems(page)).toEqual([]);
     const listed = pages.flatMap((page) => [...page.matchAll(/^• <@(U\d+)>/gm)].map((m) => m[1]));
@@ -62,7 +67,7 @@ describe('/admin sessions and /admin audit stay inside one message each', () => 
       outcome: 'success',
       detail: { maskedPhone: '•••• 0101' },
     }));
-    const pages = allPages((page) => auditEvents(events, page), /…and \d+ more: `\/admin audit 100 (\d+)`/);
+    const pages = allPages((page) => auditEvents(ok(events), page), /…and \d+ more: `\/admin audit 100 (\d+)`/);
     expect(pages.length).toBeGreaterThan(1);
     for (const page of pages) expect(messageProblems(page)).toEqual([]);
     const listed = pages.flatMap((page) => [...page.matchAll(/<@(W\d+)> {2}`/g)].map((m) => m[1]));
@@ -71,29 +76,56 @@ describe('/admin sessions and /admin audit stay inside one message each', () => 
 
   // Rule: a short list is one message, as before; a page past the end says how many there are.
   test('one page needs no paging; a page past the end says so', () => {
-    const short = sessions(live.slice(0, 3), NOW);
+    const short = sessions(ok(live.slice(0, 3)), NOW);
     expect(short.split('\n')[0]).toBe('*Live sessions* (2 users)');
     expect(short).not.toContain('more:');
-    expect(sessions(live.slice(0, 3), NOW, 2)).toBe('There is only 1 page now. The first is `/admin sessions 1`.');
-    expect(sessions(live, NOW, 999)).toMatch(/^There are only \d+ pages now\. The first is `\/admin sessions 1`\.$/);
+    expect(sessions(ok(live.slice(0, 3)), NOW, 2)).toBe('There is only 1 page now. The first is `/admin sessions 1`.');
+    expect(sessions(ok(live), NOW, 999)).toMatch(
+      /^There are only \d+ pages now\. The first is `\/admin sessions 1`\.$/,
+    );
   });
 });
 
 describe('echoes of what the admin typed', () => {
-  // Rule: the step-up's success view echoes the command, and stays within a section's 3,000 characters.
-  test('a 4,000-character command still gives a valid success view', () => {
-    const command = `audit ${' '.repeat(900)}5 ${'x'.repeat(3100)}`;
-    const text = `${granted('admin', NOW + 15 * MINUTE, NOW)}\n${stepUpStarted(command)}`;
+  // Rule: the step-up's success view names the command, and stays within a section's 3,000 characters.
+  test('a 4,000-character declared command still gives a valid success view', () => {
+    const pending = {
+      kind: 'declared' as const,
+      name: '/deploy',
+      text: `api ${'x'.repeat(4000)}`,
+      userId: 'U1',
+      teamId: 'T1',
+      channelId: 'C1',
+    };
+    const text = `${granted('admin', NOW + 15 * MINUTE, NOW)}\n${pendingStarted(pending)}`;
     expect(viewProblems(messageModal('Admin step-up', text))).toEqual([]);
-    expect(stepUpStarted(command)).toContain('`/admin audit 5 xxx');
-    expect(stepUpStarted(command)).toContain('…`');
+    expect(pendingStarted(pending)).toContain('`/deploy api xxx');
+    expect(pendingStarted(pending)).toContain('…`');
+  });
+
+  // Rule (issue 18 §2): no echo shows a whole phone number.
+  test('/admin link is shown with the new phone masked to its last four digits', () => {
+    for (const typedText of [
+      'link <@U0BOB0001> +1 415 555 0177',
+      'link <@U0BOB0001> <tel:+14155550177|(415) 555-0177>',
+    ]) {
+      const shown = describeAdminCommand(parseAdminCommand(typedText));
+      expect(shown).toBe('`/admin link` <@U0BOB0001> *•••• 0177*');
+      expect(shown).not.toMatch(/415|555/);
+    }
+  });
+
+  test('numbers are masked wherever they are written, and short digit runs are left alone', () => {
+    expect(maskNumbers('call +1 (415) 555-0177 or 415.555.0188, build 1.4.2 on 2026-12')).toBe(
+      'call •••• 0177 or •••• 0188, build 1.4.2 on 2026-12',
+    );
+    expect(typed('/page', 'oncall +14155550177 now')).toBe('`/page oncall •••• 0177 now`');
+    expect(help('+14155550177')).toContain("I don't know `•••• 0177`");
   });
 
   // Rule: typed text cannot turn into a mention, a broadcast or a link.
   test('control characters are escaped', () => {
-    expect(stepUpStarted('link <@U0BOB0001> <!channel>')).toContain(
-      '`/admin link &lt;@U0BOB0001&gt; &lt;!channel&gt;`',
-    );
+    expect(typed('/deploy', 'api <@U0BOB0001> <!channel>')).toBe('`/deploy api &lt;@U0BOB0001&gt; &lt;!channel&gt;`');
     expect(help('<!here>&')).toContain("I don't know `&lt;!here&gt;&amp;`");
   });
 });
@@ -101,39 +133,63 @@ describe('echoes of what the admin typed', () => {
 describe('the replies to each admin command', () => {
   const BOB = 'U0BOB0001';
 
-  test('revoke: what was ended, or that there was nothing', () => {
+  const done = { ok: true as const, resumed: false, endedRequest: false };
+
+  test('revoke: what was ended, an open request ended, or that there was nothing', () => {
     expect(
-      revoked(BOB, [
-        { scope: 'login', expiresAt: NOW + MINUTE },
-        { scope: 'admin', expiresAt: NOW + MINUTE },
-      ]),
+      revoked(BOB, {
+        ...done,
+        ended: [
+          { scope: 'login', expiresAt: NOW + MINUTE },
+          { scope: 'admin', expiresAt: NOW + MINUTE },
+        ],
+      }),
     ).toBe(`Ended <@${BOB}>'s session (login, admin). They got a direct message saying so.`);
-    expect(revoked(BOB, [])).toBe(`<@${BOB}> had no live session; nothing to end.`);
+    expect(revoked(BOB, { ...done, ended: [] })).toBe(`<@${BOB}> had no live session; nothing to end.`);
+    expect(revoked(BOB, { ...done, ended: [], endedRequest: true })).toBe(
+      `<@${BOB}> had no live session, but an open code request, which I ended. They got a direct message saying so.`,
+    );
+    expect(revoked(BOB, { ...done, ended: [], resumed: true })).toContain(
+      'This finished the change an earlier try left half done.',
+    );
   });
 
   test('link: refused with the reason, unchanged, or linked with the masked phone only', () => {
     expect(linked(BOB, { ok: false, reason: 'country', detail: 'Numbers from +44 are not allowed.' })).toBe(
       "I didn't link that number. Numbers from +44 are not allowed.",
     );
-    expect(linked(BOB, { ok: true, changed: false, maskedPhone: '•••• 0102', ended: [] })).toContain(
+    expect(linked(BOB, { ...done, changed: false, maskedPhone: '•••• 0102', ended: [] })).toContain(
       'already has the phone *•••• 0102*. Nothing changed.',
     );
-    const done = linked(BOB, {
-      ok: true,
+    const linkedNow = linked(BOB, {
+      ...done,
       changed: true,
       maskedPhone: '•••• 0177',
       ended: [{ scope: 'login', expiresAt: NOW + MINUTE }],
     });
-    expect(done).toBe(
+    expect(linkedNow).toBe(
       `Linked the phone *•••• 0177* to <@${BOB}>; their session (login) was ended. They got a direct message.`,
     );
   });
 
   test('unlink: with or without a phone before', () => {
-    expect(unlinked(BOB, true, [])).toContain(`Removed <@${BOB}>'s phone; they had no live session.`);
-    expect(unlinked(BOB, false, [])).toBe(
+    expect(unlinked(BOB, { ...done, hadPhone: true, ended: [] })).toContain(
+      `Removed <@${BOB}>'s phone; they had no live session.`,
+    );
+    expect(unlinked(BOB, { ...done, hadPhone: false, ended: [] })).toBe(
       `<@${BOB}> had no phone; they now stay without one until an admin links one.`,
     );
+  });
+
+  // Issue 18 §3, §5: each refusal in plain words.
+  test('refusals: no longer an admin, step-up ended, own phone, last admin with a phone', () => {
+    expect(revoked(BOB, { ok: false, reason: 'not_admin' })).toBe(
+      "You're no longer an admin here, so nothing was run.",
+    );
+    expect(sessions({ ok: false, reason: 'no_admin_scope' }, NOW)).toContain('Your admin step-up ended');
+    expect(unlinked(BOB, { ok: false, reason: 'own_phone' })).toContain("You can't change your own phone from Slack");
+    expect(linked(BOB, { ok: false, reason: 'own_phone' })).toContain('`npm run admin`');
+    expect(unlinked(BOB, { ok: false, reason: 'last_admin_phone' })).toContain('the last one with a phone');
   });
 
   test('usage and the refusal for non-admins', () => {
@@ -157,8 +213,8 @@ describe('the replies to each admin command', () => {
   });
 
   test('an empty list says so', () => {
-    expect(sessions([], NOW)).toBe('No one is logged in right now.');
-    expect(auditEvents([])).toBe('No security events are stored yet.');
+    expect(sessions(ok([]), NOW)).toBe('No one is logged in right now.');
+    expect(auditEvents(ok([]))).toBe('No security events are stored yet.');
   });
 });
 
@@ -181,7 +237,9 @@ describe('/admin audit lines for declared commands', () => {
       outcome: 'success',
       detail: { retries: 0 },
     };
-    const [runLine, loginLine] = auditEvents([run, login]).split('\n').slice(1);
+    const [runLine, loginLine] = auditEvents(ok([run, login]))
+      .split('\n')
+      .slice(1);
     expect(runLine).toContain('`/deploy`');
     expect(runLine).toContain('HTTP 500');
     expect(loginLine).not.toContain('HTTP');

@@ -1,13 +1,14 @@
 import { type Delivery, otherDelivery } from '../../../core/ports.js';
 import type { Services } from '../../../services.js';
-import { requestIdOf } from '../../input/view-state.js';
-import { explain, sendAndShow } from '../../presenters/request-window.js';
+import { windowOf } from '../../input/view-state.js';
+import { explain, replacedBy, sendAndShow } from '../../presenters/request-window.js';
+import { replacedText } from '../../presenters/step-up.js';
 import { updateView } from '../../view-update.js';
 import { messageModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 import type { ButtonArgs } from '../args.js';
 
-type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
+type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions'>;
 
 /** "Resend code": a new code by the same method, for the same request. */
 export function resendCode(s: Deps) {
@@ -37,9 +38,15 @@ function resend(s: Deps, choose: (current: Delivery) => Delivery) {
       client.views
         .push({ trigger_id: body.trigger_id, view: messageModal(title, text) })
         .catch((error: unknown) => s.logger.warn({ err: error, userId }, 'could not show why a resend did not happen'));
+    const window = windowOf(view.private_metadata);
     let current: Awaited<ReturnType<Services['requests']['describe']>>;
     try {
-      current = await s.requests.describe(userId, requestIdOf(view.private_metadata));
+      const replaced = await replacedBy(s, window);
+      if (replaced) {
+        await updateView(client, view.id, view.hash, messageModal(title, replacedText(replaced)), s.logger);
+        return;
+      }
+      current = await s.requests.describe(userId, window.requestId);
     } catch (error) {
       s.logger.error({ err: error, userId }, 'resending a code failed');
       await tellClicker(unavailable);
@@ -55,7 +62,7 @@ function resend(s: Deps, choose: (current: Delivery) => Delivery) {
         return;
       }
       const delivery = choose(current.request.sent?.delivery ?? current.request.preferredDelivery ?? 'sms');
-      await sendAndShow(s, client, view.id, userId, current.request, delivery, true, view.hash);
+      await sendAndShow(s, client, view.id, userId, current.request, delivery, true, view.hash, window.confirms);
     } catch (error) {
       s.logger.error({ err: error, userId }, 'resending a code failed');
       await updateView(client, view.id, view.hash, messageModal(title, unavailable), s.logger).catch(() => {});

@@ -2,8 +2,10 @@ import type { Opened } from '../../../core/requests.js';
 import type { Services } from '../../../services.js';
 import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
+import type { Confirms } from '../../input/view-state.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
+import { describePending } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
 import { unavailable } from '../../views/text.js';
@@ -17,7 +19,8 @@ type Deps = Pick<
 /**
  * /admin <subcommand>, behind adminsOnly and gate('login'). Help and bad arguments are answered at
  * once. Anything else needs a live `admin` scope: with one, it runs now; without, a step-up starts
- * (a request for scope `admin`) and the parsed command is kept server-side, to run once the code is right.
+ * (a request for scope `admin`) and the parsed command is kept server-side, bound to the window that
+ * shows it, to run once that window's code is right.
  */
 export function admin(s: Deps) {
   return async ({ ack, command, client, respond }: CommandArgs): Promise<void> => {
@@ -30,6 +33,7 @@ export function admin(s: Deps) {
       return;
     }
     let stepUp: Opened;
+    let confirms: Confirms | undefined;
     try {
       if (await s.sessions.isLive(userId, 'admin')) {
         // Answer in the ack if the work is quick; otherwise ack now and reply at the response_url.
@@ -47,22 +51,21 @@ export function admin(s: Deps) {
         return;
       }
       stepUp = await s.requests.open(userId, 'admin');
-      if (stepUp.ok)
-        await s.pending.keep(stepUp.request.requestId, {
-          command: parsed,
-          text: command.text,
-          responseUrl: command.response_url,
-        });
+      if (stepUp.ok) {
+        const pending = { command: parsed, text: command.text, responseUrl: command.response_url };
+        const windowId = await s.pending.keep(stepUp.request.requestId, pending);
+        confirms = { windowId, shows: describePending(pending) };
+      }
     } catch (error) {
       s.logger.error({ err: error, userId }, '/admin could not start');
       await ack(ephemeral(unavailable));
       return;
     }
     if (!stepUp.ok) {
-      await ack(ephemeral(explain(s, stepUp)));
+      await ack(ephemeral(explain(s, stepUp, userId)));
       return;
     }
     await ack();
-    await openRequestWindow(s, client, command.trigger_id, userId, stepUp.request);
+    await openRequestWindow(s, client, command.trigger_id, userId, stepUp.request, confirms);
   };
 }

@@ -3,10 +3,12 @@ import type { DeclaredCommand } from '../../../config.js';
 import type { Opened } from '../../../core/requests.js';
 import type { Services } from '../../../services.js';
 import { auditAfterAnswer } from '../../audit-after-answer.js';
+import type { Confirms } from '../../input/view-state.js';
 import { gate } from '../../middleware/gate.js';
 import type { DeclaredRun } from '../../pending-commands.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
+import { describePending } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
 import { notAllowed, running } from '../../views/declared-text.js';
 import { unavailable } from '../../views/text.js';
@@ -65,10 +67,17 @@ export function declared(command: DeclaredCommand, s: Deps) {
     };
     if (command.scope === 'admin') {
       let stepUp: Opened | undefined;
+      let confirms: Confirms | undefined;
       try {
         if (!(await s.sessions.isLive(userId, 'admin'))) {
           stepUp = await s.requests.open(userId, 'admin');
-          if (stepUp.ok) await s.pending.keep(stepUp.request.requestId, { kind: 'declared', ...run });
+          if (stepUp.ok) {
+            const pending = { kind: 'declared' as const, ...run };
+            confirms = {
+              windowId: await s.pending.keep(stepUp.request.requestId, pending),
+              shows: describePending(pending),
+            };
+          }
         }
       } catch (error) {
         s.logger.error({ err: error, userId, command: command.name }, 'a declared command could not start');
@@ -81,7 +90,7 @@ export function declared(command: DeclaredCommand, s: Deps) {
       }
       if (stepUp) {
         await ack();
-        await openRequestWindow(s, client, typed.trigger_id, userId, stepUp.request);
+        await openRequestWindow(s, client, typed.trigger_id, userId, stepUp.request, confirms);
         return;
       }
     }

@@ -2,7 +2,7 @@ import { logOut } from '../../../core/logout.js';
 import type { Services } from '../../../services.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { ephemeral } from '../../reply.js';
-import { loggedOut, unavailable } from '../../views/text.js';
+import { loggedOut, logoutUnfinished } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'logger' | 'phones' | 'requests' | 'sessions'>;
@@ -16,7 +16,7 @@ export function logout(s: Deps) {
       await ack(ephemeral(loggedOut(ended.length > 0)));
     } catch (error) {
       s.logger.error({ err: error, userId }, '/logout failed');
-      await ack(ephemeral(unavailable));
+      await ack(ephemeral(logoutUnfinished));
       return;
     }
     await publishHome(s, client, userId);

@@ -1,14 +1,18 @@
 import type { Opened } from '../../../core/requests.js';
 import type { Services } from '../../../services.js';
-import { chosenDelivery, requestIdOf } from '../../input/view-state.js';
-import { explain, sendAndShow } from '../../presenters/request-window.js';
+import { chosenDelivery, windowOf } from '../../input/view-state.js';
+import { explain, replacedBy, sendAndShow } from '../../presenters/request-window.js';
+import { replacedText } from '../../presenters/step-up.js';
 import { chooseDeliveryError, messageModal, sendingModal } from '../../views/modals.js';
 import { unavailable } from '../../views/text.js';
 import type { SubmitArgs } from '../args.js';
 
-type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender' | 'sessions'>;
+type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions'>;
 
-/** The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry. */
+/**
+ * The delivery choice was submitted: show "sending…" at once, send the code, then show the code entry.
+ * A step-up window that a newer command replaced sends nothing and says so.
+ */
 export function deliveryChosen(s: Deps) {
   return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
     const userId = body.user.id;
@@ -17,9 +21,15 @@ export function deliveryChosen(s: Deps) {
       await ack(chooseDeliveryError);
       return;
     }
+    const window = windowOf(view.private_metadata);
     let current: Opened;
     try {
-      current = await s.requests.describe(userId, requestIdOf(view.private_metadata));
+      const replaced = await replacedBy(s, window);
+      if (replaced) {
+        await ack({ response_action: 'update', view: messageModal(view.title.text, replacedText(replaced)) });
+        return;
+      }
+      current = await s.requests.describe(userId, window.requestId);
     } catch (error) {
       s.logger.error({ err: error, userId }, 'delivery choice could not read the request');
       await ack({ response_action: 'update', view: messageModal(view.title.text, unavailable) });
@@ -29,7 +39,7 @@ export function deliveryChosen(s: Deps) {
       await ack({ response_action: 'update', view: messageModal(view.title.text, explain(s, current)) });
       return;
     }
-    await ack({ response_action: 'update', view: sendingModal(current.request, delivery) });
-    await sendAndShow(s, client, view.id, userId, current.request, delivery, false);
+    await ack({ response_action: 'update', view: sendingModal(current.request, delivery, window.confirms) });
+    await sendAndShow(s, client, view.id, userId, current.request, delivery, false, undefined, window.confirms);
   };
 }

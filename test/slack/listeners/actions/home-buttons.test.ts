@@ -12,7 +12,7 @@ beforeEach(async () => {
 afterEach(() => core.close());
 
 async function logIn(userId: string): Promise<void> {
-  await core.s.sessions.grant(userId, 'login', await core.s.sessions.epoch(userId));
+  await core.s.sessions.grant(userId, 'login', await core.s.sessions.epoch(userId), ['sms']);
 }
 
 describe('Home tab "Log in"', () => {

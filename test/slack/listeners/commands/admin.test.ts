@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import type { Actor } from '../../../../src/core/admin.js';
 import { USAGE } from '../../../../src/slack/input/admin-command.js';
 import { admin } from '../../../../src/slack/listeners/commands/admin.js';
 import { help } from '../../../../src/slack/views/admin-text.js';
@@ -12,7 +13,7 @@ let core: Core;
 afterEach(() => core.close());
 
 async function grant(userId: string, scope: 'login' | 'admin'): Promise<void> {
-  await core.s.sessions.grant(userId, scope, await core.s.sessions.epoch(userId));
+  await core.s.sessions.grant(userId, scope, await core.s.sessions.epoch(userId), ['sms']);
 }
 
 const REVOKE_BOB = `revoke <@${USERS.bob}|bob>`;
@@ -44,18 +45,21 @@ describe('/admin', () => {
     expect(slack.acks).toEqual([undefined]);
     const [opened] = slack.of('views.open');
     expect(opened.view).toMatchObject({ callback_id: 'delivery_choice', title: { text: 'Admin step-up' } });
-    // The window carries the request id only: the command is not in it.
-    expect(textOf(opened.view)).not.toContain('revoke');
-    const { requestId } = JSON.parse(opened.view.private_metadata);
+    // The window shows the command its code runs; what runs is kept on the server, bound to this window.
+    expect(textOf(opened.view)).toContain(`This code runs \`/admin revoke\` <@${USERS.bob}>`);
+    const { requestId, windowId } = JSON.parse(opened.view.private_metadata);
     expect(await core.s.requests.describe(USERS.alice, requestId)).toMatchObject({
       ok: true,
       request: { scope: 'admin' },
     });
     expect(await core.s.sessions.isLive(USERS.bob, 'login')).toBe(true);
-    expect(await core.s.pending.take(requestId)).toMatchObject({
-      command: { kind: 'revoke', target: USERS.bob },
-      text: REVOKE_BOB,
-      responseUrl: 'https://hooks.slack.invalid/x',
+    expect(await core.s.pending.take(requestId, windowId)).toMatchObject({
+      kind: 'taken',
+      pending: {
+        command: { kind: 'revoke', target: USERS.bob },
+        text: REVOKE_BOB,
+        responseUrl: 'https://hooks.slack.invalid/x',
+      },
     });
   });
 
@@ -101,7 +105,7 @@ describe('/admin past the Slack deadline', () => {
     // The real admin actions, made slow: revoke waits until the test has seen the ack.
     const real = core.s.admin;
     const slowAdmin = Object.assign(Object.create(real), {
-      revoke: async (actor: string, target: string) => {
+      revoke: async (actor: Actor, target: string) => {
         await held;
         return real.revoke(actor, target);
       },

@@ -40,7 +40,7 @@ describe('registerCommands', () => {
     expect(slack.acks).toHaveLength(1);
     expect(JSON.stringify(slack.acks[0])).toContain('/login');
 
-    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob));
+    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob), ['sms']);
     const again = new FakeBolt();
     await listener(again.command('/whoami', USERS.bob));
     expect(JSON.stringify(again.acks[0])).toContain('•••• 0102');

@@ -56,7 +56,7 @@ describe('/login', () => {
 
   test('when already logged in: says so in the ack, opens nothing', async () => {
     const epoch = await core.s.sessions.epoch(USERS.alice);
-    await core.s.sessions.grant(USERS.alice, 'login', epoch);
+    await core.s.sessions.grant(USERS.alice, 'login', epoch, ['sms']);
     const slack = new FakeBolt();
     await login(core.s)(slack.command('/login', USERS.alice));
     expect(slack.acks).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { StoreError } from '../../../../src/core/ports.js';
 import { logout } from '../../../../src/slack/listeners/commands/logout.js';
-import { loggedOut, unavailable } from '../../../../src/slack/views/text.js';
+import { loggedOut, logoutUnfinished } from '../../../../src/slack/views/text.js';
 import { type Core, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
 
@@ -11,7 +12,7 @@ beforeEach(async () => {
 afterEach(() => core.close());
 
 async function logIn(userId: string): Promise<void> {
-  await core.s.sessions.grant(userId, 'login', await core.s.sessions.epoch(userId));
+  await core.s.sessions.grant(userId, 'login', await core.s.sessions.epoch(userId), ['sms']);
 }
 
 describe('/logout', () => {
@@ -39,12 +40,25 @@ describe('/logout', () => {
     expect(loggedOut(false)).not.toBe(loggedOut(true));
   });
 
-  test('when the store fails: the plain "try again", and no Home tab', async () => {
+  test('when the store fails: "may or may not have ended, run it again", and no Home tab', async () => {
     await logIn(USERS.alice);
     await core.store.close();
     const slack = new FakeBolt();
     await logout(core.s)(slack.command('/logout', USERS.alice));
-    expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: unavailable }]);
+    expect(slack.acks).toEqual([{ response_type: 'ephemeral', text: logoutUnfinished }]);
     expect(slack.calls).toEqual([]);
+  });
+
+  // Issue 18 §4: the session ended, then a later step failed: the reply must not say "nothing was changed".
+  test('the ending lands but the next step fails: the reply does not claim nothing changed', async () => {
+    await logIn(USERS.alice);
+    core.s.requests.cancel = async () => {
+      throw new StoreError('store write failed');
+    };
+    const slack = new FakeBolt();
+    await logout(core.s)(slack.command('/logout', USERS.alice));
+    expect(await core.s.sessions.isLive(USERS.alice, 'login')).toBe(false);
+    expect(textOf(slack.acks[0])).not.toContain('Nothing was changed');
+    expect(textOf(slack.acks[0])).toContain('may or may not have ended');
   });
 });

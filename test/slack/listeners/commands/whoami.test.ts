@@ -14,7 +14,7 @@ afterEach(() => core.close());
 describe('/whoami', () => {
   // Rule: only the user sees it; the phone is masked; the scopes and method are the server's.
   test('answers in the ack, only to the user, with the masked phone, the method and the live scopes', async () => {
-    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob));
+    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob), ['sms']);
     await core.s.sessions.rememberDelivery(USERS.bob, 'sms');
     const slack = new FakeBolt();
     await whoami(core.s)(slack.command('/whoami', USERS.bob));
@@ -32,7 +32,7 @@ describe('/whoami', () => {
 
   // Rule: behind the gate, /whoami shows what the gate read and reads the store no more.
   test("behind the gate: answers from the gate's read, even if the store fails after it", async () => {
-    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob));
+    await core.s.sessions.grant(USERS.bob, 'login', await core.s.sessions.epoch(USERS.bob), ['sms']);
     const slack = new FakeBolt();
     const args = slack.command('/whoami', USERS.bob);
     await gate('login', core.s)(args);

@@ -11,7 +11,7 @@ afterEach(() => core.close());
 
 describe('app_home_opened', () => {
   test("the Home tab: publishes the user's own status, with the phone masked", async () => {
-    await core.s.sessions.grant(USERS.carol, 'login', await core.s.sessions.epoch(USERS.carol));
+    await core.s.sessions.grant(USERS.carol, 'login', await core.s.sessions.epoch(USERS.carol), ['sms']);
     const slack = new FakeBolt();
     await appHomeOpened(core.s)(slack.homeOpened(USERS.carol));
     const [home] = slack.of('views.publish');
