@@ -6,7 +6,7 @@ import { AdminActions } from './core/admin.js';
 import { AuditLog, type AuditSink, AuditTrail } from './core/audit.js';
 import { Lockout } from './core/lockout.js';
 import { PhoneDirectory } from './core/phones.js';
-import type { Clock, CodeProvider } from './core/ports.js';
+import type { Clock, CodeProvider, Notifier } from './core/ports.js';
 import { Requests } from './core/requests.js';
 import { CodeSender } from './core/send-code.js';
 import { Sessions } from './core/sessions.js';
@@ -51,6 +51,43 @@ export async function loadActionKeys(config: Config): Promise<SigningKeys | unde
   return loadSigningKeys({ keyFile: config.actions.signingKeyFile, previousKeyFiles: config.actions.previousKeyFiles });
 }
 
+/**
+ * The rules of 2FA over one store: who has which phone, sessions, lockouts, requests and the admin
+ * actions. The bot (compose) and the operator's command (operator.ts) build the same core.
+ */
+export function buildCore(
+  config: Config,
+  deps: { store: Store; clock: Clock; audit: AuditLog; trail: AuditTrail; notifier: Notifier },
+) {
+  const { store, clock, audit, trail, notifier } = deps;
+  const { policy } = config;
+  const { kv, counters } = store;
+  const phones = new PhoneDirectory(kv, { byUser: config.phones, fallback: config.numbers.userNumber });
+  const sessions = new Sessions(kv, clock, policy.ttlMs);
+  const lockout = new Lockout({ store: kv, counters, clock, audit, notifier, sessions, policy });
+  const requests = new Requests({ store: kv, counters, phones, sessions, lockout, clock, policy });
+  const admin = new AdminActions({
+    admins: policy.admins,
+    allowedCallingCodes: policy.allowedCallingCodes,
+    store: kv,
+    phones,
+    sessions,
+    requests,
+    audit,
+    trail,
+    notifier,
+    clock,
+  });
+  return { phones, sessions, lockout, requests, admin };
+}
+
+/** A warning for the start-up log when no admin has a phone: nobody can step up, and so nobody can link one from Slack. */
+export async function adminPhoneWarning(config: Config, admin: AdminActions): Promise<string | undefined> {
+  const { admins } = config.policy;
+  if (admins.length === 0 || (await admin.adminsWithPhone()).length > 0) return undefined;
+  return `[policy] admins: no admin has a phone (${admins.join(', ')}), so nobody can step up for /admin. Link one from this host: npm run admin -- link ${admins[0]} <phone number>, or add it under [phones] in config.ini`;
+}
+
 /** How long a shutdown waits for requests in flight (their work after the ack included). */
 export const DRAIN_MS = 10_000;
 
@@ -67,6 +104,8 @@ export interface Bot {
   stop(): Promise<void>;
   /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
   purge(): Promise<{ expired: number; trimmed: number }>;
+  /** Lines for the start-up log about the stored state (an admin team that cannot step up). */
+  startupWarnings(): Promise<string[]>;
 }
 
 export function compose(config: Config, deps: BotDeps): Bot {
@@ -104,24 +143,9 @@ export function compose(config: Config, deps: BotDeps): Bot {
       .catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
   const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink]);
 
-  const { kv, counters } = store;
-  const phones = new PhoneDirectory(kv, { byUser: config.phones, fallback: config.numbers.userNumber });
-  const sessions = new Sessions(kv, clock, policy.ttlMs);
-  const lockout = new Lockout({ store: kv, counters, clock, audit, notifier, sessions, policy });
-  const requests = new Requests({ store: kv, counters, phones, sessions, lockout, clock, policy });
+  const { counters } = store;
+  const { phones, sessions, lockout, requests, admin } = buildCore(config, { store, clock, audit, trail, notifier });
   const codes = { requests, counters, provider, phones, sessions, lockout, audit, clock, policy };
-  const admin = new AdminActions({
-    admins: policy.admins,
-    allowedCallingCodes: policy.allowedCallingCodes,
-    store: kv,
-    phones,
-    sessions,
-    requests,
-    audit,
-    trail,
-    notifier,
-    clock,
-  });
   const services: Services = {
     config,
     clock,
@@ -131,7 +155,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     requests,
     sender: new CodeSender(codes),
     verifier: new CodeVerifier(codes),
-    pending: new PendingCommands(kv),
+    pending: new PendingCommands(store.kv),
     audit,
     admin,
     signingKeys,
@@ -156,6 +180,10 @@ export function compose(config: Config, deps: BotDeps): Bot {
       await slack.stop();
       if (!(await inFlight.drained(DRAIN_MS)))
         logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
+    },
+    async startupWarnings() {
+      const warning = await adminPhoneWarning(config, admin);
+      return warning ? [warning] : [];
     },
     async purge() {
       // In turn: on Redis the expiry pass also drops index entries of expired keys, which the trim counts.

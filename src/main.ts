@@ -68,6 +68,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info({ mode: config.slack.appToken ? 'socket' : 'http', port, auth: config.bandwidth.auth.kind }, 'ready');
+  void bot.startupWarnings().then(
+    (warnings) => {
+      for (const warning of warnings) logger.warn(warning);
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not check whether an admin has a phone'),
+  );
   void purge(); // after listening: trimming the audit trail reads all its keys, which need not delay start-up
 
   let stopping = false;

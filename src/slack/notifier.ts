@@ -1,18 +1,22 @@
 import type { webApi } from '@slack/bolt';
+import { OPERATOR } from '../core/admin.js';
 import type { Notice, Notifier } from '../core/ports.js';
 import type { Logger } from '../logger.js';
 import { formatDuration, slackTime } from './views/format.js';
+
+/** Who did it, as the user reads it: an admin by mention, or the operator at the bot's host. */
+const byWhom = (by: string) => (by === OPERATOR ? "An operator of this bot (at the bot's host)" : `<@${by}>`);
 
 export function noticeText(notice: Notice, now: number): string {
   switch (notice.kind) {
     case 'locked':
       return `:lock: Too many wrong codes were entered for your account, so codes are blocked until ${slackTime(notice.until)} (${formatDuration(notice.until - now)}). If that wasn't you, tell an admin now.`;
     case 'revoked':
-      return `:information_source: <@${notice.by}> ended your session. Run \`/login\` to log in again. If you don't know why, ask them.`;
+      return `:information_source: ${byWhom(notice.by)} ended your session. Run \`/login\` to log in again. If you don't know why, ask them.`;
     case 'phone_linked':
-      return `:iphone: <@${notice.by}> linked the phone *${notice.maskedPhone}* to your account, and your session was ended. Codes now go to that phone. If that's not your phone, tell an admin now.`;
+      return `:iphone: ${byWhom(notice.by)} linked the phone *${notice.maskedPhone}* to your account, and your session was ended. Codes now go to that phone. If that's not your phone, tell an admin now.`;
     case 'phone_unlinked':
-      return `:iphone: <@${notice.by}> removed the phone linked to your account, and your session was ended. Until an admin links a phone, you can't log in.`;
+      return `:iphone: ${byWhom(notice.by)} removed the phone linked to your account, and your session was ended. Until an admin links a phone, you can't log in.`;
   }
 }
 
