@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { PublishedKeys } from './actions/published-keys.js';
 import { loadSigningKeys, type SigningKeys } from './actions/signing-keys.js';
 import { createBandwidthProvider } from './bandwidth/index.js';
 import type { Config } from './config.js';
@@ -114,6 +115,8 @@ export function compose(config: Config, deps: BotDeps): Bot {
   if (config.commands.length > 0 && !signingKeys)
     throw new Error('commands are declared but no signing keys were given: pass loadActionKeys(config) as signingKeys');
   const metrics = new Metrics(() => slack.socketConnections?.() ?? 0);
+  // Public keys shared through the store, so that every replica's JWKS lists every replica's key.
+  const publishedKeys = signingKeys && new PublishedKeys(deps.store.kv, signingKeys);
   let draining = false;
   const slack = createSlackApp(config, {
     logger,
@@ -122,7 +125,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     onSocketLost: deps.onSocketLost,
     routes: {
       '/metrics': metrics.handler,
-      ...(signingKeys ? { '/.well-known/jwks.json': jwksRoute(signingKeys) } : {}),
+      ...(publishedKeys ? { '/.well-known/jwks.json': jwksRoute(publishedKeys) } : {}),
     },
     onAnswered: (startedAt) => metrics.observeAck('http', startedAt), // Socket Mode acks over the socket: not timed
     draining: () => draining,
@@ -172,7 +175,11 @@ export function compose(config: Config, deps: BotDeps): Bot {
     app: slack.app,
     services,
     metrics,
-    start: slack.start,
+    async start(port) {
+      // Before anything is signed: an endpoint that asks another replica for the JWKS finds this key.
+      await publishedKeys?.publish();
+      return slack.start(port);
+    },
     async stop() {
       draining = true;
       if (config.slack.shutdownGraceMs > 0)
@@ -187,6 +194,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     },
     async purge() {
       // In turn: on Redis the expiry pass also drops index entries of expired keys, which the trim counts.
+      await publishedKeys?.publish(); // keeps this replica's keys listed while it runs
       const expired = await store.purgeExpired();
       const trimmed = await trail.trim();
       return { expired, trimmed };

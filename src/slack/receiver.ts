@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { type Logger as BoltLogger, HTTPReceiver, type Receiver } from '@slack/bolt';
-import type { SigningKeys } from '../actions/signing-keys.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../core/ports.js';
 import type { Logger } from '../logger.js';
@@ -167,13 +166,21 @@ export function healthz(
   };
 }
 
-/** GET /.well-known/jwks.json: the public keys that verify action tokens (current first, then previous ones). */
-export function jwksRoute(keys: Pick<SigningKeys, 'jwks'>): Handler {
+/**
+ * GET /.well-known/jwks.json: the public keys that verify action tokens, this replica's and every
+ * other replica's (see actions/published-keys.ts). If the store cannot list them, 503: a partial list
+ * would be cached by endpoints and refuse the other replicas' tokens.
+ */
+export function jwksRoute(keys: { jwks(): Promise<{ keys: object[] }> }): Handler {
   return (_req, res) => {
-    // Short caching: a rotated key reaches endpoints within minutes (jose also refetches on an unknown kid).
-    res
-      .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' })
-      .end(JSON.stringify(keys.jwks()));
+    keys.jwks().then(
+      (jwks) =>
+        // Short caching: a rotated key reaches endpoints within minutes (jose also refetches on an unknown kid).
+        res
+          .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' })
+          .end(JSON.stringify(jwks)),
+      () => res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '5' }).end('{"keys":[]}'),
+    );
   };
 }
 

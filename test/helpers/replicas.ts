@@ -155,10 +155,11 @@ export class Cluster {
     readonly standIns: StandIns,
   ) {}
 
+  /** `env`: for every replica, or per replica by its index (0 for A). */
   static async start(
     storeUrl: string,
     standIns: StandIns,
-    env: Record<string, string> = {},
+    env: Record<string, string> | ((index: number) => Record<string, string>) = {},
     count = 2,
   ): Promise<Cluster> {
     const base = {
@@ -168,13 +169,13 @@ export class Cluster {
       BANDWIDTH_MFA_BASE_URL: `${standIns.bandwidthOrigin}/api/v1`,
       STORE_URL: storeUrl,
       CONFIG_FILE: EMPTY_CONFIG,
-      ...env,
     };
+    const envOf = (i: number) => ({ ...base, ...(typeof env === 'function' ? env(i) : env) });
     const replicas: Replica[] = [];
     const cluster = new Cluster(replicas, standIns);
     try {
       for (let i = 0; i < count; i++) {
-        const replica = new Replica(String.fromCharCode(65 + i), await freePort(), base);
+        const replica = new Replica(String.fromCharCode(65 + i), await freePort(), envOf(i));
         replicas.push(replica);
         await replica.start();
       }
