@@ -298,7 +298,7 @@ describe('AdminActions', () => {
     /** Makes `method` of `target` throw a StoreError the next time it is called, once. */
     function failOnce<T extends object>(target: T, method: keyof T): void {
       const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
-      (target as Record<keyof T, unknown>)[method] = async (...args: unknown[]) => {
+      (target as Record<keyof T, unknown>)[method] = async () => {
         (target as Record<keyof T, unknown>)[method] = original;
         throw new StoreError('database is locked');
       };
