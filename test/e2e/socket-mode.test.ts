@@ -452,6 +452,28 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
     expect(logs.text()).not.toContain(PHONES.alice);
   });
 
+  // Bolt's Socket Mode client logs every envelope it receives and every ack it sends, whole, at debug.
+  test('at debug, no envelope reaches the log: not the code typed as `123 456`, the legacy token, a response_url or a phone number', async () => {
+    const { slack, bandwidth, requests, logs } = await harness();
+    await requests.command('/login', USERS.alice);
+    await slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'), 'views.open', 3000);
+    await requests.chooseDelivery(USERS.alice, slack.lastView(), 'sms');
+    await slack.waitFor(() => slack.lastView().view.callback_id === 'code_entry', 'the code-entry window', 3000);
+    const code = bandwidth.lastCode();
+    const spaced = `${code.slice(0, 3)} ${code.slice(3)}`;
+    const verified = await requests.submitCode(USERS.alice, slack.lastView(), spaced);
+    expect(JSON.stringify(verified.json.view)).toContain("You're logged in");
+    await requests.command('/whoami', USERS.alice);
+
+    const text = logs.text();
+    expect(text).toContain('Received a message on the WebSocket'); // the envelopes were logged, without their payload
+    const command = requests.envelopes[0]!.payload as Record<string, string>;
+    expect(command.token).toBeTruthy();
+    for (const secret of [code, spaced, command.token!, command.response_url!, PHONES.alice])
+      expect(text).not.toContain(secret);
+    expect(text).not.toContain('hooks.slack.com');
+  });
+
   test("reconnects by itself after {type:'disconnect', reason:'refresh_requested'} and still answers", async () => {
     const { slack, server, requests, logs } = await harness();
     expect((await requests.command('/whoami', USERS.carol)).json.text).toContain('needs you to log in first');
