@@ -18,6 +18,7 @@ import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
 import { LogCapture } from '../helpers/logs.js';
+import { MALFORMED_REQUEST_LINES, rawRequest } from '../helpers/raw-http.js';
 import { type HttpResult, SlackRequests } from '../helpers/slack-client.js';
 
 /**
@@ -607,6 +608,18 @@ async function freePort(): Promise<number> {
 }
 
 describe('Socket Mode once running', () => {
+  // The health server's own request handler parsed the target itself: a malformed one threw there.
+  test.each(MALFORMED_REQUEST_LINES)(
+    'a malformed request line %j to the /healthz port: 400, nothing logged above debug, still serving',
+    async (line) => {
+      const { started, logs } = await harness({ port: 0 });
+      const base = `http://127.0.0.1:${started}`;
+      expect(await rawRequest(base, `${line}\r\nHost: bot\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+      expect(logs.lines().filter((l) => l.level !== 'debug')).toEqual([]);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    },
+  );
+
   test('/healthz names the store when the store is down', async () => {
     const { started, bot, server, store } = await harness({ port: 0 });
     expect((await fetch(`http://127.0.0.1:${started}/healthz`)).status).toBe(200);
