@@ -29,7 +29,7 @@ describe('at debug, no payload reaches the log', () => {
   test('a /login with the code typed as `123 456`, a click, a view submission and slash commands: no code, token, response_url or phone number in any line', async () => {
     // Slack keeps what the user typed across views.update when the input keeps its block_id and action_id
     // (research/slack.md, "Preserving input entry"), and views.update answers with the view, state and all.
-    let typed: Record<string, unknown> = {};
+    let typed: Record<string, Record<string, unknown>> = {};
     const handle = h.slack.handle.bind(h.slack);
     h.slack.handle = async (path, body, authorization) => {
       const [status, answer] = await handle(path, body, authorization);
