@@ -96,7 +96,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
 
   const auditLogger = logger.child({ audit: true });
   const logSink: AuditSink = (record) => auditLogger.info(record, record.event);
-  const trail = new AuditTrail(store.kv);
+  const trail = new AuditTrail(store);
   // The log line is the record of last resort: a failed store write must not undo the event it records.
   const storeSink: AuditSink = (record) =>
     trail

@@ -33,8 +33,8 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
 
-/** Key prefixes listed by range (KeyValueStore.keys): the audit trail's. */
-const ORDERED_PREFIXES = ['audit:'];
+/** Key prefixes listed by range (KeyValueStore.keys): the audit trail's events and counted rows. */
+const ORDERED_PREFIXES = ['audit:', 'audit-counted:'];
 
 /** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
 export async function openRedisStore(url: string, clock: Clock): Promise<Store> {

@@ -66,7 +66,7 @@ describe('AdminActions', () => {
     f = await coreFixture();
     records = [];
     notices = [];
-    trail = new AuditTrail(f.store.kv);
+    trail = new AuditTrail(f.store);
     const audit = new AuditLog(f.clock, [(r) => void records.push(r), (r) => trail.append(r)]);
     admin = new AdminActions({
       admins: [ADMIN],
@@ -195,7 +195,7 @@ describe('AuditTrail', () => {
 
   test('recent gives the newest first; trim keeps only maxEvents', async () => {
     f = await coreFixture();
-    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 60 * MINUTE, maxEvents: 3 });
+    const trail = new AuditTrail(f.store, { maxAgeMs: 60 * MINUTE, maxEvents: 3 });
     for (let i = 0; i < 5; i++) {
       await trail.append({ at: f.clock.now(), event: 'authn_login_fail', userId: `U${i}AAA`, outcome: 'failure' });
       f.clock.advance(1000);
@@ -207,7 +207,7 @@ describe('AuditTrail', () => {
 
   test('events expire after maxAge', async () => {
     f = await coreFixture();
-    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 40, maxEvents: 100 });
+    const trail = new AuditTrail(f.store, { maxAgeMs: 40, maxEvents: 100 });
     await trail.append({ at: f.clock.now(), event: 'authn_logout', userId: U1, outcome: 'success' });
     expect(await trail.recent(10)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 80)); // keyv expires by real time

@@ -24,6 +24,6 @@ export async function runAdminCommand(
       return text.unlinked(command.target, hadPhone, ended);
     }
     case 'audit':
-      return text.auditEvents(await s.admin.recentEvents(actorId, command.count), command.page);
+      return text.auditEvents(await s.admin.recentEvents(actorId, command.count), command.page, command.count);
   }
 }

@@ -187,3 +187,80 @@ describe('/admin audit lines for declared commands', () => {
     expect(loginLine).not.toContain('HTTP');
   });
 });
+
+describe('/admin audit lines for refusals and counted repeats', () => {
+  const base = { at: NOW, userId: 'U0BOB0001', outcome: 'refused' as const };
+
+  // Rule: a refusal names the command it refused and why ("Bob refused /deploy" reads as such).
+  test('a refusal shows its command and its reason; a success does not', () => {
+    const [refusal, admin] = auditEvents([
+      { ...base, event: 'authz_fail', scope: 'admin', detail: { command: '/deploy', reason: 'not_allowed' } },
+      { ...base, event: 'authz_admin', scope: 'admin', outcome: 'success', detail: { command: 'sessions' } },
+    ])
+      .split('\n')
+      .slice(1);
+    expect(refusal).toMatch(/`authz_fail` {2}admin {2}refused {2}`\/deploy` {2}not_allowed$/);
+    expect(admin).not.toContain('sessions');
+  });
+
+  // Rule: a failure names its reason too; a provider error its failure.
+  test('failures and errors show their reason', () => {
+    const lines = auditEvents([
+      { ...base, event: 'authn_login_fail', scope: 'login', detail: { reason: 'malformed' } },
+      { ...base, event: 'authn_login_fail', scope: 'login', outcome: 'error', detail: { failure: 'unavailable' } },
+      {
+        ...base,
+        event: 'action_run',
+        scope: 'login',
+        outcome: 'failure',
+        detail: { command: '/deploy', status: 500, reason: 'http' },
+      },
+    ])
+      .split('\n')
+      .slice(1);
+    expect(lines[0]).toMatch(/refused {2}malformed$/);
+    expect(lines[1]).toMatch(/error {2}unavailable$/);
+    expect(lines[2]).toMatch(/failure {2}`\/deploy` {2}HTTP 500 {2}http$/);
+  });
+
+  // Rule: what the audit shows of a command or reason is escaped like any text a user typed.
+  test('command and reason are escaped and cut', () => {
+    const [line] = auditEvents([
+      {
+        ...base,
+        event: 'authz_fail',
+        detail: { command: '/x`<!channel>`', reason: `<@U0ALICE01> ${'y'.repeat(100)}` },
+      },
+    ])
+      .split('\n')
+      .slice(1);
+    expect(line).toContain('`/x&lt;!channel&gt;`');
+    expect(line).toContain('&lt;@U0ALICE01&gt;');
+    expect(line).not.toContain('<!channel>');
+    expect(line).not.toContain('y'.repeat(50));
+  });
+
+  // Rule: a counted row is one line with ×N, and the title says what counted lines are.
+  test('a counted row is one line with ×N; the paging keeps the count asked for', () => {
+    const text = auditEvents(
+      [
+        {
+          ...base,
+          event: 'authz_fail',
+          scope: 'login',
+          detail: { command: '/whoami', reason: 'not_logged_in' },
+          count: 1000,
+        },
+        { ...base, event: 'authn_login_lock', scope: 'login', outcome: 'failure' },
+      ],
+      1,
+      100,
+    );
+    const [title, counted, lock] = text.split('\n');
+    expect(title).toBe(
+      '*Latest 1 security event, and 1 counted line of refusals anyone can cause* (×N: how many in that hour; newest first)',
+    );
+    expect(counted).toMatch(/`authz_fail` {2}login {2}refused {2}`\/whoami` {2}not_logged_in {2}×1000$/);
+    expect(lock).not.toContain('×');
+  });
+});
