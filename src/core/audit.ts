@@ -70,8 +70,9 @@ export class AuditLog {
  * a security event, stored by itself: a new event or reason is one until it is listed.
  */
 const FREE_REFUSALS: Partial<Record<AuditEventName, ReadonlySet<string> | 'any'>> = {
-  // A command refused before it ran: logged out (the gate), not an admin, not in a declared command's `allow`.
-  authz_fail: new Set(['not_logged_in', 'not_admin', 'not_allowed']),
+  // A command refused before it ran: no live scope, i.e. logged out (the gate), not an admin, not in a
+  // declared command's `allow`.
+  authz_fail: new Set(['no_scope', 'not_admin', 'not_allowed']),
   // A code refused without asking the provider or counting a failure toward a lock (verify-code.ts
   // V1-V6). Wrong codes and provider errors are no refusals (outcome failure, error): security events.
   authn_login_fail: new Set([

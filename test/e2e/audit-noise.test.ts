@@ -70,7 +70,7 @@ describe('/admin audit after a flood of free refusals', () => {
     expect(counted).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          new RegExp(`<@${stranger}>  \`authz_fail\`  login  refused  \`/whoami\`  not_logged_in  ×500$`),
+          new RegExp(`<@${stranger}>  \`authz_fail\`  login  refused  \`/whoami\`  no_scope  ×500$`),
         ),
         expect.stringMatching(new RegExp(`<@${carol}>  \`authn_login_fail\`  -  refused  malformed  ×500$`)),
       ]),

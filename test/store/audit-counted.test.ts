@@ -50,7 +50,7 @@ const whoami = (userId: string, retryNum?: number): AuditEvent => ({
   userId,
   scope: 'login',
   outcome: 'refused',
-  detail: { command: '/whoami', reason: 'not_logged_in', ...(retryNum === undefined ? {} : { retryNum }) },
+  detail: { command: '/whoami', reason: 'no_scope', ...(retryNum === undefined ? {} : { retryNum }) },
 });
 const malformed = (userId: string): AuditEvent => ({
   event: 'authn_login_fail',
@@ -147,7 +147,7 @@ describe.each(backends)('the audit trail on $name', (backend) => {
         at: firstNoise,
         scope: 'login',
         outcome: 'refused',
-        detail: { command: '/whoami', reason: 'not_logged_in' }, // the retry number is not a fact of the row
+        detail: { command: '/whoami', reason: 'no_scope' }, // the retry number is not a fact of the row
       });
       expect(whoamiRow.detail).not.toHaveProperty('retryNum');
       expect(recent.find((e) => e.event === 'authn_phone_linked')).toMatchObject(LINK);
@@ -163,7 +163,7 @@ describe.each(backends)('the audit trail on $name', (backend) => {
       await trail.append(record(whoami('U1')));
       await trail.append(record(whoami('U1')));
       await trail.append(record(whoami('U2')));
-      await trail.append(record({ ...whoami('U1'), detail: { command: '/logout', reason: 'not_logged_in' } }));
+      await trail.append(record({ ...whoami('U1'), detail: { command: '/logout', reason: 'no_scope' } }));
       await trail.append(record(malformed('U1')));
       clock.advance(HOUR);
       await trail.append(record(whoami('U1')));

@@ -47,7 +47,7 @@ export function gate(
       userId: command.user_id,
       scope,
       outcome: 'refused',
-      detail: { command: command.command, reason: 'not_logged_in' },
+      detail: { command: command.command, reason: 'no_scope' },
     });
   };
 }

@@ -248,7 +248,7 @@ describe('/admin audit lines for refusals and counted repeats', () => {
           ...base,
           event: 'authz_fail',
           scope: 'login',
-          detail: { command: '/whoami', reason: 'not_logged_in' },
+          detail: { command: '/whoami', reason: 'no_scope' },
           count: 1000,
         },
         { ...base, event: 'authn_login_lock', scope: 'login', outcome: 'failure' },
@@ -260,7 +260,7 @@ describe('/admin audit lines for refusals and counted repeats', () => {
     expect(title).toBe(
       '*Latest 1 security event, and 1 counted line of refusals anyone can cause* (×N: how many in that hour; newest first)',
     );
-    expect(counted).toMatch(/`authz_fail` {2}login {2}refused {2}`\/whoami` {2}not_logged_in {2}×1000$/);
+    expect(counted).toMatch(/`authz_fail` {2}login {2}refused {2}`\/whoami` {2}no_scope {2}×1000$/);
     expect(lock).not.toContain('×');
   });
 });
