@@ -42,7 +42,10 @@ EXPOSE 3000
 # Mode /healthz is served only when a port is set: set SLACK_PORT=3000 there too.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SLACK_PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node itself, not npm: SIGTERM from `docker stop` reaches the bot, which finishes and exits 0.
+# node itself, not npm: SIGTERM from `docker stop` reaches the bot, which finishes and exits 0. It may
+# need longer than docker stop's default 10 s: up to the longest declared timeout_seconds plus 15 s
+# (45 s at most), after [slack] shutdown_grace_seconds, so give it `docker stop -t 60` (compose.yaml
+# sets stop_grace_period).
 # (`npm start` would also try to recompile src/, which is not in the image.) The same node flag as
 # `npm start`: a 16 MB young generation, which V8 reads only at start (README, Performance).
 CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

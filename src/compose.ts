@@ -41,6 +41,8 @@ export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLos
   slackDeadlineMs?: number | undefined;
   /** From loadActionKeys(config): required when commands are declared. */
   signingKeys?: SigningKeys | undefined;
+  /** Override only in tests: the drain with no declared command (DRAIN_MS); see drainMs. */
+  drainMs?: number | undefined;
 }
 
 /**
@@ -92,6 +94,22 @@ export async function adminPhoneWarning(config: Config, admin: AdminActions): Pr
 /** How long a shutdown waits for requests in flight (their work after the ack included). */
 export const DRAIN_MS = 10_000;
 
+/**
+ * After a declared command's endpoint answered (or timed out): the audit write and the answer to the
+ * user, at the response_url, else as an ephemeral message, else by DM (5 s each at most).
+ */
+export const REPLY_MARGIN_MS = 15_000;
+
+/**
+ * How long a shutdown waits for requests in flight: DRAIN_MS, or, when commands are declared, long
+ * enough for the slowest of them to end and be told (its timeout_seconds, up to 30, plus the reply).
+ * A run cut short would have called its endpoint and never told the user nor audited the run.
+ */
+export function drainMs(config: Pick<Config, 'commands'>, base = DRAIN_MS): number {
+  const longest = Math.max(0, ...config.commands.map((command) => command.timeoutMs));
+  return config.commands.length === 0 ? base : Math.max(base, longest + REPLY_MARGIN_MS);
+}
+
 export interface Bot {
   app: App;
   services: Services;
@@ -100,7 +118,7 @@ export interface Bot {
   /**
    * Shuts down gracefully: /healthz says 503 for `[slack] shutdown_grace_seconds` while requests are
    * still served (so a load balancer stops routing here first), then the port closes and the requests
-   * in flight finish (at most DRAIN_MS), their work after the ack included.
+   * in flight finish (at most drainMs(config)), their work after the ack included.
    */
   stop(): Promise<void>;
   /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
@@ -138,7 +156,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
 
   const auditLogger = logger.child({ audit: true });
   const logSink: AuditSink = (record) => auditLogger.info(record, record.event);
-  const trail = new AuditTrail(store.kv);
+  const trail = new AuditTrail(store);
   // The log line is the record of last resort: a failed store write must not undo the event it records.
   const storeSink: AuditSink = (record) =>
     trail
@@ -185,7 +203,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
       if (config.slack.shutdownGraceMs > 0)
         await new Promise((resolve) => setTimeout(resolve, config.slack.shutdownGraceMs));
       await slack.stop();
-      if (!(await inFlight.drained(DRAIN_MS)))
+      if (!(await inFlight.drained(drainMs(config, deps.drainMs))))
         logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
     },
     async startupWarnings() {

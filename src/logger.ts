@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import type { Logger as BoltLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -43,6 +42,15 @@ export function createLogger(options: { level?: string; destination?: Destinatio
           '*.headers',
           'config',
           '*.config',
+          // A Slack payload carries the legacy verification token, a response_url and whatever the user typed.
+          'body',
+          '*.body',
+          'payload',
+          '*.payload',
+          'response_url',
+          '*.response_url',
+          'responseUrl',
+          '*.responseUrl',
         ],
         censor: '[redacted]',
       },
@@ -87,15 +95,30 @@ export function serializeError(error: unknown, depth = 0): SafeError {
   return safe;
 }
 
-/** One log argument as text; never throws (a circular object or a BigInt must not crash a handler). */
+/** What a library's line shows in place of a payload (a JSON object or array, or any object argument). */
+export const PAYLOAD_OMITTED = '{…}';
+
+/**
+ * A library's message with its payload left out. Bolt, @slack/web-api and @slack/socket-mode log
+ * whole bodies at debug, inlined as JSON after a label ("http request body: {...}", "Received a
+ * message on the WebSocket: {...}", "ack() call begins (body: {...})"): a slash command's legacy
+ * token and response_url, a typed code in a view's state, a Web API answer. So the rule is about
+ * shape, not field names: everything from the first `{` on is dropped, whatever the payload holds.
+ */
+export function withoutPayload(text: string): string {
+  const start = text.indexOf('{');
+  return start === -1 ? text : `${text.slice(0, start)}${PAYLOAD_OMITTED}`;
+}
+
+/**
+ * One argument of a library's log call as text; never throws. An object is never serialized (it is
+ * a payload, a request, a response): only its place is kept. An error keeps its name and message.
+ */
 function describe(arg: unknown): string {
-  if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
-  if (typeof arg === 'string') return arg;
-  try {
-    return JSON.stringify(arg) ?? String(arg);
-  } catch {
-    return inspect(arg, { depth: 2, breakLength: Infinity });
-  }
+  if (arg instanceof Error) return withoutPayload(`${arg.name}: ${arg.message}`);
+  if (typeof arg === 'string') return withoutPayload(arg);
+  if (arg === null || (typeof arg !== 'object' && typeof arg !== 'function')) return String(arg);
+  return PAYLOAD_OMITTED;
 }
 
 const boltLevels: Record<LogLevel, string> = {
@@ -106,7 +129,8 @@ const boltLevels: Record<LogLevel, string> = {
 };
 
 /**
- * Bolt's Logger interface over pino; Bolt's messages are scrubbed like any other text. A call at a
+ * Bolt's Logger interface over pino (Bolt hands it to its WebClient and SocketModeClient too). Their
+ * messages lose any payload (withoutPayload), then are scrubbed like any other text. A call at a
  * level that is off does nothing at all: Bolt logs at debug several times per request, and building
  * and scrubbing those lines only to drop them would cost more than the request itself.
  */

@@ -4,7 +4,7 @@ import { type Config, ConfigError, loadConfig, startupNotes } from './config.js'
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
 import { startFailure } from './slack/socket-mode.js';
-import { openStore } from './store/index.js';
+import { openStore, sqliteFileWarnings } from './store/index.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     logger.fatal({ err: error, store: config.store.url.split('://')[0] }, 'cannot open the store');
     process.exit(1);
   });
+  // A database file that existed before keeps its mode: say so if other users can read it.
+  for (const note of sqliteFileWarnings(config.store.url)) logger.warn(note);
   const bot = compose(config, {
     store,
     clock,

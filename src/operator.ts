@@ -48,7 +48,7 @@ export async function operate(args: string[], deps: OperatorDeps): Promise<numbe
     print(command === undefined || command === 'help' ? USAGE : `${describeMistake(command, target)}\n${USAGE}`);
     return 2;
   }
-  const trail = new AuditTrail(store.kv);
+  const trail = new AuditTrail(store);
   const auditLogger = logger.child({ audit: true });
   const audit = new AuditLog(clock, [
     (record) => auditLogger.info(record, record.event),

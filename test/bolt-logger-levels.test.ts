@@ -3,18 +3,17 @@ import { describe, expect, test } from 'vitest';
 import { boltLogger, createLogger } from '../src/logger.js';
 import { LogCapture } from './helpers/logs.js';
 
-/** An argument that counts how often it is turned into text (the adapter's describe() calls toJSON). */
+/** An argument that counts how often it is turned into text (the adapter reads an error's message). */
 function counted() {
   const seen = { count: 0 };
-  return {
-    seen,
-    arg: {
-      toJSON: () => {
-        seen.count += 1;
-        return 'described';
-      },
+  const arg = new Error();
+  Object.defineProperty(arg, 'message', {
+    get: () => {
+      seen.count += 1;
+      return 'described';
     },
-  };
+  });
+  return { seen, arg };
 }
 
 describe('boltLogger does no work for a level that is off', () => {
@@ -36,6 +35,6 @@ describe('boltLogger does no work for a level that is off', () => {
     bolt.setLevel(LogLevel.DEBUG);
     bolt.debug('now', arg);
     expect(seen.count).toBe(2);
-    expect(capture.lines().map((l) => l.msg)).toEqual(['dispatching "described"', 'now "described"']);
+    expect(capture.lines().map((l) => l.msg)).toEqual(['dispatching Error: described', 'now Error: described']);
   });
 });

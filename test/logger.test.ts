@@ -2,7 +2,7 @@ import { LogLevel } from '@slack/bolt';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { LOG_LEVELS } from '../src/config.js';
-import { boltLogger, createLogger, scrub, serializeError } from '../src/logger.js';
+import { boltLogger, createLogger, PAYLOAD_OMITTED, scrub, serializeError } from '../src/logger.js';
 import { LogCapture } from './helpers/logs.js';
 
 function capturedLogger(level = 'info') {
@@ -89,7 +89,21 @@ describe('createLogger', () => {
     expect(capture.lines().map((l) => l.msg)).toEqual(['shown']);
   });
 
-  const sensitive = ['code', 'phone', 'to', 'from', 'token', 'password', 'secret', 'authorization'] as const;
+  const sensitive = [
+    'code',
+    'phone',
+    'to',
+    'from',
+    'token',
+    'password',
+    'secret',
+    'authorization',
+    // A Slack payload, or the parts of it that must not be logged.
+    'body',
+    'payload',
+    'response_url',
+    'responseUrl',
+  ] as const;
 
   // Rule: a field with a sensitive name is censored at the top level.
   test.each(sensitive)('redacts top-level %s', (field) => {
@@ -228,20 +242,43 @@ describe('serializeError', () => {
 });
 
 describe('boltLogger', () => {
-  // Rule: Bolt's messages, strings or objects, pass through scrub before they are logged.
+  // Rule: Bolt's messages pass through scrub before they are logged.
   test("scrubs Bolt's messages", () => {
     const { capture, logger } = capturedLogger();
     const bolt = boltLogger(logger);
     bolt.info('posting to', PHONE, 'with', BOT_TOKEN);
-    bolt.warn({ token: APP_TOKEN, code: '654321' });
     bolt.error(new Error('Authorization: Bearer abc.def-ghi rejected'));
     const lines = capture.lines();
     expect(lines.map((l) => [l.level, l.component, l.msg])).toEqual([
       ['info', 'bolt', 'posting to [number] with xoxb-[redacted]'],
-      ['warn', 'bolt', '{"token":"xapp-[redacted]","code":"[number]"}'],
       ['error', 'bolt', 'Error: Authorization: Bearer [redacted] rejected'],
     ]);
-    expect(capture.text()).not.toContain('654321');
+  });
+
+  // Rule: a library's line never carries a payload, whatever its fields are called: an object argument
+  // is not serialized, and JSON inlined in a message is cut off where it starts.
+  test('leaves payloads out, as arguments or inlined in the message', () => {
+    const { capture, logger } = capturedLogger('debug');
+    const bolt = boltLogger(logger);
+    bolt.setLevel(LogLevel.DEBUG);
+    const command = {
+      token: 'legacy-verification-token',
+      response_url: 'https://hooks.slack.com/commands/T0001/1/abc',
+      view: { state: { values: { code: { code: { value: '123 456' } } } } },
+    };
+    bolt.warn(command);
+    bolt.debug(`http request body: ${JSON.stringify(command)}`);
+    bolt.debug(`Received a message on the WebSocket: ${JSON.stringify({ envelope_id: 'e1', payload: command })}`);
+    bolt.debug('ack() call begins (body:', [command], ')');
+    bolt.error(new Error(`Unexpected answer ${JSON.stringify(command)}`));
+    expect(capture.lines().map((l) => l.msg)).toEqual([
+      PAYLOAD_OMITTED,
+      `http request body: ${PAYLOAD_OMITTED}`,
+      `Received a message on the WebSocket: ${PAYLOAD_OMITTED}`,
+      `ack() call begins (body: ${PAYLOAD_OMITTED} )`,
+      `Error: Unexpected answer ${PAYLOAD_OMITTED}`,
+    ]);
+    expect(capture.text()).not.toMatch(/legacy-verification|hooks\.slack|123 456/);
   });
 
   // Rule: setLevel changes what gets through, and getLevel reports it back.

@@ -18,9 +18,9 @@ export const actorId = (actor: Actor): string => (actor.kind === 'admin' ? actor
 /** Why an admin action did not run. Nothing was changed. */
 export type AdminRefusal =
   /** The actor is no longer in `[policy] admins` (the config changed since the command was typed). */
-  | { ok: false; reason: 'not_admin' }
+  | { ok: false; reason: 'no_longer_admin' }
   /** The actor's admin step-up is no longer live. */
-  | { ok: false; reason: 'no_admin_scope' }
+  | { ok: false; reason: 'admin_scope_ended' }
   /** An admin may not link or unlink their own phone from chat: that is how one account takes another's place. */
   | { ok: false; reason: 'own_phone' }
   /** Unlinking this admin would leave no admin with a phone, so nobody could step up again. */
@@ -211,10 +211,10 @@ export class AdminActions {
   private async authority(actor: Actor, command: string): Promise<AdminRefusal | undefined> {
     if (actor.kind === 'operator') return undefined;
     const reason = !this.isAdmin(actor.userId)
-      ? 'not_admin'
+      ? 'no_longer_admin'
       : (await this.deps.sessions.isLive(actor.userId, 'admin'))
         ? undefined
-        : 'no_admin_scope';
+        : 'admin_scope_ended';
     if (!reason) return undefined;
     await this.deps.audit.record({
       event: 'authz_fail',

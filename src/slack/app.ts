@@ -82,10 +82,14 @@ export function createSlackApp(
       await app.init();
       if (receiver instanceof BoundedSocketModeReceiver) {
         if (port !== undefined || config.slack.portSet) {
-          health = await serveRoutes(port ?? config.slack.port, {
-            '/healthz': healthz(ping, () => receiver.state, draining),
-            ...routes,
-          });
+          health = await serveRoutes(
+            port ?? config.slack.port,
+            {
+              '/healthz': healthz(ping, () => receiver.state, draining),
+              ...routes,
+            },
+            logger,
+          );
         }
         try {
           await app.start();

@@ -74,6 +74,7 @@ export function createReceiver({
   });
   const listener = screenSlackHeaders(rejectSkewedRequests(receiver.requestListener, clock));
   receiver.requestListener = (req, res) => {
+    if (refuseMalformedUrl(req, res, log)) return;
     // Once a shutdown has begun, each answer closes its connection. server.close() waits for every
     // connection to end but closes only those idle at that moment: a client that keeps one busy (a
     // balancer polling /healthz on a kept-alive socket) would otherwise hold the stop open forever.
@@ -112,6 +113,18 @@ export function screenSlackHeaders(next: RequestListener): RequestListener {
     }
     next(req, res);
   };
+}
+
+/**
+ * Answers 400 to a request whose target is not a URL (`GET http://[::1 HTTP/1.1`) and says true; Bolt
+ * would answer 500 and log an error, so anyone could fill the error log. Logged at debug only, without
+ * the target: it is the sender's text.
+ */
+export function refuseMalformedUrl(req: IncomingMessage, res: ServerResponse, log: Logger): boolean {
+  if (URL.canParse(req.url ?? '/', 'http://localhost')) return false;
+  log.debug({ method: req.method }, 'refused a request whose target is not a URL (400)');
+  res.writeHead(400, { Connection: 'close' }).end();
+  return true;
 }
 
 /**
@@ -185,8 +198,13 @@ export function jwksRoute(keys: { jwks(): Promise<{ keys: object[] }> }): Handle
 }
 
 /** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port`. */
-export async function serveRoutes(port: number, routes: Readonly<Record<string, Handler>>): Promise<Server> {
+export async function serveRoutes(
+  port: number,
+  routes: Readonly<Record<string, Handler>>,
+  log: Logger,
+): Promise<Server> {
   const server = createServer((req, res) => {
+    if (refuseMalformedUrl(req, res, log)) return;
     const handler = routes[new URL(req.url ?? '/', 'http://localhost').pathname];
     if (req.method === 'GET' && handler) handler(req, res);
     else res.writeHead(404).end();

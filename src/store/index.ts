@@ -2,6 +2,7 @@ import type { Clock } from '../core/ports.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
+export { sqliteFileWarnings } from './sqlite.js';
 export type { Store } from './types.js';
 
 /** Opens the backend named by `[store] url`: sqlite://path (default), redis://host:port or postgres://user@host:port/db. */

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
@@ -28,10 +28,10 @@ const startWithin = (deadlineMs: number) => deadlineMs - SQLITE_BUSY_TIMEOUT_MS 
  * primitives. One SQL statement is atomic, also across processes on the same host.
  */
 export async function openSqliteStore(url: string, clock: Clock): Promise<Store> {
-  const file = url.slice('sqlite://'.length);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const file = sqliteFile(url);
   let connection: SqliteConnection;
   try {
+    if (file !== ':memory:') createPrivately(file);
     connection = await SqliteConnection.open(file, SQLITE_BUSY_TIMEOUT_MS);
   } catch (error) {
     throw toStoreError('write', error);
@@ -130,6 +130,61 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
       await connection.close();
     },
   };
+}
+
+const sqliteFile = (url: string) => url.slice('sqlite://'.length);
+
+/** Owner only: the database holds every linked phone number. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Creates the database file 0600 (and each directory it needs 0700) before SQLite opens it, whatever
+ * the process umask: the Dockerfile and the systemd unit set 0077, but `npm start` by hand inherits
+ * 022, under which SQLite would create it 0644. SQLite gives its -wal and -shm files the database
+ * file's mode. An existing file or directory keeps its mode (see storeFileWarnings).
+ */
+function createPrivately(file: string): void {
+  const dir = dirname(file);
+  const first = mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  if (first !== undefined) {
+    // The umask applies to mkdir's mode; chmod does not consult it.
+    let path = first;
+    chmodSync(path, DIR_MODE);
+    for (const part of relative(first, dir).split(sep).filter(Boolean)) {
+      path = join(path, part);
+      chmodSync(path, DIR_MODE);
+    }
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fchmodSync(fd, FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * One line per database file (the file, its -wal and -shm) that other users may read or write: an
+ * existing file keeps its mode, so an operator must be told. Empty for other backends.
+ */
+export function sqliteFileWarnings(url: string): string[] {
+  const file = sqliteFile(url);
+  if (!url.startsWith('sqlite://') || file === ':memory:') return [];
+  return [file, `${file}-wal`, `${file}-shm`].flatMap((path) => {
+    if (!existsSync(path)) return [];
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o066) === 0) return [];
+    return [
+      `${path} can be read or written by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds phone numbers: chmod 600 ${path}`,
+    ];
+  });
 }
 
 /** keyv's namespace: every key it writes starts with this. */

@@ -88,7 +88,7 @@ describe('AdminActions', () => {
     records = [];
     notices = [];
     auditHook = () => {};
-    trail = new AuditTrail(f.store.kv);
+    trail = new AuditTrail(f.store);
     admin = actions(admins);
     await f.sessions.grant(ADMIN, 'admin', await f.sessions.epoch(ADMIN), ['sms']);
   }
@@ -231,11 +231,11 @@ describe('AdminActions', () => {
       await setup();
       await logIn(U1);
       const later = actions([OTHER_ADMIN]); // the config changed, or another replica has another one
-      expect(await later.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'not_admin' });
-      expect(await later.link(AS_ADMIN, U1, '+14155550177')).toEqual({ ok: false, reason: 'not_admin' });
-      expect(await later.unlink(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'not_admin' });
-      expect(await later.liveSessions(AS_ADMIN)).toEqual({ ok: false, reason: 'not_admin' });
-      expect(await later.recentEvents(AS_ADMIN, 5)).toEqual({ ok: false, reason: 'not_admin' });
+      expect(await later.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'no_longer_admin' });
+      expect(await later.link(AS_ADMIN, U1, '+14155550177')).toEqual({ ok: false, reason: 'no_longer_admin' });
+      expect(await later.unlink(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'no_longer_admin' });
+      expect(await later.liveSessions(AS_ADMIN)).toEqual({ ok: false, reason: 'no_longer_admin' });
+      expect(await later.recentEvents(AS_ADMIN, 5)).toEqual({ ok: false, reason: 'no_longer_admin' });
       expect(await f.sessions.isLive(U1, 'login')).toBe(true);
       expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
       expect(notices).toEqual([]);
@@ -243,7 +243,7 @@ describe('AdminActions', () => {
         event: 'authz_fail',
         userId: ADMIN,
         outcome: 'refused',
-        detail: { command: '/admin audit', reason: 'not_admin' },
+        detail: { command: '/admin audit', reason: 'no_longer_admin' },
       });
     });
 
@@ -251,7 +251,7 @@ describe('AdminActions', () => {
       await setup();
       await logIn(U1);
       await f.sessions.end(ADMIN);
-      expect(await admin.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'no_admin_scope' });
+      expect(await admin.revoke(AS_ADMIN, U1)).toEqual({ ok: false, reason: 'admin_scope_ended' });
       expect(await f.sessions.isLive(U1, 'login')).toBe(true);
     });
 
@@ -382,7 +382,7 @@ describe('AuditTrail', () => {
 
   test('recent gives the newest first; trim keeps only maxEvents', async () => {
     f = await coreFixture();
-    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 60 * MINUTE, maxEvents: 3 });
+    const trail = new AuditTrail(f.store, { maxAgeMs: 60 * MINUTE, maxEvents: 3 });
     for (let i = 0; i < 5; i++) {
       await trail.append({ at: f.clock.now(), event: 'authn_login_fail', userId: `U${i}AAA`, outcome: 'failure' });
       f.clock.advance(1000);
@@ -394,7 +394,7 @@ describe('AuditTrail', () => {
 
   test('events expire after maxAge', async () => {
     f = await coreFixture();
-    const trail = new AuditTrail(f.store.kv, { maxAgeMs: 40, maxEvents: 100 });
+    const trail = new AuditTrail(f.store, { maxAgeMs: 40, maxEvents: 100 });
     await trail.append({ at: f.clock.now(), event: 'authn_logout', userId: U1, outcome: 'success' });
     expect(await trail.recent(10)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 80)); // keyv expires by real time

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function adminActions(fx: CoreFixture): AdminActions {
-  const trail = new AuditTrail(fx.store.kv);
+  const trail = new AuditTrail(fx.store);
   const audit = new AuditLog(fx.clock, [(r) => trail.append(r)]);
   const notifier = { notify: async () => {} };
   return new AdminActions({

@@ -126,7 +126,7 @@ describe('authority is read when the command acts (invariant 12)', () => {
     expect(later.logs.audit('authz_fail').at(-1)).toMatchObject({
       userId: ADMIN,
       outcome: 'refused',
-      detail: { command: '/admin revoke', reason: 'not_admin' },
+      detail: { command: '/admin revoke', reason: 'no_longer_admin' },
     });
     expect(later.logs.audit('authn_session_revoked')).toEqual([]);
   });

@@ -18,6 +18,7 @@ import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { ACCOUNT_ID, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.js';
 import { LogCapture } from '../helpers/logs.js';
+import { MALFORMED_REQUEST_LINES, rawRequest } from '../helpers/raw-http.js';
 import { type HttpResult, SlackRequests } from '../helpers/slack-client.js';
 
 /**
@@ -452,6 +453,28 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
     expect(logs.text()).not.toContain(PHONES.alice);
   });
 
+  // Bolt's Socket Mode client logs every envelope it receives and every ack it sends, whole, at debug.
+  test('at debug, no envelope reaches the log: not the code typed as `123 456`, the legacy token, a response_url or a phone number', async () => {
+    const { slack, bandwidth, requests, logs } = await harness();
+    await requests.command('/login', USERS.alice);
+    await slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'), 'views.open', 3000);
+    await requests.chooseDelivery(USERS.alice, slack.lastView(), 'sms');
+    await slack.waitFor(() => slack.lastView().view.callback_id === 'code_entry', 'the code-entry window', 3000);
+    const code = bandwidth.lastCode();
+    const spaced = `${code.slice(0, 3)} ${code.slice(3)}`;
+    const verified = await requests.submitCode(USERS.alice, slack.lastView(), spaced);
+    expect(JSON.stringify(verified.json.view)).toContain("You're logged in");
+    await requests.command('/whoami', USERS.alice);
+
+    const text = logs.text();
+    expect(text).toContain('Received a message on the WebSocket'); // the envelopes were logged, without their payload
+    const command = requests.envelopes[0]!.payload as Record<string, string>;
+    expect(command.token).toBeTruthy();
+    for (const secret of [code, spaced, command.token!, command.response_url!, PHONES.alice])
+      expect(text).not.toContain(secret);
+    expect(text).not.toContain('hooks.slack.com');
+  });
+
   test("reconnects by itself after {type:'disconnect', reason:'refresh_requested'} and still answers", async () => {
     const { slack, server, requests, logs } = await harness();
     expect((await requests.command('/whoami', USERS.carol)).json.text).toContain('needs you to log in first');
@@ -585,6 +608,18 @@ async function freePort(): Promise<number> {
 }
 
 describe('Socket Mode once running', () => {
+  // The health server's own request handler parsed the target itself: a malformed one threw there.
+  test.each(MALFORMED_REQUEST_LINES)(
+    'a malformed request line %j to the /healthz port: 400, nothing logged above debug, still serving',
+    async (line) => {
+      const { started, logs } = await harness({ port: 0 });
+      const base = `http://127.0.0.1:${started}`;
+      expect(await rawRequest(base, `${line}\r\nHost: bot\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+      expect(logs.lines().filter((l) => l.level !== 'debug')).toEqual([]);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    },
+  );
+
   test('/healthz names the store when the store is down', async () => {
     const { started, bot, server, store } = await harness({ port: 0 });
     expect((await fetch(`http://127.0.0.1:${started}/healthz`)).status).toBe(200);

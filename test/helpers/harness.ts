@@ -55,6 +55,8 @@ export interface HarnessOptions {
   clock?: TestClock;
   /** config.ini text, for what env cannot carry ([command /name] sections). */
   fileText?: string;
+  /** The shutdown's drain when no command is declared (compose's DRAIN_MS unless given). */
+  drainMs?: number;
 }
 
 export interface Harness {
@@ -101,6 +103,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
     logger,
     slackDeadlineMs: options.slackDeadlineMs,
     signingKeys: await loadActionKeys(config),
+    drainMs: options.drainMs,
   });
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);

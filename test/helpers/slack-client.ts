@@ -163,8 +163,13 @@ export class SlackRequests {
     });
   }
 
-  /** Clicks a button in a modal. */
-  clickInView(userId: string, shown: { id: string; view: any }, actionId: string): Promise<HttpResult> {
+  /** Clicks a button in a modal; `values` is what the user had typed into its inputs (the view's state). */
+  clickInView(
+    userId: string,
+    shown: { id: string; view: any },
+    actionId: string,
+    values: Record<string, Record<string, unknown>> = {},
+  ): Promise<HttpResult> {
     return this.interaction({
       type: 'block_actions',
       ...who(userId),
@@ -172,7 +177,7 @@ export class SlackRequests {
       token: 'deprecated-verification-token',
       container: { type: 'view', view_id: shown.id },
       trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
-      view: viewPayload(shown, {}),
+      view: viewPayload(shown, values),
       actions: [
         {
           type: 'button',

@@ -68,7 +68,7 @@ async function admin(args: string[], env: Record<string, string> = {}) {
 async function storedEvents(): Promise<AuditRecord[]> {
   const store = await openStore(storeUrl, systemClock);
   try {
-    return await new AuditTrail(store.kv).recent(50);
+    return await new AuditTrail(store).recent(50);
   } finally {
     await store.close();
   }

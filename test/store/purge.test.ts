@@ -59,7 +59,7 @@ describe.each(backends)('the audit trail by key range on $name', (backend) => {
     test('trim deletes exactly the oldest events beyond maxEvents, and recent lists the newest first', async () => {
       const keep = 300;
       const total = keep + 2 * TRIM_BATCH + 17;
-      const trail = new AuditTrail(store.kv, { maxAgeMs: HOUR, maxEvents: keep });
+      const trail = new AuditTrail(store, { maxAgeMs: HOUR, maxEvents: keep });
       const start = Date.now();
       // Times out of order on purpose: the order comes from the keys, not from the writes.
       const times = Array.from({ length: total }, (_, i) => start + ((i * 7919) % total));
@@ -159,7 +159,7 @@ describe('the SQLite purge at 20,000 rows', () => {
     expect((await rows())[0]!.n).toBe(3 * users + auditEvents);
 
     expect(await store.purgeExpired()).toBe(expired);
-    const trail = new AuditTrail(store.kv, { maxAgeMs: HOUR, maxEvents: keep });
+    const trail = new AuditTrail(store, { maxAgeMs: HOUR, maxEvents: keep });
     expect(await trail.trim()).toBe(auditEvents - keep);
 
     expect((await rows())[0]!.n).toBe(3 * users + auditEvents - expired - (auditEvents - keep));

@@ -36,7 +36,7 @@ afterEach(async () => {
 
 describe.skipIf(!HAVE_REDIS)('the Redis index of ordered keys', () => {
   test('entries of keys that are gone are pruned by the purge, and the trim then keeps maxEvents real events', async () => {
-    const trail = new AuditTrail(store.kv, { maxAgeMs: 60 * 60_000, maxEvents: 5 });
+    const trail = new AuditTrail(store, { maxAgeMs: 60 * 60_000, maxEvents: 5 });
     for (let i = 0; i < 8; i++)
       await trail.append({ at: 1_000 + i, event: 'authn_logout', userId: `U${i}`, outcome: 'success' });
     // Three of the newest disappear behind the store's back, as keys Redis expires do.

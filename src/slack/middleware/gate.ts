@@ -47,7 +47,7 @@ export function gate(
       userId: command.user_id,
       scope,
       outcome: 'refused',
-      detail: { command: command.command },
+      detail: { command: command.command, reason: 'no_scope' },
     });
   };
 }

@@ -28,7 +28,7 @@ export async function runAdminCommand(
       case 'unlink':
         return text.unlinked(command.target, await s.admin.unlink(actor, command.target));
       case 'audit':
-        return text.auditEvents(await s.admin.recentEvents(actor, command.count), command.page);
+        return text.auditEvents(await s.admin.recentEvents(actor, command.count), command.page, command.count);
     }
   } catch (error) {
     if (!(error instanceof UnfinishedChange)) throw error;

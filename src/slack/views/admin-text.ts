@@ -27,9 +27,9 @@ export function usage(command: Extract<AdminCommand, { kind: 'usage' }>): string
 /** Why an admin action did not run; nothing was changed. */
 export function adminRefused(r: AdminRefusal): string {
   switch (r.reason) {
-    case 'not_admin':
+    case 'no_longer_admin':
       return "You're no longer an admin here, so nothing was run.";
-    case 'no_admin_scope':
+    case 'admin_scope_ended':
       return 'Your admin step-up ended before this could run, so nothing was run. Run the command again.';
     case 'own_phone':
       return "You can't change your own phone from Slack, so nothing was changed. Ask another admin, or an operator with shell access to the bot's host (`npm run admin`).";
@@ -89,12 +89,21 @@ export function unlinked(target: string, result: UnlinkResult): string {
     : `<@${target}> had no phone; they now stay without one until an admin links one.`;
 }
 
-export function auditEvents(result: Listed<AuditRecord[]>, page = 1): string {
+/**
+ * `/admin audit`: security events and counted rows (free refusals, `×N`: how many in that hour, the
+ * first at the time shown), newest first. A refusal or failure names its command and reason.
+ * `count` is how many were asked for, for the paging links.
+ */
+export function auditEvents(result: Listed<AuditRecord[]>, page = 1, count?: number): string {
   if (!result.ok) return adminRefused(result);
   const events = result.value;
   if (events.length === 0) return 'No security events are stored yet.';
-  const line = (e: AuditRecord) =>
-    [
+  const quoted = (value: unknown) => `\`${userText(String(value).replace(/`/g, ''), 40)}\``;
+  const line = (e: AuditRecord) => {
+    const refused = e.outcome !== 'success';
+    const command = e.detail?.command;
+    const reason = e.detail?.reason ?? e.detail?.failure;
+    return [
       slackTime(e.at),
       `<@${e.userId}>`,
       `\`${e.event}\``,
@@ -102,15 +111,21 @@ export function auditEvents(result: Listed<AuditRecord[]>, page = 1): string {
       e.outcome,
       ...(e.actorId ? [`by <@${e.actorId}>`] : []),
       ...(e.detail?.maskedPhone ? [String(e.detail.maskedPhone)] : []),
-      // A declared command's run: which command, and what its endpoint answered.
-      ...(e.event === 'action_run'
-        ? [`\`${userText(String(e.detail?.command ?? ''), 40)}\``, `HTTP ${e.detail?.status ?? '-'}`]
-        : []),
+      // Which command was refused, failed or run (a declared command's run: and what its endpoint answered).
+      ...(command !== undefined && (refused || e.event === 'action_run') ? [quoted(command)] : []),
+      ...(e.event === 'action_run' ? [`HTTP ${e.detail?.status ?? '-'}`] : []),
+      ...(refused && reason !== undefined ? [userText(String(reason), 40)] : []),
+      ...(e.count !== undefined ? [`×${e.count}`] : []),
     ].join('  ');
-  return paged(events.map(line), page, {
-    title: `*Latest ${events.length} security events* (newest first)`,
-    command: (n) => `/admin audit ${events.length} ${n}`,
-  });
+  };
+  const counted = events.filter((e) => e.count !== undefined).length;
+  const stored = events.length - counted;
+  const securityEvents = `${stored} security ${stored === 1 ? 'event' : 'events'}`;
+  const title =
+    counted === 0
+      ? `*Latest ${securityEvents}* (newest first)`
+      : `*Latest ${securityEvents}, and ${counted} counted ${counted === 1 ? 'line' : 'lines'} of refusals anyone can cause* (×N: how many in that hour; newest first)`;
+  return paged(events.map(line), page, { title, command: (n) => `/admin audit ${count ?? events.length} ${n}` });
 }
 
 /** Slack cuts a message past 40,000 characters and advises 4,000: each page stays under this. */

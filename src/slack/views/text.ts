@@ -26,6 +26,13 @@ export function loggedOut(hadSession: boolean): string {
 export const logoutUnfinished =
   "I couldn't reach my database to finish logging you out, so your session may or may not have ended. Run `/logout` again to be sure.";
 
+/**
+ * The Home tab's Log out failed. Not "nothing was changed": the session may have ended before a
+ * later step failed, so the user is told to press it again, which finishes what was left.
+ */
+export const logoutFailed =
+  "I couldn't log you out: I can't reach my database right now. Please press *Log out* again in a minute; until that works, your session may still be live.";
+
 export function granted(scope: Scope, expiresAt: number, now: number): string {
   return scope === 'login'
     ? `:white_check_mark: You're logged in for ${formatDuration(expiresAt - now)}. Your commands work now.`

@@ -183,10 +183,10 @@ describe('the replies to each admin command', () => {
 
   // Issue 18 §3, §5: each refusal in plain words.
   test('refusals: no longer an admin, step-up ended, own phone, last admin with a phone', () => {
-    expect(revoked(BOB, { ok: false, reason: 'not_admin' })).toBe(
+    expect(revoked(BOB, { ok: false, reason: 'no_longer_admin' })).toBe(
       "You're no longer an admin here, so nothing was run.",
     );
-    expect(sessions({ ok: false, reason: 'no_admin_scope' }, NOW)).toContain('Your admin step-up ended');
+    expect(sessions({ ok: false, reason: 'admin_scope_ended' }, NOW)).toContain('Your admin step-up ended');
     expect(unlinked(BOB, { ok: false, reason: 'own_phone' })).toContain("You can't change your own phone from Slack");
     expect(linked(BOB, { ok: false, reason: 'own_phone' })).toContain('`npm run admin`');
     expect(unlinked(BOB, { ok: false, reason: 'last_admin_phone' })).toContain('the last one with a phone');
@@ -214,7 +214,7 @@ describe('the replies to each admin command', () => {
 
   test('an empty list says so', () => {
     expect(sessions(ok([]), NOW)).toBe('No one is logged in right now.');
-    expect(auditEvents(ok([]))).toBe('No security events are stored yet.');
+    expect(auditEvents(ok<AuditRecord[]>([]))).toBe('No security events are stored yet.');
   });
 });
 
@@ -237,11 +237,94 @@ describe('/admin audit lines for declared commands', () => {
       outcome: 'success',
       detail: { retries: 0 },
     };
-    const [runLine, loginLine] = auditEvents(ok([run, login]))
+    const [runLine, loginLine] = auditEvents(ok<AuditRecord[]>([run, login]))
       .split('\n')
       .slice(1);
     expect(runLine).toContain('`/deploy`');
     expect(runLine).toContain('HTTP 500');
     expect(loginLine).not.toContain('HTTP');
+  });
+});
+
+describe('/admin audit lines for refusals and counted repeats', () => {
+  const base = { at: NOW, userId: 'U0BOB0001', outcome: 'refused' as const };
+
+  // Rule: a refusal names the command it refused and why ("Bob refused /deploy" reads as such).
+  test('a refusal shows its command and its reason; a success does not', () => {
+    const [refusal, admin] = auditEvents(
+      ok<AuditRecord[]>([
+        { ...base, event: 'authz_fail', scope: 'admin', detail: { command: '/deploy', reason: 'not_allowed' } },
+        { ...base, event: 'authz_admin', scope: 'admin', outcome: 'success', detail: { command: 'sessions' } },
+      ]),
+    )
+      .split('\n')
+      .slice(1);
+    expect(refusal).toMatch(/`authz_fail` {2}admin {2}refused {2}`\/deploy` {2}not_allowed$/);
+    expect(admin).not.toContain('sessions');
+  });
+
+  // Rule: a failure names its reason too; a provider error its failure.
+  test('failures and errors show their reason', () => {
+    const lines = auditEvents(
+      ok<AuditRecord[]>([
+        { ...base, event: 'authn_login_fail', scope: 'login', detail: { reason: 'malformed' } },
+        { ...base, event: 'authn_login_fail', scope: 'login', outcome: 'error', detail: { failure: 'unavailable' } },
+        {
+          ...base,
+          event: 'action_run',
+          scope: 'login',
+          outcome: 'failure',
+          detail: { command: '/deploy', status: 500, reason: 'http' },
+        },
+      ]),
+    )
+      .split('\n')
+      .slice(1);
+    expect(lines[0]).toMatch(/refused {2}malformed$/);
+    expect(lines[1]).toMatch(/error {2}unavailable$/);
+    expect(lines[2]).toMatch(/failure {2}`\/deploy` {2}HTTP 500 {2}http$/);
+  });
+
+  // Rule: what the audit shows of a command or reason is escaped like any text a user typed.
+  test('command and reason are escaped and cut', () => {
+    const [line] = auditEvents(
+      ok<AuditRecord[]>([
+        {
+          ...base,
+          event: 'authz_fail',
+          detail: { command: '/x`<!channel>`', reason: `<@U0ALICE01> ${'y'.repeat(100)}` },
+        },
+      ]),
+    )
+      .split('\n')
+      .slice(1);
+    expect(line).toContain('`/x&lt;!channel&gt;`');
+    expect(line).toContain('&lt;@U0ALICE01&gt;');
+    expect(line).not.toContain('<!channel>');
+    expect(line).not.toContain('y'.repeat(50));
+  });
+
+  // Rule: a counted row is one line with ×N, and the title says what counted lines are.
+  test('a counted row is one line with ×N; the paging keeps the count asked for', () => {
+    const text = auditEvents(
+      ok<AuditRecord[]>([
+        {
+          ...base,
+          event: 'authz_fail',
+          scope: 'login',
+          detail: { command: '/whoami', reason: 'no_scope' },
+          count: 1000,
+        },
+        { ...base, event: 'authn_login_lock', scope: 'login', outcome: 'failure' },
+      ]),
+      1,
+      100,
+    );
+    const [title, counted, lock] = text.split('\n');
+    expect(title).toBe(
+      '*Latest 1 security event, and 1 counted line of refusals anyone can cause* (×N: how many in that hour; newest first)',
+    );
+    expect(counted).toMatch(/`authz_fail` {2}login {2}refused {2}`\/whoami` {2}no_scope {2}×1000$/);
+    expect(lock).not.toContain('×');
   });
 });

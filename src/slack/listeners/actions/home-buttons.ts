@@ -3,7 +3,7 @@ import type { Services } from '../../../services.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
 import { deliveryPreferenceModal, messageModal } from '../../views/modals.js';
-import { unavailable } from '../../views/text.js';
+import { logoutFailed, unavailable } from '../../views/text.js';
 import type { ButtonArgs } from '../args.js';
 
 type Deps = Pick<Services, 'audit' | 'clock' | 'config' | 'logger' | 'phones' | 'requests' | 'sender' | 'sessions'>;
@@ -26,16 +26,22 @@ export function homeLogin(s: Deps) {
   };
 }
 
-/** Home tab "Log out": the same as /logout, then the tab shows the new status. */
+/** Home tab "Log out": the same as /logout, then the tab shows the new status. A failure is told in a window. */
 export function homeLogout(s: Deps) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
+    const userId = body.user.id;
     try {
-      await logOut(s, body.user.id);
+      await logOut(s, userId);
     } catch (error) {
-      s.logger.error({ err: error, userId: body.user.id }, 'Home tab logout failed');
+      s.logger.error({ err: error, userId }, 'Home tab logout failed');
+      await client.views
+        .open({ trigger_id: body.trigger_id, view: messageModal('Log out', logoutFailed) })
+        .catch((openError: unknown) =>
+          s.logger.warn({ err: openError, userId }, 'could not tell that the logout failed'),
+        );
     }
-    await publishHome(s, client, body.user.id);
+    await publishHome(s, client, userId);
   };
 }
 
