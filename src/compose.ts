@@ -13,6 +13,7 @@ import { Sessions } from './core/sessions.js';
 import { CodeVerifier } from './core/verify-code.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { sendCapWarning } from './send-cap-warning.js';
 import type { Services } from './services.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
@@ -102,7 +103,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     trail
       .append(record)
       .catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
-  const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink]);
+  const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink, sendCapWarning(logger)]);
 
   const { kv, counters } = store;
   const phones = new PhoneDirectory(kv, { byUser: config.phones, fallback: config.numbers.userNumber });
@@ -112,7 +113,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   const codes = { requests, counters, provider, phones, sessions, lockout, audit, clock, policy };
   const admin = new AdminActions({
     admins: policy.admins,
-    allowedCallingCodes: policy.allowedCallingCodes,
+    phoneRules: policy,
     phones,
     sessions,
     requests,

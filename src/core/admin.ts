@@ -1,5 +1,5 @@
 import type { AuditLog, AuditRecord, AuditTrail } from './audit.js';
-import { maskPhone, type PhoneDirectory, parsePhone } from './phones.js';
+import { maskPhone, type PhoneDirectory, type PhoneRules, parsePhone } from './phones.js';
 import type { Clock, Notifier } from './ports.js';
 import type { Requests } from './requests.js';
 import type { LiveScope, LiveSession, Sessions } from './sessions.js';
@@ -17,7 +17,8 @@ export class AdminActions {
   constructor(
     private readonly deps: {
       admins: readonly string[];
-      allowedCallingCodes: readonly string[];
+      /** Where a linked phone may be ([policy] allowed_regions, allowed_country_codes). */
+      phoneRules: PhoneRules;
       phones: PhoneDirectory;
       sessions: Sessions;
       requests: Requests;
@@ -60,7 +61,7 @@ export class AdminActions {
 
   /** Links a phone (any common notation) to the target. A change ends their access and tells them. */
   async link(actorId: string, targetId: string, input: string): Promise<LinkResult> {
-    const parsed = parsePhone(input, this.deps.allowedCallingCodes);
+    const parsed = parsePhone(input, this.deps.phoneRules);
     if (!parsed.ok) {
       await this.deps.audit.record({
         event: 'authn_phone_linked',
