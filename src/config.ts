@@ -28,6 +28,15 @@ const intInRange = (fallback: number, min: number, max: number) =>
         .max(max, { error: `must be between ${min} and ${max}` }),
     )
     .default(fallback);
+/** yes or no (true/false, on/off also read), in any case. */
+const yesNo = (fallback: boolean) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+      z.enum(['yes', 'no', 'true', 'false', 'on', 'off'], { error: 'must be yes or no' }),
+    )
+    .transform((v) => v === 'yes' || v === 'true' || v === 'on')
+    .default(fallback);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** Run a cross-key rule even when another key of the section failed, so every problem is listed at once. */
 const alsoWhenOtherKeysFail = { when: () => true };
@@ -213,6 +222,8 @@ const sectionsSchema = z.object({
       .refine((u) => /^(sqlite|redis|rediss|postgres|postgresql):\/\/./.test(u), {
         error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://',
       }),
+    /** Redis only: start even when the server may evict keys (its maxmemory-policy is not noeviction). */
+    allow_eviction: yesNo(false),
   }),
   policy: z.object({
     login_ttl_minutes: intInRange(720, 1, 1440),
@@ -310,7 +321,7 @@ const schema = sectionsSchema
       shutdownGraceMs: slack.shutdown_grace_seconds * 1000,
     },
     phones,
-    store,
+    store: { url: store.url, allowEviction: store.allow_eviction },
     policy: {
       ttlMs: { login: p.login_ttl_minutes * MINUTE_MS, admin: p.admin_ttl_minutes * MINUTE_MS },
       codeDigits: p.code_digits,

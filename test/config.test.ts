@@ -790,6 +790,18 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
   });
 });
 
+describe('[store] allow_eviction (issue 18 §8)', () => {
+  // Rule: off unless the operator says yes; yes/no in any case; anything else is one line naming the key.
+  test('no by default; yes or no, in any case', () => {
+    expect(parseConfig({ env: ENV_ONLY }).store).toEqual({ url: 'sqlite://data/state.sqlite', allowEviction: false });
+    expect(parseConfig({ env: envWith({ STORE_ALLOW_EVICTION: 'YES' }) }).store.allowEviction).toBe(true);
+    expect(parseConfig({ fileText: '[store]\nallow_eviction = no\n', env: ENV_ONLY }).store.allowEviction).toBe(false);
+    expect(problemsOf(envWith({ STORE_ALLOW_EVICTION: 'maybe' }))).toEqual([
+      '[store] allow_eviction (env STORE_ALLOW_EVICTION): must be yes or no',
+    ]);
+  });
+});
+
 describe('LOG_LEVEL (issue 6, item 8)', () => {
   // Rule: an unknown level is one config line listing the levels, not a crash at start.
   test('an unknown level is a problem listing the levels', () => {
