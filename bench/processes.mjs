@@ -125,6 +125,9 @@ export async function startApp({
     NUMBERS_FROM_NUMBER: '+14155550100',
     // Every user without a [phones] entry gets codes on this phone: any user id can log in.
     NUMBERS_USER_NUMBER: userNumber,
+    // That one phone takes every login of the run (a few hundred per store): the spend caps at their top.
+    POLICY_MAX_SENDS_PER_PHONE_PER_HOUR: '1000',
+    POLICY_MAX_SENDS_PER_HOUR_TOTAL: '100000',
     SLACK_BOT_TOKEN: botToken,
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: `${slack.origin}/api/`,

@@ -14,6 +14,7 @@ import { Sessions } from './core/sessions.js';
 import { CodeVerifier } from './core/verify-code.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { sendCapWarning } from './send-cap-warning.js';
 import type { Services } from './services.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
@@ -71,7 +72,7 @@ export function buildCore(
   const requests = new Requests({ store: kv, counters, phones, sessions, lockout, clock, policy });
   const admin = new AdminActions({
     admins: policy.admins,
-    allowedCallingCodes: policy.allowedCallingCodes,
+    phoneRules: policy,
     store: kv,
     phones,
     sessions,
@@ -162,7 +163,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     trail
       .append(record)
       .catch((error: unknown) => logger.error({ err: error, event: record.event }, 'could not store an audit event'));
-  const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink]);
+  const audit = new AuditLog(clock, [logSink, storeSink, metrics.auditSink, sendCapWarning(logger)]);
 
   const { counters } = store;
   const { phones, sessions, lockout, requests, admin } = buildCore(config, { store, clock, audit, trail, notifier });

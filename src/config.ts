@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type IniSections, IniSyntaxError, parseIni } from './config-file.js';
-import { maskPhone, parsePhone } from './core/phones.js';
+import { isPhoneRegion, maskPhone, parsePhone, regionsOfCallingCode } from './core/phones.js';
 
 /**
  * Configuration: config.ini (or the file named by env CONFIG_FILE), each key overridable by env
@@ -27,6 +27,15 @@ const intInRange = (fallback: number, min: number, max: number) =>
         .min(min, { error: `must be between ${min} and ${max}` })
         .max(max, { error: `must be between ${min} and ${max}` }),
     )
+    .default(fallback);
+/** yes or no (true/false, on/off also read), in any case. */
+const yesNo = (fallback: boolean) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+      z.enum(['yes', 'no', 'true', 'false', 'on', 'off'], { error: 'must be yes or no' }),
+    )
+    .transform((v) => v === 'yes' || v === 'true' || v === 'on')
     .default(fallback);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** Run a cross-key rule even when another key of the section failed, so every problem is listed at once. */
@@ -213,6 +222,8 @@ const sectionsSchema = z.object({
       .refine((u) => /^(sqlite|redis|rediss|postgres|postgresql):\/\/./.test(u), {
         error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://',
       }),
+    /** Redis only: start even when the server may evict keys (its maxmemory-policy is not noeviction). */
+    allow_eviction: yesNo(false),
   }),
   policy: z.object({
     login_ttl_minutes: intInRange(720, 1, 1440),
@@ -222,23 +233,37 @@ const sectionsSchema = z.object({
     max_attempts: intInRange(5, 1, 10),
     resend_cooldown_seconds: intInRange(30, 0, 600),
     max_sends_per_hour: intInRange(5, 1, 50),
+    max_sends_per_phone_per_hour: intInRange(10, 1, 1000),
+    max_sends_per_hour_total: intInRange(300, 1, 100_000),
     lockout_failures: intInRange(10, 1, 100),
     lockout_minutes: intInRange(15, 1, 1440),
     admins: userIdList,
-    allowed_country_codes: z
+    allowed_regions: z
       .string()
-      .default('1')
+      .default('US, CA')
       .transform((v) =>
         v
           .split(',')
-          .map((c) => c.trim().replace(/^\+/, ''))
+          .map((r) => r.trim().toUpperCase())
           .filter(Boolean),
       )
       .pipe(
         z
-          .array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' }))
-          .min(1, { error: 'must list at least one calling code' }),
+          .array(z.string())
+          .min(1, { error: 'must list at least one region, like US' })
+          .superRefine((regions, ctx) => {
+            const unknown = regions.filter((r) => !isPhoneRegion(r));
+            if (unknown.length > 0)
+              ctx.addIssue({
+                code: 'custom',
+                message: `must list ISO 3166-1 alpha-2 region codes like US, CA or GB, separated by commas (not a region with phone numbers: ${unknown.join(', ')}${unknown.includes('UK') ? '; the United Kingdom is GB' : ''})`,
+              });
+          }),
       ),
+    /** Empty by default: allowing a calling code admits every region that shares it (see startupNotes). */
+    allowed_country_codes: commaList
+      .transform((codes) => codes.map((c) => c.replace(/^\+/, '')))
+      .pipe(z.array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' }))),
   }),
   actions: z.object({
     /** The token's `iss`. */
@@ -296,7 +321,7 @@ const schema = sectionsSchema
       shutdownGraceMs: slack.shutdown_grace_seconds * 1000,
     },
     phones,
-    store,
+    store: { url: store.url, allowEviction: store.allow_eviction },
     policy: {
       ttlMs: { login: p.login_ttl_minutes * MINUTE_MS, admin: p.admin_ttl_minutes * MINUTE_MS },
       codeDigits: p.code_digits,
@@ -304,10 +329,16 @@ const schema = sectionsSchema
       maxAttempts: p.max_attempts,
       resendCooldownMs: p.resend_cooldown_seconds * 1000,
       maxSendsPerHour: p.max_sends_per_hour,
+      /** Per destination number, every user together (several may share one phone). */
+      maxSendsPerPhonePerHour: p.max_sends_per_phone_per_hour,
+      /** Every send of the bot, every replica together: the spend guard. */
+      maxSendsPerHourTotal: p.max_sends_per_hour_total,
       lockoutFailures: p.lockout_failures,
       lockoutMs: p.lockout_minutes * MINUTE_MS,
       admins: p.admins,
-      /** [policy] allowed_country_codes: calling codes like 1 or 44. */
+      /** [policy] allowed_regions: ISO 3166-1 alpha-2 codes, upper case. */
+      allowedRegions: p.allowed_regions,
+      /** [policy] allowed_country_codes: calling codes like 1 or 44, each admitted whole, whatever the region. */
       allowedCallingCodes: p.allowed_country_codes,
     },
     actions: {
@@ -535,16 +566,19 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * [phones] and user_number pass the rules of `/admin link` (a personal line in an allowed calling code).
- * Only numbers already in E.164 form are checked here; the schema reports the others.
+ * [phones] and user_number pass the rules of `/admin link` (a personal line in an allowed region, or
+ * calling code). Only numbers already in E.164 form are checked here; the schema reports the others.
  */
 function refusedPhones(merged: Record<string, Record<string, string>>): Issue[] {
-  const codes = sectionsSchema.shape.policy.shape.allowed_country_codes.safeParse(merged.policy?.allowed_country_codes);
-  if (!codes.success) return []; // reported by the schema
+  const { allowed_regions: regions, allowed_country_codes: codes } = sectionsSchema.shape.policy.shape;
+  const allowedRegions = regions.safeParse(merged.policy?.allowed_regions);
+  const allowedCallingCodes = codes.safeParse(merged.policy?.allowed_country_codes);
+  if (!allowedRegions.success || !allowedCallingCodes.success) return []; // reported by the schema
+  const rules = { allowedRegions: allowedRegions.data, allowedCallingCodes: allowedCallingCodes.data };
   const issues: Issue[] = [];
   const check = (path: string[], phone: string | undefined) => {
     if (!phone || !e164.safeParse(phone).success) return;
-    const parsed = parsePhone(phone, codes.data);
+    const parsed = parsePhone(phone, rules);
     if (!parsed.ok)
       issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
   };
@@ -572,6 +606,17 @@ export function startupNotes(config: Config): string[] {
         `[command ${command.name}] url is plain http: the token and the request travel unencrypted; use https`,
       );
     }
+  }
+  for (const code of config.policy.allowedCallingCodes) {
+    const beyond = regionsOfCallingCode(code).filter((r) => !config.policy.allowedRegions.includes(r));
+    if (beyond.length === 0) continue;
+    const caribbean =
+      code === '1'
+        ? ' (every NANP region: the Caribbean destinations toll fraud targets, +1 876 Jamaica, +1 809 Dominican Republic and more, included)'
+        : '';
+    notes.push(
+      `[policy] allowed_country_codes admits every number in +${code}, whatever its region: beyond allowed_regions (${config.policy.allowedRegions.join(', ')}) also ${beyond.join(', ')}${caribbean}. Leave allowed_country_codes empty to allow by region only`,
+    );
   }
   if (config.numbers.userNumber) {
     notes.push(

@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig, startupNotes } from './config.js'
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
 import { startFailure } from './slack/socket-mode.js';
+import { UnsafeStoreError } from './store/errors.js';
 import { openStore, sqliteFileWarnings } from './store/index.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -37,8 +38,12 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   for (const note of startupNotes(config)) logger.warn(note);
   const clock = systemClock;
-  const store = await openStore(config.store.url, clock).catch((error: unknown) => {
-    logger.fatal({ err: error, store: config.store.url.split('://')[0] }, 'cannot open the store');
+  const storeOptions = { allowEviction: config.store.allowEviction, warn: (message: string) => logger.warn(message) };
+  const store = await openStore(config.store.url, clock, storeOptions).catch((error: unknown) => {
+    const kind = config.store.url.split('://')[0];
+    // A store that answers but is unsafe to run on says why and what to change, in one line.
+    if (error instanceof UnsafeStoreError) logger.fatal({ store: kind }, `cannot open the store: ${error.message}`);
+    else logger.fatal({ err: error, store: kind }, 'cannot open the store');
     process.exit(1);
   });
   // A database file that existed before keeps its mode: say so if other users can read it.

@@ -3,6 +3,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AuditRecord, AuditSink } from './core/audit.js';
 import type { CodeProvider, Counters, KeyValueStore } from './core/ports.js';
 
+/** The spend caps, by the limit their audit events name (core/send-code.ts). */
+const SEND_CAPS: Readonly<Record<string, string>> = {
+  sends_per_phone_per_hour: 'phone',
+  sends_per_hour_total: 'total',
+};
+
 /**
  * Prometheus metrics for `GET /metrics`. Labels name kinds, outcomes and reasons only: never a user
  * id, a phone number or a code. Security counters are fed by the audit log (one source of truth);
@@ -31,6 +37,12 @@ export class Metrics {
     name: 'phonegate_refusals_total',
     help: 'Requests refused, by reason',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly sendCaps = new Counter({
+    name: 'phonegate_send_caps_reached_total',
+    help: 'Sends refused by a spend cap: phone (max_sends_per_phone_per_hour) or total (max_sends_per_hour_total)',
+    labelNames: ['cap'],
     registers: [this.registry],
   });
   private readonly replays = new Counter({
@@ -106,9 +118,12 @@ export class Metrics {
       case 'authz_fail':
         this.refusals.inc({ reason: String(detail.reason ?? 'no_scope') });
         break;
-      case 'excess_rate_limit_exceeded':
+      case 'excess_rate_limit_exceeded': {
         this.refusals.inc({ reason: String(detail.limit ?? 'rate_limit') });
+        const cap = SEND_CAPS[String(detail.limit)];
+        if (cap) this.sendCaps.inc({ cap });
         break;
+      }
       case 'replay_dropped':
         this.replays.inc({ kind: String(detail.kind ?? 'unknown') });
         break;

@@ -191,10 +191,13 @@ describe('defaults', () => {
       maxAttempts: 5,
       resendCooldownMs: 30_000,
       maxSendsPerHour: 5,
+      maxSendsPerPhonePerHour: 10,
+      maxSendsPerHourTotal: 300,
       lockoutFailures: 10,
       lockoutMs: 15 * 60_000,
       admins: [],
-      allowedCallingCodes: ['1'],
+      allowedRegions: ['US', 'CA'],
+      allowedCallingCodes: [],
     });
   });
 
@@ -238,6 +241,8 @@ describe('policy ranges', () => {
     ['max_attempts', 1, 10],
     ['resend_cooldown_seconds', 0, 600],
     ['max_sends_per_hour', 1, 50],
+    ['max_sends_per_phone_per_hour', 1, 1000],
+    ['max_sends_per_hour_total', 1, 100_000],
     ['lockout_failures', 1, 100],
     ['lockout_minutes', 1, 1440],
     ['admin_ttl_minutes', 1, 60],
@@ -250,6 +255,8 @@ describe('policy ranges', () => {
     max_attempts: (p) => p.maxAttempts,
     resend_cooldown_seconds: (p) => p.resendCooldownMs / 1000,
     max_sends_per_hour: (p) => p.maxSendsPerHour,
+    max_sends_per_phone_per_hour: (p) => p.maxSendsPerPhonePerHour,
+    max_sends_per_hour_total: (p) => p.maxSendsPerHourTotal,
     lockout_failures: (p) => p.lockoutFailures,
     lockout_minutes: (p) => p.lockoutMs / 60_000,
     admin_ttl_minutes: (p) => p.ttlMs.admin / 60_000,
@@ -731,15 +738,48 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
     ]);
   });
 
-  // Rule: the calling codes of [policy] allowed_country_codes apply, as for /admin link.
-  test('allowed_country_codes', () => {
+  // Rule: [policy] allowed_regions applies, as for /admin link; allowed_country_codes admits a calling code whole.
+  test('allowed_regions and allowed_country_codes', () => {
     const london = { PHONES_U012ABCDEF: '+442079460123' };
     expect(problemsOf(envWith(london))).toEqual([
-      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in +44 are not allowed here (allowed: +1).',
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in United Kingdom (GB) are not allowed here (allowed: US, CA).',
     ]);
+    expect(parseConfig({ env: envWith({ ...london, POLICY_ALLOWED_REGIONS: 'us, gb' }) }).phones).toEqual({
+      U012ABCDEF: '+442079460123',
+    });
     expect(parseConfig({ env: envWith({ ...london, POLICY_ALLOWED_COUNTRY_CODES: '1,44' }) }).phones).toEqual({
       U012ABCDEF: '+442079460123',
     });
+  });
+
+  // Rule (toll fraud, issue 18 §8): a Caribbean number of the +1 plan is a start-up error naming the key, by default.
+  test('a Jamaican number in [phones], a Dominican user_number', () => {
+    const fileText = `${SAMPLE_INI.replace('user_number = +12015550101', 'user_number = +18092345678')}\n[phones]\nU012ABCDEF = +18762101234\n`;
+    const problems = problemsOf(SLACK_ENV, fileText);
+    expect(problems).toEqual([
+      '[numbers] user_number (env NUMBERS_USER_NUMBER): is refused: numbers in Dominican Republic (DO) are not allowed here (allowed: US, CA).',
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: numbers in Jamaica (JM) are not allowed here (allowed: US, CA).',
+    ]);
+    expect(problems.join('\n')).not.toContain('2101234');
+    // Only the deliberate choice of the whole calling code admits them.
+    const config = parseConfig({ fileText, env: { ...SLACK_ENV, POLICY_ALLOWED_COUNTRY_CODES: '1' } });
+    expect(config.phones).toEqual({ U012ABCDEF: '+18762101234' });
+  });
+
+  // Rule: allowed_regions lists region codes libphonenumber knows; anything else is one line naming the key.
+  test.each([
+    ['US, XX', 'not a region with phone numbers: XX'],
+    ['UK', 'not a region with phone numbers: UK; the United Kingdom is GB'],
+    ['+1', 'not a region with phone numbers: +1'],
+  ])('allowed_regions = %s is refused', (value, detail) => {
+    expect(problemsOf(envWith({ POLICY_ALLOWED_REGIONS: value }))).toEqual([
+      `[policy] allowed_regions (env POLICY_ALLOWED_REGIONS): must list ISO 3166-1 alpha-2 region codes like US, CA or GB, separated by commas (${detail})`,
+    ]);
+  });
+  test('allowed_regions with no region is refused', () => {
+    expect(problemsOf(envWith({ POLICY_ALLOWED_REGIONS: ' , ' }))).toEqual([
+      '[policy] allowed_regions (env POLICY_ALLOWED_REGIONS): must list at least one region, like US',
+    ]);
   });
 
   // Rule: from_number is the sender, not a person's phone: a toll-free sending number is fine.
@@ -747,6 +787,18 @@ describe('numbers pass the rules of /admin link (issue 6, item 8)', () => {
     expect(parseConfig({ env: envWith({ NUMBERS_FROM_NUMBER: '+18005550100' }) }).numbers.fromNumber).toBe(
       '+18005550100',
     );
+  });
+});
+
+describe('[store] allow_eviction (issue 18 §8)', () => {
+  // Rule: off unless the operator says yes; yes/no in any case; anything else is one line naming the key.
+  test('no by default; yes or no, in any case', () => {
+    expect(parseConfig({ env: ENV_ONLY }).store).toEqual({ url: 'sqlite://data/state.sqlite', allowEviction: false });
+    expect(parseConfig({ env: envWith({ STORE_ALLOW_EVICTION: 'YES' }) }).store.allowEviction).toBe(true);
+    expect(parseConfig({ fileText: '[store]\nallow_eviction = no\n', env: ENV_ONLY }).store.allowEviction).toBe(false);
+    expect(problemsOf(envWith({ STORE_ALLOW_EVICTION: 'maybe' }))).toEqual([
+      '[store] allow_eviction (env STORE_ALLOW_EVICTION): must be yes or no',
+    ]);
   });
 });
 
@@ -787,6 +839,17 @@ describe('startupNotes (issue 6, item 8)', () => {
     expect(notes).toEqual([
       '[numbers] user_number is set: the codes of every user not listed in [phones] go to one phone (•••• 0101)',
     ]);
+  });
+
+  // Rule (issue 18 §8): allowing a calling code whole gets a line saying what it admits beyond allowed_regions.
+  test('allowed_country_codes', () => {
+    const notes = startupNotes(parseConfig({ env: envWith({ ...oauth, POLICY_ALLOWED_COUNTRY_CODES: '1' }) }));
+    expect(notes).toEqual([
+      '[policy] allowed_country_codes admits every number in +1, whatever its region: beyond allowed_regions (US, CA) also AG, AI, AS, BB, BM, BS, DM, DO, GD, GU, JM, KN, KY, LC, MP, MS, PR, SX, TC, TT, VC, VG, VI (every NANP region: the Caribbean destinations toll fraud targets, +1 876 Jamaica, +1 809 Dominican Republic and more, included). Leave allowed_country_codes empty to allow by region only',
+    ]);
+    // A code whose every region is allowed anyway adds nothing, so there is nothing to say.
+    const both = envWith({ ...oauth, POLICY_ALLOWED_REGIONS: 'FR', POLICY_ALLOWED_COUNTRY_CODES: '33' });
+    expect(startupNotes(parseConfig({ env: both }))).toEqual([]);
   });
 
   // Rule: OAuth2 and no user_number: nothing to say.

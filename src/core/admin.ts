@@ -1,5 +1,5 @@
 import type { AuditLog, AuditRecord, AuditTrail } from './audit.js';
-import { maskPhone, type PhoneDirectory, parsePhone } from './phones.js';
+import { maskPhone, type PhoneDirectory, type PhoneRules, parsePhone } from './phones.js';
 import type { Clock, KeyValueStore, Notifier } from './ports.js';
 import type { Requests } from './requests.js';
 import type { LiveScope, LiveSession, Sessions } from './sessions.js';
@@ -78,7 +78,8 @@ export class AdminActions {
   constructor(
     private readonly deps: {
       admins: readonly string[];
-      allowedCallingCodes: readonly string[];
+      /** Where a linked phone may be ([policy] allowed_regions, allowed_country_codes). */
+      phoneRules: PhoneRules;
       store: KeyValueStore;
       phones: PhoneDirectory;
       sessions: Sessions;
@@ -142,7 +143,7 @@ export class AdminActions {
     const refused = await this.authority(actor, 'link');
     if (refused) return refused;
     const by = actorId(actor);
-    const parsed = parsePhone(input, this.deps.allowedCallingCodes);
+    const parsed = parsePhone(input, this.deps.phoneRules);
     if (actor.kind === 'admin' && actor.userId === targetId) {
       await this.recordRefusal('authn_phone_linked', targetId, by, 'own_phone');
       return { ok: false, reason: 'own_phone' };

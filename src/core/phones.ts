@@ -1,4 +1,11 @@
-import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import {
+  type CountryCode,
+  getCountries,
+  getCountryCallingCode,
+  isSupportedCountry,
+  type NumberType,
+  parsePhoneNumberFromString,
+} from 'libphonenumber-js/max';
 import type { KeyValueStore } from './ports.js';
 
 /** A link an admin stored; `phone: null` means "unlinked on purpose", whatever config.ini says. */
@@ -64,22 +71,55 @@ export type ParsedPhone =
   | { ok: true; e164: string }
   | { ok: false; reason: 'invalid' | 'extension' | 'country' | 'not_personal'; detail: string };
 
+/** Where codes may go: [policy] allowed_regions, and allowed_country_codes where an operator chose calling codes. */
+export interface PhoneRules {
+  /** ISO 3166-1 alpha-2 codes, upper case, at least one; numbers written without a country code are read in the first. */
+  allowedRegions: readonly string[];
+  /** Calling codes whose every number is allowed, whatever its region (a deliberate choice: +1 admits the Caribbean). */
+  allowedCallingCodes: readonly string[];
+}
+
+/** Whether libphonenumber-js knows numbers of this region (ISO 3166-1 alpha-2, upper case). */
+export function isPhoneRegion(code: string): boolean {
+  return isSupportedCountry(code);
+}
+
+/** Every region whose numbers use this calling code, e.g. "1": US, CA and the Caribbean. */
+export function regionsOfCallingCode(callingCode: string): string[] {
+  return getCountries().filter((region) => getCountryCallingCode(region) === callingCode);
+}
+
+/** "Jamaica (JM)"; the code alone where the runtime has no region names. */
+export function regionName(code: string): string {
+  try {
+    const name = new Intl.DisplayNames(['en'], { type: 'region' }).of(code);
+    return name && name !== code ? `${name} (${code})` : code;
+  } catch {
+    return code;
+  }
+}
+
 /**
  * Reads a phone number written any common way ("(415) 555-0101", "+1 415 555 0101", "tel:...") and
- * accepts it only if it is a valid personal line in an allowed calling code. Numbers written without
- * a country code are read in the first allowed calling code.
+ * accepts it only if it is a valid personal line in an allowed region, or in a calling code the
+ * operator allowed whole. A calling code is not a region: +1 is shared by the US, Canada and
+ * Caribbean countries whose numbers (+1 876 Jamaica, +1 809 Dominican Republic, ...) are classic
+ * toll-fraud destinations. Numbers written without a country code are read in the first allowed region.
  */
-export function parsePhone(input: string, allowedCallingCodes: readonly string[]): ParsedPhone {
-  const phone = parsePhoneNumberFromString(input.trim(), { defaultCallingCode: allowedCallingCodes[0] });
+export function parsePhone(input: string, rules: PhoneRules): ParsedPhone {
+  const phone = parsePhoneNumberFromString(input.trim(), {
+    defaultCountry: rules.allowedRegions[0] as CountryCode | undefined,
+  });
   if (!phone?.isValid()) return { ok: false, reason: 'invalid', detail: 'That is not a valid phone number.' };
   if (phone.ext) return { ok: false, reason: 'extension', detail: 'A number with an extension cannot receive codes.' };
-  if (!allowedCallingCodes.includes(phone.countryCallingCode)) {
-    const allowed = allowedCallingCodes.map((c) => `+${c}`).join(', ');
-    return {
-      ok: false,
-      reason: 'country',
-      detail: `Numbers in +${phone.countryCallingCode} are not allowed here (allowed: ${allowed}).`,
-    };
+  const inRegion = phone.country !== undefined && rules.allowedRegions.includes(phone.country);
+  if (!inRegion && !rules.allowedCallingCodes.includes(phone.countryCallingCode)) {
+    const where = phone.country ? regionName(phone.country) : `+${phone.countryCallingCode}`;
+    const allowed = [
+      ...rules.allowedRegions,
+      ...rules.allowedCallingCodes.map((code) => `any number in +${code}`),
+    ].join(', ');
+    return { ok: false, reason: 'country', detail: `Numbers in ${where} are not allowed here (allowed: ${allowed}).` };
   }
   const type = phone.getType();
   if (!type || !PERSONAL_TYPES.has(type)) {

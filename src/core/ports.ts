@@ -56,7 +56,10 @@ export interface OrderedKeys {
 
 export interface CounterValue {
   count: number;
-  /** When the window that this count belongs to ends (ms since the epoch). */
+  /**
+   * When the window that this count belongs to ends (ms since the epoch), on the caller's clock. Where
+   * replicas share a store, the store measures the window and this is the caller's now plus what is left.
+   */
   resetsAt: number;
 }
 

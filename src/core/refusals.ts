@@ -31,6 +31,10 @@ export type Refusal =
   | { ok: false; reason: 'cooldown'; retryAt: number }
   /** The user was sent max_sends_per_hour codes this hour. */
   | { ok: false; reason: 'send_limit'; retryAt: number }
+  /** The user's phone was sent max_sends_per_phone_per_hour codes this hour, counting every user who has it. */
+  | { ok: false; reason: 'phone_send_limit'; retryAt: number }
+  /** The bot sent max_sends_per_hour_total codes this hour, to everyone together (the spend guard). */
+  | { ok: false; reason: 'total_send_limit'; retryAt: number }
   | { ok: false; reason: 'provider'; failure: ProviderFailure }
   /** The code was right, but the grant could not be written; it was taken back: nothing was granted. */
   | { ok: false; reason: 'not_granted' }

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { maskPhone } from './phones.js';
 import { type Delivery, ProviderError, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
@@ -9,6 +9,10 @@ export interface SendPolicy {
   codeTtlMs: number;
   resendCooldownMs: number;
   maxSendsPerHour: number;
+  /** Per destination number, every user together. */
+  maxSendsPerPhonePerHour: number;
+  /** Every send of the bot, on every replica: the spend guard. */
+  maxSendsPerHourTotal: number;
 }
 
 const HOUR_MS = 60 * 60_000;
@@ -18,6 +22,10 @@ const keys = {
   sends: (userId: string) => `sends:${userId}`,
   /** Per request (so per scope): a new request after a logout or a success sends at once. */
   cooldown: (requestId: string) => `cooldown:${requestId}`,
+  /** Per destination number, every user together; the number hashed, so no key shows it. */
+  phoneSends: (phone: string) => `sends-phone:${createHash('sha256').update(phone).digest('hex').slice(0, 32)}`,
+  /** Every send of the bot. */
+  totalSends: () => 'sends-total',
 };
 
 /** A new provider scope per challenge: the scope's name, a dash and 12 hex digits (Bandwidth allows 25 characters). */
@@ -38,9 +46,11 @@ export class CodeSender {
     if (!phone) return { ok: false, reason: 'no_phone' };
     const lockedUntil = await deps.lockout.lockedUntil(userId);
     if (lockedUntil) return { ok: false, reason: 'locked', until: lockedUntil };
-    // S3. The resend cooldown per request, then the hourly cap per user: each one atomic count, so
-    //     simultaneous sends cannot slip past. A resend never resets a failure count.
-    const refused = await this.takeAllowance(userId, request);
+    // S3. The resend cooldown per request, then the hourly caps: per user, per destination phone (users
+    //     may share one), and for the whole bot. Each is one atomic count, so simultaneous sends cannot
+    //     slip past, and each is taken only once the one before it allowed the send. A resend never
+    //     resets a failure count.
+    const refused = await this.takeAllowance(userId, request, phone);
     if (refused) return refused;
     // S4. A live challenge takes the new code (its attempts carry over); a granted, dead or expired one
     //     is replaced by a new challenge under a provider scope of its own.
@@ -98,7 +108,7 @@ export class CodeSender {
     return { ok: true, request: deps.requests.stateOf(sent, phone, delivery) };
   }
 
-  private async takeAllowance(userId: string, request: Request): Promise<Refusal | undefined> {
+  private async takeAllowance(userId: string, request: Request, phone: string): Promise<Refusal | undefined> {
     const { counters, policy, audit } = this.deps;
     if (policy.resendCooldownMs > 0) {
       const cooldown = await counters.increment(keys.cooldown(request.id), policy.resendCooldownMs);
@@ -114,6 +124,38 @@ export class CodeSender {
         detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour },
       });
       return { ok: false, reason: 'send_limit', retryAt: sends.resetsAt };
+    }
+    const toPhone = await counters.increment(keys.phoneSends(phone), HOUR_MS);
+    if (toPhone.count > policy.maxSendsPerPhonePerHour) {
+      await audit.record({
+        event: 'excess_rate_limit_exceeded',
+        userId,
+        scope: request.scope,
+        outcome: 'refused',
+        detail: {
+          limit: 'sends_per_phone_per_hour',
+          max: policy.maxSendsPerPhonePerHour,
+          maskedPhone: maskPhone(phone),
+        },
+      });
+      return { ok: false, reason: 'phone_send_limit', retryAt: toPhone.resetsAt };
+    }
+    const total = await counters.increment(keys.totalSends(), HOUR_MS);
+    if (total.count > policy.maxSendsPerHourTotal) {
+      await audit.record({
+        event: 'excess_rate_limit_exceeded',
+        userId,
+        scope: request.scope,
+        outcome: 'refused',
+        // `first`: the one send, of every replica, that found the cap reached in this window.
+        detail: {
+          limit: 'sends_per_hour_total',
+          max: policy.maxSendsPerHourTotal,
+          first: total.count === policy.maxSendsPerHourTotal + 1,
+          until: total.resetsAt,
+        },
+      });
+      return { ok: false, reason: 'total_send_limit', retryAt: total.resetsAt };
     }
     return undefined;
   }

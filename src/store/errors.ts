@@ -37,3 +37,8 @@ export function toStoreError(operation: 'read' | 'write', error: unknown): Store
   const code = (error as { code?: unknown } | undefined)?.code;
   return new StoreError(`store ${operation} failed${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
 }
+
+/** The store answers, but running on it as configured would be unsafe: the message says why and what to change. */
+export class UnsafeStoreError extends Error {
+  override name = 'UnsafeStoreError';
+}

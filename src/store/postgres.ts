@@ -123,16 +123,25 @@ export async function openPostgresStore(url: string, clock: Clock): Promise<Stor
     },
     // keyv drops an expired row only when it reads it; both deletes below go by an index on the expiry,
     // in batches (each its own call and deadline), each followed by a pause as long as it took.
+    // keyv stamps a row's expiry with the writing replica's clock and compares it with the reader's, so
+    // its rows go by this replica's clock; counters go by the database's, as they are counted (read once,
+    // in a subquery: the index on the expiry serves a value, not a volatile function).
     async purgeExpired() {
       const now = clock.now();
       let deleted = 0;
-      for (const sql of [
-        `DELETE FROM ${schema}.keyv WHERE key IN (SELECT key FROM ${schema}.keyv WHERE ${KEYV_EXPIRES} < $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
-        `DELETE FROM ${schema}.counters WHERE key IN (SELECT key FROM ${schema}.counters WHERE expires <= $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
-      ]) {
+      for (const [sql, values] of [
+        [
+          `DELETE FROM ${schema}.keyv WHERE key IN (SELECT key FROM ${schema}.keyv WHERE ${KEYV_EXPIRES} < $1 LIMIT ${PURGE_BATCH}) RETURNING key`,
+          [now],
+        ],
+        [
+          `DELETE FROM ${schema}.counters WHERE key IN (SELECT key FROM ${schema}.counters WHERE expires <= (SELECT ${DB_NOW}) LIMIT ${PURGE_BATCH}) RETURNING key`,
+          [],
+        ],
+      ] as const) {
         for (;;) {
           const startedAt = performance.now();
-          const rows = await guardStore('write', () => query(sql, [now]));
+          const rows = await guardStore('write', () => query(sql, [...values]));
           deleted += rows.length;
           if (rows.length < PURGE_BATCH) break;
           await pauseAfter(startedAt);
@@ -170,6 +179,16 @@ async function createTables(query: Query, schema: string): Promise<void> {
   END $$`);
 }
 
+/**
+ * The database's clock in ms, read where the statement uses it: counter windows are measured on the
+ * one clock every replica shares, never on the clock of the replica that writes (DESIGN invariant 14).
+ */
+const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/**
+ * Counter windows on the database's clock. resetsAt is the window's end on the caller's clock (its
+ * now plus the time the database says is left), as on Redis: callers compare it with their own now.
+ */
 export class PostgresCounters implements Counters {
   constructor(
     private readonly query: Query,
@@ -178,24 +197,25 @@ export class PostgresCounters implements Counters {
   ) {}
 
   async increment(key: string, windowMs: number): Promise<CounterValue> {
-    const now = this.clock.now();
-    // One statement: concurrent callers each get their own count (the row lock orders them).
+    // One statement: concurrent callers each get their own count (the row lock orders them). The
+    // update reads the database's clock once, after the row lock, for both columns.
     const [row] = await guardStore('write', () =>
       this.query(
-        `INSERT INTO ${this.table} AS c (key, count, expires) VALUES ($1, 1, $2)
-         ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN c.expires > $3 THEN c.count + 1 ELSE 1 END,
-           expires = CASE WHEN c.expires > $3 THEN c.expires ELSE excluded.expires END
-         RETURNING count, expires`,
-        [key, now + windowMs, now],
+        `INSERT INTO ${this.table} AS c (key, count, expires) VALUES ($1, 1, ${DB_NOW} + $2)
+         ON CONFLICT (key) DO UPDATE SET (count, expires) = (
+           SELECT CASE WHEN c.expires > now.ms THEN c.count + 1 ELSE 1 END,
+                  CASE WHEN c.expires > now.ms THEN c.expires ELSE now.ms + $2 END
+           FROM (SELECT ${DB_NOW} AS ms) AS now)
+         RETURNING count, expires - ${DB_NOW} AS left_ms`,
+        [key, windowMs],
       ),
     );
-    return { count: Number(row!.count), resetsAt: Number(row!.expires) };
+    return { count: Number(row!.count), resetsAt: this.clock.now() + Math.max(Number(row!.left_ms), 0) };
   }
 
   async peek(key: string): Promise<number> {
     const [row] = await guardStore('read', () =>
-      this.query(`SELECT count FROM ${this.table} WHERE key = $1 AND expires > $2`, [key, this.clock.now()]),
+      this.query(`SELECT count FROM ${this.table} WHERE key = $1 AND expires > ${DB_NOW}`, [key]),
     );
     return row ? Number(row.count) : 0;
   }

@@ -3,9 +3,10 @@ import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { pauseAfter } from '../core/pacing.js';
 import type { Clock, Counters, CounterValue } from '../core/ports.js';
-import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS } from './errors.js';
+import { guardStore, OPEN_DEADLINE_MS, PING_DEADLINE_MS, UnsafeStoreError } from './errors.js';
 import { type KeyIndex, KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
-import type { Store } from './types.js';
+import { evictionVerdict, readEvictionPolicy } from './redis-eviction.js';
+import type { Store, StoreOptions } from './types.js';
 
 /** The part of the node-redis client we use. */
 interface RedisCommands {
@@ -37,7 +38,7 @@ return {count, redis.call('PTTL', KEYS[1])}`;
 const ORDERED_PREFIXES = ['audit:', 'audit-counted:', 'jwks:'];
 
 /** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
-export async function openRedisStore(url: string, clock: Clock): Promise<Store> {
+export async function openRedisStore(url: string, clock: Clock, options: StoreOptions = {}): Promise<Store> {
   const adapter = new KeyvRedis(
     // Without the offline queue, a command during an outage fails at once (fail closed) instead of
     // waiting for the reconnect; reconnects back off up to 2 s.
@@ -50,6 +51,13 @@ export async function openRedisStore(url: string, clock: Clock): Promise<Store> 
   );
   const keyv = new Keyv({ store: adapter, useKeyPrefix: false, throwOnErrors: true }); // listens for the adapter's errors
   const client = (await guardStore('read', () => adapter.getClient(), OPEN_DEADLINE_MS)) as unknown as RedisCommands;
+  // A server that may evict keys could drop a lock, a claim or an epoch: refused unless the operator opted in.
+  const verdict = evictionVerdict(await readEvictionPolicy(client), options.allowEviction ?? false);
+  if (!verdict.start) {
+    await adapter.disconnect().catch(() => undefined);
+    throw new UnsafeStoreError(verdict.problem);
+  }
+  if (verdict.warning) (options.warn ?? ((message) => process.emitWarning(message)))(verdict.warning);
   // Redis keeps no key order, and a SCAN of the whole keyspace grows with every user. So the keys that
   // are listed by range (the audit trail's, which sort by time) are also kept in one sorted set with
   // equal scores, which Redis orders byte by byte: a range is then one ZRANGE BYLEX. Entries whose key
@@ -123,6 +131,8 @@ export class RedisCounters implements Counters {
     private readonly prefix: string,
   ) {}
 
+  // The window is measured by the server (PEXPIRE, PTTL), whatever the replicas' clocks say; resetsAt
+  // is this replica's now plus what is left, so the wait a user is told is right here.
   async increment(key: string, windowMs: number): Promise<CounterValue> {
     const reply = await guardStore('write', () =>
       this.client.eval(INCREMENT, { keys: [this.prefix + key], arguments: [String(windowMs)] }),

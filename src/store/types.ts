@@ -10,3 +10,11 @@ export interface Store {
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** How a store is opened, beyond its URL. */
+export interface StoreOptions {
+  /** Redis: start even when the server may evict keys ([store] allow_eviction). */
+  allowEviction?: boolean | undefined;
+  /** Where a store says what deserves an operator's look (main.ts: the log); default: a process warning. */
+  warn?: ((message: string) => void) | undefined;
+}

@@ -6,6 +6,12 @@ import { type Notice, StoreError } from '../../src/core/ports.js';
 import { type CoreFixture, coreFixture, MINUTE, PHONE1, requestCode, U1, U2 } from '../helpers/core-fixture.js';
 
 const ADMIN = 'U0000ADMIN';
+/** The defaults: [policy] allowed_regions = US, CA, no calling code allowed whole. */
+const US_CA = { allowedRegions: ['US', 'CA'], allowedCallingCodes: [] };
+const rules = (allowedRegions: string[], allowedCallingCodes: string[] = []) => ({
+  allowedRegions,
+  allowedCallingCodes,
+});
 
 describe('parsePhone', () => {
   // Rule: any common notation of a valid personal number normalises to E.164.
@@ -18,7 +24,7 @@ describe('parsePhone', () => {
     'tel:+1-415-555-0199',
     '+1 (415) 555-0199',
   ])('%s -> +14155550199', (input) => {
-    expect(parsePhone(input, ['1'])).toEqual({ ok: true, e164: '+14155550199' });
+    expect(parsePhone(input, US_CA)).toEqual({ ok: true, e164: '+14155550199' });
   });
 
   // Rule: non-personal lines are refused, each with the reason.
@@ -29,29 +35,73 @@ describe('parsePhone', () => {
     ['+44 909 879 0000', 'a premium-rate number'],
     ['+33 810 12 34 56', 'a shared-cost number'],
   ])('%s is refused as %s', (input, name) => {
-    expect(parsePhone(input, ['1', '44', '33'])).toEqual({
+    expect(parsePhone(input, rules(['US', 'GB', 'FR']))).toEqual({
       ok: false,
       reason: 'not_personal',
       detail: `That is ${name}; codes only go to a personal phone.`,
     });
   });
 
-  // Rule: only the allowed calling codes are accepted, and the refusal says which are.
-  test('a number outside allowed_country_codes is refused', () => {
-    expect(parsePhone('+44 7911 123456', ['1'])).toEqual({
+  // Rule: only numbers in an allowed region are accepted, and the refusal names the number's region and what is allowed.
+  test('a number outside allowed_regions is refused', () => {
+    expect(parsePhone('+44 7400 123456', US_CA)).toEqual({
       ok: false,
       reason: 'country',
-      detail: 'Numbers in +44 are not allowed here (allowed: +1).',
+      detail: 'Numbers in United Kingdom (GB) are not allowed here (allowed: US, CA).',
     });
-    expect(parsePhone('+44 7911 123456', ['1', '44'])).toEqual({ ok: true, e164: '+447911123456' });
+    expect(parsePhone('+44 7400 123456', rules(['US', 'GB']))).toEqual({ ok: true, e164: '+447400123456' });
+  });
+
+  // Rule (toll fraud, issue 18 §8): +1 is not a region. By default the Caribbean numbers of the North
+  // American plan are refused, each naming its region; US and Canadian numbers are accepted.
+  test.each([
+    ['+1 876 210 1234', 'Jamaica (JM)'],
+    ['+1 809 234 5678', 'Dominican Republic (DO)'],
+    ['+1 284 300 1234', 'British Virgin Islands (VG)'],
+    ['+1 649 231 1234', 'Turks & Caicos Islands (TC)'],
+    ['+1 264 235 1234', 'Anguilla (AI)'],
+  ])('%s (%s) is refused by default', (input, region) => {
+    expect(parsePhone(input, US_CA)).toEqual({
+      ok: false,
+      reason: 'country',
+      detail: `Numbers in ${region} are not allowed here (allowed: US, CA).`,
+    });
+  });
+  test.each([
+    ['+1 415 555 0199', '+14155550199'],
+    ['+1 613 555 0123', '+16135550123'],
+    ['+1 506 234 5678', '+15062345678'],
+  ])('%s (US or Canada) is accepted by default', (input, e164) => {
+    expect(parsePhone(input, US_CA)).toEqual({ ok: true, e164 });
+  });
+
+  // Rule: a calling code in allowed_country_codes admits every number in it, whatever its region.
+  test('allowed_country_codes = 1 admits the Caribbean numbers too', () => {
+    for (const input of ['+18762101234', '+18092345678', '+12843001234', '+16492311234', '+12642351234'])
+      expect(parsePhone(input, rules(['US', 'CA'], ['1']))).toEqual({ ok: true, e164: input });
+    expect(parsePhone('+44 7400 123456', rules(['US'], ['1']))).toEqual({
+      ok: false,
+      reason: 'country',
+      detail: 'Numbers in United Kingdom (GB) are not allowed here (allowed: US, any number in +1).',
+    });
+  });
+
+  // Rule: a number written without a country code is read in the first allowed region.
+  test('a national number is read in the first allowed region', () => {
+    expect(parsePhone('(876) 210-1234', US_CA)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('Jamaica'),
+    });
+    expect(parsePhone('07400 123456', rules(['GB', 'US']))).toEqual({ ok: true, e164: '+447400123456' });
+    expect(parsePhone('07400 123456', US_CA)).toMatchObject({ ok: false, reason: 'invalid' });
   });
 
   // Rule: garbage and extensions are refused.
   test.each(['12', 'call me', '+1 415 555', ''])('%j is not a valid number', (input) => {
-    expect(parsePhone(input, ['1'])).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(parsePhone(input, US_CA)).toMatchObject({ ok: false, reason: 'invalid' });
   });
   test('a number with an extension is refused', () => {
-    expect(parsePhone('+1 415 555 0199 ext. 12', ['1'])).toMatchObject({ ok: false, reason: 'extension' });
+    expect(parsePhone('+1 415 555 0199 ext. 12', US_CA)).toMatchObject({ ok: false, reason: 'extension' });
   });
 });
 
@@ -70,7 +120,7 @@ describe('AdminActions', () => {
     const audit = new AuditLog(f.clock, [(r) => auditHook(r), (r) => void records.push(r), (r) => trail.append(r)]);
     return new AdminActions({
       admins,
-      allowedCallingCodes: ['1'],
+      phoneRules: { allowedRegions: ['US', 'CA'], allowedCallingCodes: [] },
       store: f.store.kv,
       phones: f.phones,
       sessions: f.sessions,
@@ -158,6 +208,22 @@ describe('AdminActions', () => {
       event: 'authn_phone_linked',
       outcome: 'refused',
       detail: { reason: 'not_personal' },
+    });
+  });
+
+  // Rule (toll fraud): /admin link holds to allowed_regions: a Jamaican number is refused by default, naming the region.
+  test('link: a number outside allowed_regions changes nothing, and the refusal names the region', async () => {
+    await setup();
+    expect(await admin.link(AS_ADMIN, U1, '+1 876 210 1234')).toEqual({
+      ok: false,
+      reason: 'country',
+      detail: 'Numbers in Jamaica (JM) are not allowed here (allowed: US, CA).',
+    });
+    expect(await f.phones.phoneOf(U1)).toBe(PHONE1);
+    expect(records.at(-1)).toMatchObject({
+      event: 'authn_phone_linked',
+      outcome: 'refused',
+      detail: { reason: 'country' },
     });
   });
 

@@ -21,7 +21,7 @@ function adminActions(fx: CoreFixture): AdminActions {
   const notifier = { notify: async () => {} };
   return new AdminActions({
     admins: [ADMIN],
-    allowedCallingCodes: ['1'],
+    phoneRules: { allowedRegions: ['US', 'CA'], allowedCallingCodes: [] },
     store: fx.store.kv,
     phones: fx.phones,
     sessions: fx.sessions,

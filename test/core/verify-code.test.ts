@@ -109,7 +109,7 @@ describe('single use', () => {
   });
 
   test('two simultaneous submissions of the right code give exactly one success (every interleaving of 30 rounds)', async () => {
-    f = await coreFixture({ policy: { maxSendsPerHour: 50 } });
+    f = await coreFixture({ policy: { maxSendsPerHour: 50, maxSendsPerPhonePerHour: 50 } });
     for (let round = 0; round < 30; round++) {
       const { requestId, code } = await requestCode(f);
       let release!: () => void;

@@ -182,7 +182,7 @@ describe('subcommands', () => {
     expect(refusals).toEqual([
       "I didn't link that number. That is a premium-rate number; codes only go to a personal phone.",
       "I didn't link that number. That is a toll-free number; codes only go to a personal phone.",
-      "I didn't link that number. Numbers in +44 are not allowed here (allowed: +1).",
+      "I didn't link that number. Numbers in Guernsey (GG) are not allowed here (allowed: US, CA).",
       "I didn't link that number. That is not a valid phone number.",
     ]);
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('`login`');

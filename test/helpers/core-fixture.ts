@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
 import { Lockout, type LockoutPolicy } from '../../src/core/lockout.js';
-import { PhoneDirectory } from '../../src/core/phones.js';
+import { type ConfiguredPhones, PhoneDirectory } from '../../src/core/phones.js';
 import type { Notice } from '../../src/core/ports.js';
 import { Requests } from '../../src/core/requests.js';
 import { CodeSender, type SendPolicy } from '../../src/core/send-code.js';
@@ -25,6 +25,8 @@ export const defaultPolicy: SendPolicy & LockoutPolicy & { maxAttempts: number }
   maxAttempts: 5,
   resendCooldownMs: 30_000,
   maxSendsPerHour: 5,
+  maxSendsPerPhonePerHour: 10,
+  maxSendsPerHourTotal: 300,
   lockoutFailures: 10,
   lockoutMs: 15 * MINUTE,
 };
@@ -36,18 +38,23 @@ export async function coreFixture(
     ignoreWindow?: boolean;
     ignoreScope?: boolean;
     dbFile?: string;
+    /** Another backend than a fresh SQLite file (e.g. a PostgreSQL schema that two fixtures share). */
+    storeUrl?: string;
+    clock?: TestClock;
+    /** Who has which phone; default U1 and U2 with a phone each. */
+    phones?: ConfiguredPhones;
   } = {},
 ) {
   const policy = { ...defaultPolicy, ...options.policy };
-  const clock = new TestClock();
+  const clock = options.clock ?? new TestClock();
   const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'phonegate-core-')), 'state.sqlite');
-  const store: Store = await openStore(`sqlite://${dbFile}`, clock);
+  const store: Store = await openStore(options.storeUrl ?? `sqlite://${dbFile}`, clock);
   const provider = new MemoryProvider(clock, { ignoreWindow: options.ignoreWindow, ignoreScope: options.ignoreScope });
   const audit: AuditRecord[] = [];
   const notices: Array<{ userId: string; notice: Notice }> = [];
   const auditLog = new AuditLog(clock, [(record) => void audit.push(record)]);
   const notifier = { notify: async (userId: string, notice: Notice) => void notices.push({ userId, notice }) };
-  const phones = new PhoneDirectory(store.kv, { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
+  const phones = new PhoneDirectory(store.kv, options.phones ?? { byUser: { [U1]: PHONE1, [U2]: PHONE2 } });
   const sessions = new Sessions(store.kv, clock, { login: 720 * MINUTE, admin: 15 * MINUTE });
   const lockout = new Lockout({
     store: store.kv,

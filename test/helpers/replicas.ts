@@ -250,10 +250,14 @@ export async function postgresStore(): Promise<SharedStore> {
 export class OwnRedis {
   private proc: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'phonegate-redis-'));
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly settings: string[],
+  ) {}
 
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  /** `settings`: more redis-server arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
+  static async start(settings: string[] = []): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort(), settings);
     await redis.up();
     return redis;
   }
@@ -278,6 +282,7 @@ export class OwnRedis {
         'always',
         '--dir',
         this.dir,
+        ...this.settings,
       ],
       { stdio: 'ignore' },
     );

@@ -49,11 +49,13 @@ describe('rolling restart under load', () => {
     async () => {
       standIns = await StandIns.start();
       store = await redisStore(10);
-      // Room for every login of the run: the hourly cap is per user, and bob and carol log in again and again.
+      // Room for every login of the run: the hourly caps are per user and per phone, and bob and carol log
+      // in again and again.
       // A second of grace on SIGTERM: /healthz says 503 while requests are still served, so the balancer
       // (which watches /healthz, as real ones do) stops routing there before the port closes.
       cluster = await Cluster.start(store.url, standIns, {
         POLICY_MAX_SENDS_PER_HOUR: '50',
+        POLICY_MAX_SENDS_PER_PHONE_PER_HOUR: '50',
         SLACK_SHUTDOWN_GRACE_SECONDS: '1',
       });
       const c = cluster;

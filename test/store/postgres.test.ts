@@ -85,17 +85,53 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL store', () => {
     await store.close().catch(() => {}); // some tests close it themselves
   });
 
-  // The window is [start, start + windowMs) on the injected clock: 1 ms before its end the count holds.
-  test('a counter lasts exactly windowMs', async () => {
+  // The window is [start, start + windowMs) on the database's clock: the store's own clock, however far
+  // it moves, changes nothing; the row's end, moved by the database's clock, does.
+  test('a counter window is measured on the database clock', async () => {
     const k = `${ns()}edge`;
-    const { resetsAt } = await store.counters.increment(k, 1_000);
-    expect(resetsAt).toBe(clock.now() + 1_000);
-    clock.advance(999);
+    const before = Date.now();
+    const { resetsAt } = await store.counters.increment(k, 60_000);
+    expect(resetsAt).toBeGreaterThan(clock.now() + 59_000);
+    expect(resetsAt).toBeLessThanOrEqual(clock.now() + 60_000);
+    clock.advance(2 * 60 * 60_000); // this replica's clock: two hours on
     expect(await store.counters.peek(k)).toBe(1);
-    expect((await store.counters.increment(k, 1_000)).count).toBe(2);
-    clock.advance(1);
+    expect((await store.counters.increment(k, 60_000)).count).toBe(2);
+    // Where the database says the window ends: 1 s after its clock now, the count holds; at it, it is gone.
+    const end = (ms: string) =>
+      rawPostgres(
+        `UPDATE ${schema}.counters SET expires = (extract(epoch from clock_timestamp()) * 1000)::bigint + ${ms} WHERE key = $1`,
+        [k],
+      );
+    await end('1000');
+    expect(await store.counters.peek(k)).toBe(2);
+    await end('0');
     expect(await store.counters.peek(k)).toBe(0);
-    expect((await store.counters.increment(k, 1_000)).count).toBe(1);
+    expect((await store.counters.increment(k, 60_000)).count).toBe(1);
+    expect(Date.now() - before).toBeLessThan(60_000); // (the real time this took is far inside any window above)
+  });
+
+  // Issue 18 §8, DESIGN invariant 14: two replicas whose clocks are 31 s apart share one window. With
+  // windows on each writer's clock, a replica 31 s ahead found a 30 s cooldown over at once, and one
+  // 31 s behind kept a 300 ms window for 31 s.
+  test('replicas whose clocks are 31 s apart share one window, either way round', async () => {
+    const ahead = await openStore(url, new TestClock(clock.now() + 31_000));
+    try {
+      const cooldown = `${ns()}cooldown`;
+      expect((await store.counters.increment(cooldown, 30_000)).count).toBe(1);
+      expect(await ahead.counters.peek(cooldown)).toBe(1);
+      const second = await ahead.counters.increment(cooldown, 30_000);
+      expect(second.count).toBe(2);
+      // resetsAt is on the caller's own clock: about 30 s after its now, not 1 s before it.
+      expect(second.resetsAt - (clock.now() + 31_000)).toBeGreaterThan(29_000);
+
+      const short = `${ns()}short`;
+      expect((await ahead.counters.increment(short, 300)).count).toBe(1);
+      await sleep(400);
+      expect(await store.counters.peek(short)).toBe(0);
+      expect((await store.counters.increment(short, 300)).count).toBe(1);
+    } finally {
+      await ahead.close();
+    }
   });
 
   // keyv checks a value's expiry with Date.now() (no injected clock), so a short real ttl is used.
@@ -135,10 +171,10 @@ describe.skipIf(SKIP_POSTGRES)('PostgreSQL store', () => {
     await store.kv.set('gone', 'x', 50); // keyv stamps expiry with Date.now(): needs a real wait
     await store.kv.set('live', 'y', 3_600_000);
     await store.kv.set('forever', 'z');
-    await store.counters.increment('old', 1_000); // counters use the TestClock
+    await store.counters.increment('old', 50); // counters expire on the database's clock: a real wait too
     await store.counters.increment('new', 3_600_000);
     await sleep(120);
-    clock.advance(2_000);
+    clock.advance(2_000); // keyv's rows are purged by this replica's clock
 
     const keys = async (table: string) =>
       (await rawPostgres<{ key: string }>(`SELECT key FROM ${schema}.${table} ORDER BY key`)).map((r) => r.key);

@@ -105,6 +105,8 @@ const RECOVERABLE: ReadonlySet<RefusalReason> = new Set([
   'wrong_code',
   'cooldown',
   'send_limit',
+  'phone_send_limit',
+  'total_send_limit',
   'provider',
   'dead',
   'no_code',

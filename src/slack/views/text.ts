@@ -87,6 +87,10 @@ export function refusal(r: Refusal | Unavailable, now: number, admins: readonly 
       return `A code was sent moments ago. You can ask for another in ${formatDuration(r.retryAt - now)}.`;
     case 'send_limit':
       return `You've asked for the most codes allowed in an hour. You can ask again in ${formatDuration(r.retryAt - now)}.`;
+    case 'phone_send_limit':
+      return `Codes to your phone are paused until ${slackTime(r.retryAt)} (${formatDuration(r.retryAt - now)} from now): it has been sent the most codes allowed in an hour, counting everyone who uses that phone.`;
+    case 'total_send_limit':
+      return `I've sent the most codes I'm allowed to in an hour, for everyone together, so no code can go out until ${slackTime(r.retryAt)} (${formatDuration(r.retryAt - now)} from now). Please tell ${admins.length > 0 ? `an admin (${mentionList(admins)})` : 'whoever runs this bot'}.`;
     case 'dead':
       return 'Too many wrong codes for this code, so it no longer works. Use *Resend code* to get a new one.';
     case 'provider':

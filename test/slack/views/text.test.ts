@@ -65,6 +65,8 @@ describe('refusal: one sentence per cause', () => {
     { ok: false, reason: 'wrong_code', attemptsLeft: 3 },
     { ok: false, reason: 'cooldown', retryAt: NOW + 20_000 },
     { ok: false, reason: 'send_limit', retryAt: NOW + 40 * MINUTE },
+    { ok: false, reason: 'phone_send_limit', retryAt: NOW + 40 * MINUTE },
+    { ok: false, reason: 'total_send_limit', retryAt: NOW + 40 * MINUTE },
     ...(['rate_limited', 'unavailable', 'misconfigured', 'rejected'] as const).map(
       (failure): Refusal => ({ ok: false, reason: 'provider', failure }),
     ),
@@ -91,6 +93,24 @@ describe('refusal: one sentence per cause', () => {
     const locked = refusal({ ok: false, reason: 'locked', until: NOW + 15 * MINUTE }, NOW, []);
     expect(locked).toContain(`<!date^${(NOW + 15 * MINUTE) / 1000}^{time}|`);
     expect(locked).toContain('(15 min from now)');
+  });
+
+  // Rule (issue 18 §8): the phone's cap says codes to this phone are paused until when; the bot's cap
+  // says the bot reached its hourly limit and to tell an admin (named, when there are some).
+  test('the spend caps: until when, and whom to tell', () => {
+    const until = `<!date^${(NOW + 40 * MINUTE) / 1000}^{time}|`;
+    const phone = refusal({ ok: false, reason: 'phone_send_limit', retryAt: NOW + 40 * MINUTE }, NOW, []);
+    expect(phone).toMatch(/^Codes to your phone are paused until /);
+    expect(phone).toContain(until);
+    expect(phone).toContain('(40 min from now)');
+    expect(phone).toContain('counting everyone who uses that phone');
+    const total = refusal({ ok: false, reason: 'total_send_limit', retryAt: NOW + 40 * MINUTE }, NOW, ['UADMIN1']);
+    expect(total).toMatch(/^I've sent the most codes I'm allowed to in an hour, for everyone together/);
+    expect(total).toContain(until);
+    expect(total).toContain('Please tell an admin (<@UADMIN1>).');
+    expect(refusal({ ok: false, reason: 'total_send_limit', retryAt: NOW + MINUTE }, NOW, [])).toContain(
+      'Please tell whoever runs this bot.',
+    );
   });
 
   test('no phone: names the admins when there are some, else whoever runs the bot', () => {
