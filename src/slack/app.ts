@@ -82,10 +82,11 @@ export function createSlackApp(
       await app.init();
       if (receiver instanceof BoundedSocketModeReceiver) {
         if (port !== undefined || config.slack.portSet) {
-          health = await serveRoutes(port ?? config.slack.port, {
-            '/healthz': healthz(ping, () => receiver.state, draining),
-            ...routes,
-          });
+          health = await serveRoutes(
+            port ?? config.slack.port,
+            { '/healthz': healthz(ping, () => receiver.state, draining), ...routes },
+            config.slack.host,
+          );
         }
         try {
           await app.start();
@@ -95,7 +96,8 @@ export function createSlackApp(
         }
         return health ? (health.address() as AddressInfo).port : undefined;
       }
-      const server = (await app.start(port ?? config.slack.port)) as Server;
+      const listenOn = { port: port ?? config.slack.port, ...(config.slack.host ? { host: config.slack.host } : {}) };
+      const server = (await app.start(listenOn)) as Server;
       return (server.address() as AddressInfo).port;
     },
     async stop() {

@@ -150,8 +150,12 @@ export function jwksRoute(keys: Pick<SigningKeys, 'jwks'>): Handler {
   };
 }
 
-/** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port`. */
-export async function serveRoutes(port: number, routes: Readonly<Record<string, Handler>>): Promise<Server> {
+/** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port` (on `host`, if given). */
+export async function serveRoutes(
+  port: number,
+  routes: Readonly<Record<string, Handler>>,
+  host?: string,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const handler = routes[new URL(req.url ?? '/', 'http://localhost').pathname];
     if (req.method === 'GET' && handler) handler(req, res);
@@ -159,7 +163,7 @@ export async function serveRoutes(port: number, routes: Readonly<Record<string, 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen({ port, ...(host ? { host } : {}) }, () => resolve());
   });
   return server;
 }
