@@ -11,9 +11,7 @@ import { startBot } from './bot-process.mjs';
 import { startDeployEndpoint } from './deploy-endpoint.mjs';
 import { startPageServer } from './page-server.mjs';
 import { BOT, FROM_NUMBER, PEOPLE, TEAM } from './people.mjs';
-import { peopleActions } from './slack/people-actions.mjs';
-import { startSlackApi } from './slack/web-api.mjs';
-import { Workspace } from './slack/workspace.mjs';
+import { startSlackStandIn } from './slack/stand-in.mjs';
 
 /** The page's port when it is free (a stable address to keep open in a browser); else any free port. */
 export const DEFAULT_PORT = 3100;
@@ -42,9 +40,16 @@ export class Demo {
     this.#closers.push(() => rmSync(this.folder, { recursive: true, force: true }));
     const secrets = makeSecrets();
     let page;
+    let botOrigin = '';
     const changed = () => page?.changed();
-    const workspace = new Workspace({ onChange: changed });
-    const slack = this.#keep(await startSlackApi({ workspace, botToken: secrets.botToken }));
+    const slack = this.#keep(
+      await startSlackStandIn({
+        botToken: secrets.botToken,
+        signingSecret: secrets.signingSecret,
+        botUrl: () => botOrigin,
+        onChange: changed,
+      }),
+    );
     const bandwidth = this.#keep(
       await startBandwidth({
         accountId: ACCOUNT_ID,
@@ -71,33 +76,17 @@ export class Demo {
     });
     this.bot = bot;
     this.#closers.push(() => bot.stop());
-    const botOrigin = `http://127.0.0.1:${await bot.started}`;
+    botOrigin = `http://127.0.0.1:${await bot.started}`;
     this.#checkNotStopped();
     endpoint.trust(`${botOrigin}/.well-known/jwks.json`);
 
-    const actions = peopleActions({
-      workspace,
-      botUrl: () => botOrigin,
-      signingSecret: secrets.signingSecret,
-      responseUrl: slack.responseUrl,
-    });
     page = this.#keep(
       await startPageServer({
         port: this.options.port,
         fallback: this.options.port !== 0,
         people: PEOPLE.map((p) => p.id),
-        state: (as) => ({
-          team: TEAM,
-          bot: { id: BOT.userId, name: BOT.name },
-          me: as,
-          people: PEOPLE,
-          fromNumber: FROM_NUMBER,
-          ...workspace.snapshot(as),
-          phones: Object.fromEntries(PEOPLE.map((p) => [p.id, bandwidth.arrivedAt(p.phone)])),
-          endpoint: { command: '/deploy', url: endpoint.url, received: endpoint.received },
-          log: bot.lines.slice(-150).map(logLine),
-        }),
-        act: (action) => dispatch(actions, action),
+        state: (as) => pageState(as, { slack, bandwidth, endpoint, bot }),
+        act: (action) => dispatch(slack.people, action),
       }),
     );
     this.url = page.url;
@@ -123,8 +112,23 @@ export class Demo {
   }
 }
 
+/** What the page shows `as`: the Slack stand-in as they see it, the phones, the endpoint, the bot's log. */
+export function pageState(as, { slack, bandwidth, endpoint, bot }) {
+  return {
+    team: TEAM,
+    bot: { id: BOT.userId, name: BOT.name },
+    me: as,
+    people: PEOPLE,
+    fromNumber: FROM_NUMBER,
+    ...slack.workspace.snapshot(as),
+    phones: Object.fromEntries(PEOPLE.map((p) => [p.id, bandwidth.arrivedAt(p.phone)])),
+    endpoint: { command: '/deploy', url: endpoint.url, received: endpoint.received },
+    log: bot.lines.slice(-150).map(logLine),
+  };
+}
+
 /** One thing a person did on the page. Anything malformed is refused with an error the page shows. */
-function dispatch(actions, action) {
+export function dispatch(actions, action) {
   const { as, kind } = action;
   const text = (value) => {
     if (typeof value !== 'string') throw new Error('expected text');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanEnv, groupMembers, ROOT, sleep } from '../helpers/process.js';
+import { serve } from '../helpers/serve.js';
 
 /**
  * `npm run demo` (issue 19 §1) as a new user runs it: a real child process, its page driven in headless
@@ -38,6 +39,7 @@ interface Drive {
     page: any,
     url: string,
   ) => {
+    readonly modal: any;
     open(): Promise<void>;
     as(personId: string): Promise<void>;
     type(text: string): Promise<void>;
@@ -70,6 +72,35 @@ const { openBrowser } = (await import(new URL('../../demo/browser.mjs', import.m
 const { DemoPage, logIn, latestKey, shownText } = (await import(
   new URL('../../demo/drive.mjs', import.meta.url).href
 )) as Drive;
+
+interface StandIn {
+  startSlackStandIn(options: {
+    botToken: string;
+    signingSecret: string;
+    botUrl: () => string;
+    onChange: () => void;
+  }): Promise<{ workspace: any; people: any; apiUrl: string; origin: string; close(): Promise<void> }>;
+}
+interface PageParts {
+  startPageServer(options: {
+    port: number;
+    fallback: boolean;
+    people: string[];
+    state: (as: string) => object;
+    act: (action: object) => Promise<void>;
+  }): Promise<{ url: string; changed(): void; close(): Promise<void> }>;
+}
+interface DemoParts {
+  pageState(as: string, parts: object): object;
+  dispatch(people: unknown, action: object): Promise<void>;
+}
+const demoModule = (path: string) => import(new URL(`../../demo/${path}`, import.meta.url).href);
+const { startSlackStandIn } = (await demoModule('slack/stand-in.mjs')) as StandIn;
+const { startPageServer } = (await demoModule('page-server.mjs')) as PageParts;
+const { pageState, dispatch } = (await demoModule('demo.mjs')) as DemoParts;
+const { signature } = (await demoModule('slack/people-actions.mjs')) as {
+  signature(secret: string, timestamp: string, body: string): string;
+};
 
 const ADMIN = 'U0DEMOADA';
 const MEMBER = 'U0DEMOBEN';
@@ -369,5 +400,248 @@ describe.skipIf(!HAS_CHROMIUM)('npm run demo, in a real browser', () => {
     process.kill(demo.demoPid(), 'SIGKILL');
     await waitUntil('the bot is gone', () => !alive(bot), 20_000);
     await waitUntil('the folder is gone', () => readdirSync(demo.tmp).length === 0, 5000);
+  }, 60_000);
+});
+
+/**
+ * What approvals (issue 20) will need of the stand-in, before the bot uses it: an app (here a scripted
+ * one, at the process boundary, as the bot would be) posts messages with blocks and buttons to channels
+ * and DMs, updates and replaces them, and opens a modal with a multiline input and radio buttons; the
+ * page draws them, and a person's clicks and submissions reach the app signed and in Slack's shapes.
+ */
+describe.skipIf(!HAS_CHROMIUM)('the Slack stand-in, ready for messages with buttons', () => {
+  const BOT_TOKEN = 'xoxb-stand-in-test';
+  const SECRET = 'stand-in-test-signing-secret';
+  type Answer = [number, string];
+
+  test('blocks and buttons in channels, DMs and ephemeral messages; replace, update, delete; a modal with inputs', async () => {
+    const received: any[] = [];
+    const answers: Answer[] = [];
+    let badSignatures = 0;
+    const app = await serve((req, res, rawBody) => {
+      const body = rawBody.toString('utf8');
+      const timestamp = String(req.headers['x-slack-request-timestamp']);
+      if (req.headers['x-slack-signature'] !== signature(SECRET, timestamp, body)) badSignatures += 1;
+      received.push(JSON.parse(new URLSearchParams(body).get('payload') ?? 'null'));
+      const [status, text] = answers.shift() ?? [200, ''];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+    });
+    let page: { url: string; changed(): void; close(): Promise<void> } | undefined;
+    const slack = await startSlackStandIn({
+      botToken: BOT_TOKEN,
+      signingSecret: SECRET,
+      botUrl: () => app.origin,
+      onChange: () => page?.changed(),
+    });
+    const none = { arrivedAt: () => [], url: '', received: [], lines: [] };
+    page = await startPageServer({
+      port: 0,
+      fallback: false,
+      people: [ADMIN, MEMBER],
+      state: (as) => pageState(as, { slack, bandwidth: none, endpoint: none, bot: none }),
+      act: (action) => dispatch(slack.people, action),
+    });
+    /** A Web API call as Bolt's client makes it: form-encoded, objects as JSON, the bot token as a bearer. */
+    const web = async (method: string, args: Record<string, unknown>) => {
+      const form = new URLSearchParams();
+      for (const [k, v] of Object.entries(args)) form.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+      const res = await fetch(`${slack.apiUrl}${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+      return (await res.json()) as Record<string, any>;
+    };
+    const respond = (url: string, body: object) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const nextPayload = async (count: number) => {
+      await waitUntil(`the app received ${count} requests`, () => received.length >= count, 10_000);
+      return received[count - 1];
+    };
+    const buttons = [
+      {
+        type: 'button',
+        action_id: 'approve',
+        text: { type: 'plain_text', text: 'Approve' },
+        style: 'primary',
+        value: 'req-1',
+      },
+      {
+        type: 'button',
+        action_id: 'deny',
+        text: { type: 'plain_text', text: 'Deny' },
+        style: 'danger',
+        value: 'req-1',
+      },
+    ];
+    const request = [
+      { type: 'header', text: { type: 'plain_text', text: 'Approval needed' } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: '<@U0DEMOBEN> asks to run `/deploy api 1.4.2` until <!date^1796679190^{time}|21:33 UTC>',
+        },
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Reason: &lt;b&gt;not bold&lt;/b&gt; *really*' }] },
+      { type: 'divider' },
+      { type: 'actions', block_id: 'decide', elements: buttons },
+    ];
+
+    const browser = await openBrowser({ width: 1200, height: 800 });
+    try {
+      const posted = await web('chat.postMessage', { channel: 'C0DEMOAPR', text: 'Approval needed', blocks: request });
+      expect(posted).toMatchObject({ ok: true, channel: 'C0DEMOAPR', ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+      const demo = new DemoPage(browser.page, page.url);
+      await demo.open();
+      await demo.as(ADMIN);
+      await browser.page.locator('[data-channel="C0DEMOAPR"]').click();
+      const message = browser.page.locator(`#conversation .message[data-ts="${posted.ts}"]`);
+      const shown = await shownText(message);
+      expect(shown).toContain('Approval needed');
+      expect(shown).toContain('@Ben Ortiz asks to run /deploy api 1.4.2 until 21:33 UTC');
+      expect(shown).toContain('Reason: <b>not bold</b> really');
+      expect(await message.locator('b', { hasText: 'not bold' }).count()).toBe(0);
+      expect(await shownText(message.locator('.block-button.primary'))).toBe('Approve');
+      expect(await shownText(message.locator('.block-button.danger'))).toBe('Deny');
+
+      // A click on a message's button: block_actions as Slack sends it, signed.
+      await message.locator('.block-button.primary').click();
+      const click = await nextPayload(1);
+      expect(click).toMatchObject({
+        type: 'block_actions',
+        user: { id: ADMIN },
+        container: { type: 'message', message_ts: posted.ts, channel_id: 'C0DEMOAPR', is_ephemeral: false },
+        channel: { id: 'C0DEMOAPR', name: 'approvals' },
+        message: { ts: posted.ts, text: 'Approval needed', blocks: request },
+        actions: [{ type: 'button', action_id: 'approve', block_id: 'decide', value: 'req-1', style: 'primary' }],
+      });
+      expect(click.trigger_id).toEqual(expect.any(String));
+      expect(click.response_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hooks\//);
+
+      // The app opens a modal on that click's trigger: a multiline input and radio buttons.
+      const modal = {
+        type: 'modal',
+        callback_id: 'approve_reason',
+        title: { type: 'plain_text', text: 'Approve' },
+        submit: { type: 'plain_text', text: 'Approve' },
+        close: { type: 'plain_text', text: 'Cancel' },
+        blocks: [
+          {
+            type: 'input',
+            block_id: 'note',
+            label: { type: 'plain_text', text: 'Note' },
+            element: { type: 'plain_text_input', action_id: 'note', multiline: true },
+          },
+          {
+            type: 'input',
+            block_id: 'how',
+            label: { type: 'plain_text', text: 'How' },
+            element: {
+              type: 'radio_buttons',
+              action_id: 'how',
+              options: [
+                { text: { type: 'plain_text', text: 'Once' }, value: 'once' },
+                { text: { type: 'plain_text', text: 'Always' }, value: 'always' },
+              ],
+            },
+          },
+        ],
+      };
+      const opened = await web('views.open', { trigger_id: click.trigger_id, view: modal });
+      expect(opened).toMatchObject({
+        ok: true,
+        view: { id: expect.stringMatching(/^V/), callback_id: 'approve_reason' },
+      });
+      expect(await web('views.open', { trigger_id: click.trigger_id, view: modal })).toEqual({
+        ok: false,
+        error: 'trigger_exchanged',
+      });
+      await demo.waitForModal({ callbackId: 'approve_reason' });
+      await demo.modal.locator('textarea').fill('line one\nline two');
+      await demo.modal.locator('.radio', { hasText: 'Always' }).click();
+      answers.push([200, JSON.stringify({ response_action: 'errors', errors: { note: 'Say a little more.' } })]);
+      await demo.modal.locator('.modal-submit').click();
+      await demo.modal.locator('.input-error', { hasText: 'Say a little more.' }).waitFor({ timeout: 10_000 });
+      const submitted = await nextPayload(2);
+      expect(submitted).toMatchObject({
+        type: 'view_submission',
+        user: { id: ADMIN },
+        view: {
+          id: opened.view.id,
+          callback_id: 'approve_reason',
+          state: {
+            values: {
+              note: { note: { type: 'plain_text_input', value: 'line one\nline two' } },
+              how: { how: { type: 'radio_buttons', selected_option: { value: 'always' } } },
+            },
+          },
+        },
+      });
+      expect(await demo.modal.locator('textarea').inputValue()).toBe('line one\nline two'); // kept, as Slack keeps it
+      expect(await web('views.update', { view_id: opened.view.id, hash: 'stale', view: modal })).toEqual({
+        ok: false,
+        error: 'hash_conflict',
+      });
+      await demo.modal.locator('.modal-submit').click(); // acknowledged with nothing: the modal closes
+      await browser.page.locator('#modal-layer').waitFor({ state: 'hidden', timeout: 10_000 });
+
+      // The app replaces the message at the click's response_url: the buttons are gone.
+      await respond(click.response_url, { replace_original: true, text: 'Approved by <@U0DEMOADA>' });
+      await message.filter({ hasText: 'Approved by @Ada Park' }).waitFor({ timeout: 10_000 });
+      expect(await message.locator('.block-button').count()).toBe(0);
+
+      // An ephemeral message with a button, for Ada only; deleted at its click's response_url.
+      const ephemeral = await web('chat.postEphemeral', {
+        channel: 'C0DEMOAPR',
+        user: ADMIN,
+        text: 'Your request is open',
+        blocks: [
+          {
+            type: 'actions',
+            block_id: 'mine',
+            elements: [{ ...buttons[1], action_id: 'cancel', text: { type: 'plain_text', text: 'Cancel' } }],
+          },
+        ],
+      });
+      expect(ephemeral).toMatchObject({ ok: true, message_ts: expect.any(String) });
+      const mine = browser.page.locator(`#conversation .message[data-ts="${ephemeral.message_ts}"]`);
+      await mine.locator('.block-button', { hasText: 'Cancel' }).click();
+      const cancel = await nextPayload(4);
+      expect(cancel).toMatchObject({
+        container: { type: 'message', message_ts: ephemeral.message_ts, channel_id: 'C0DEMOAPR', is_ephemeral: true },
+        actions: [{ action_id: 'cancel', block_id: 'mine' }],
+      });
+      await respond(cancel.response_url, { delete_original: true });
+      await mine.waitFor({ state: 'detached', timeout: 10_000 });
+
+      // A direct message (posted to a user id), then updated in place with chat.update.
+      const dm = await web('chat.postMessage', { channel: ADMIN, text: 'Ben asks for your approval', blocks: request });
+      expect(dm).toMatchObject({ ok: true, channel: 'D0DEMOADA' });
+      expect(
+        await web('chat.update', { channel: dm.channel, ts: dm.ts, text: 'Approved by <@U0DEMOADA>', blocks: [] }),
+      ).toMatchObject({
+        ok: true,
+        ts: dm.ts,
+      });
+      await browser.page.locator('[data-app="phonegate"].unread').waitFor({ timeout: 10_000 });
+      await browser.page.locator('[data-app="phonegate"]').click();
+      await browser.page.locator('#tab-messages').click();
+      const updated = await shownText(browser.page.locator(`#conversation .message[data-ts="${dm.ts}"]`));
+      expect(updated).toContain('Approved by @Ada Park');
+      expect(updated).toContain('(edited)');
+
+      // Ben sees none of it but the channel message.
+      await demo.as(MEMBER);
+      await browser.page.locator('[data-channel="C0DEMOAPR"]').click();
+      await browser.page.locator(`#conversation .message[data-ts="${posted.ts}"]`).waitFor({ timeout: 10_000 });
+      expect(await browser.page.locator('#conversation .message').count()).toBe(1);
+      expect(badSignatures).toBe(0);
+    } finally {
+      await browser.close();
+      await page.close();
+      await slack.close();
+      await app.close();
+    }
   }, 60_000);
 });
