@@ -33,7 +33,7 @@ async function stop(code) {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-process.stdout.write('Starting the PhoneGate demo (the first start compiles the bot: a few seconds)...\n');
+process.stdout.write('Starting the PhoneGate demo (the first start also compiles the bot: up to half a minute)...\n');
 try {
   await demo.start();
 } catch (error) {
