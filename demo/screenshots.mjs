@@ -57,10 +57,10 @@ try {
   const beforeStepUp = await latestKey(page, admin.id);
   await page.type('/admin sessions');
   await page.waitForModal({ callbackId: 'code_entry', text: 'Admin step-up' });
-  await page.newestCode(admin.id, beforeStepUp);
-  await shot('admin-step-up.png');
   const { code: stepUpCode } = await page.newestCode(admin.id, beforeStepUp);
-  await page.enterCode(stepUpCode);
+  await browser.page.locator('#modal-layer input.text-input').fill(stepUpCode);
+  await shot('admin-step-up.png');
+  await browser.page.locator('#modal-layer .modal-submit').click();
   await page.waitForModal({ text: /unlocked/ });
   await page.closeModal();
   await page.waitForMessage(/Live sessions|sessions/i);
