@@ -103,6 +103,10 @@ export class Demo {
   }
 
   #keep(server) {
+    if (this.#stopping) {
+      void server.close(); // started while stop() ran: it missed the closing
+      throw new Error('stopped while starting');
+    }
     this.#closers.push(() => server.close());
     return server;
   }

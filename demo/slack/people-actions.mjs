@@ -55,6 +55,50 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
   const slackSays = (conversation, userId, text) =>
     workspace.post(conversation, { user: 'USLACKBOT', text, ephemeralTo: userId, fromSlack: true });
 
+  /** Sends a slash command to the app and shows its answer (ephemeral unless `in_channel`), or Slack's error. */
+  async function runCommand(conversation, userId, command, args, target) {
+    const body = new URLSearchParams({
+      token: 'deprecated-verification-token',
+      team_id: TEAM.id,
+      team_domain: TEAM.domain,
+      channel_id: conversation.id,
+      channel_name: conversation.kind === 'dm' ? 'directmessage' : conversation.name,
+      user_id: userId,
+      user_name: userId.toLowerCase(),
+      command,
+      text: escapeText(args), // Slack escapes &, < and > in what it sends an app, a command's text included
+      api_app_id: BOT.appId,
+      is_enterprise_install: 'false',
+      response_url: responseUrl(workspace.issueResponseUrl(target)),
+      trigger_id: workspace.issueTrigger(userId),
+    }).toString();
+    const answer = await send(body, 'application/x-www-form-urlencoded');
+    if (answer.status !== 200) {
+      slackSays(conversation, userId, `\`${command}\` failed with the error "${answer.error ?? 'dispatch_failed'}"`);
+      return;
+    }
+    if (answer.text === '') return;
+    let reply;
+    try {
+      reply = JSON.parse(answer.text);
+    } catch {
+      reply = { text: answer.text }; // a plain-text answer is shown as it is
+    }
+    const problem = messageProblem(reply);
+    if (problem) {
+      slackSays(conversation, userId, `\`${command}\` failed with the error "${problem.error}"`);
+      return;
+    }
+    const shown = workspace.post(conversation, {
+      user: BOT.userId,
+      botId: BOT.botId,
+      text: reply.text ?? '',
+      ...(Array.isArray(reply.blocks) ? { blocks: reply.blocks } : {}),
+      ...(reply.response_type === 'in_channel' ? {} : { ephemeralTo: userId }),
+    });
+    target.messageTs = shown.ts; // what replace_original at its response_url replaces, until a reply there
+  }
+
   return {
     /** A message or a slash command typed in a conversation. */
     async type(userId, channelId, typed) {
@@ -69,46 +113,19 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
       const [, command = '', args = ''] = /^(\S+)\s*([\s\S]*)$/.exec(text) ?? [];
       // Slack does not show a slash command in the conversation; the stand-in shows it to whoever typed it.
       workspace.post(conversation, { user: userId, text: escapeText(text), ephemeralTo: userId, command: true });
-      const target = { userId, channelId: conversation.id };
-      const body = new URLSearchParams({
-        token: 'deprecated-verification-token',
-        team_id: TEAM.id,
-        team_domain: TEAM.domain,
-        channel_id: conversation.id,
-        channel_name: conversation.kind === 'dm' ? 'directmessage' : conversation.name,
-        user_id: userId,
-        user_name: userId.toLowerCase(),
-        command,
-        text: args,
-        api_app_id: BOT.appId,
-        is_enterprise_install: 'false',
-        response_url: responseUrl(workspace.issueResponseUrl(target)),
-        trigger_id: workspace.issueTrigger(userId),
-      }).toString();
-      const answer = await send(body, 'application/x-www-form-urlencoded');
-      if (answer.status !== 200) {
-        slackSays(conversation, userId, `\`${command}\` failed with the error "${answer.error ?? 'dispatch_failed'}"`);
-        return;
-      }
-      if (answer.text === '') return;
-      let reply;
+      // The command's answer is shown before anything the app posts at its response_url meanwhile.
+      let answered;
+      const target = {
+        userId,
+        channelId: conversation.id,
+        command: true,
+        answered: new Promise((resolve) => (answered = resolve)),
+      };
       try {
-        reply = JSON.parse(answer.text);
-      } catch {
-        reply = { text: answer.text }; // a plain-text answer is shown as it is
+        await runCommand(conversation, userId, command, args, target);
+      } finally {
+        answered();
       }
-      const problem = messageProblem(reply);
-      if (problem) {
-        slackSays(conversation, userId, `\`${command}\` failed with the error "${problem.error}"`);
-        return;
-      }
-      workspace.post(conversation, {
-        user: BOT.userId,
-        botId: BOT.botId,
-        text: reply.text ?? '',
-        ...(Array.isArray(reply.blocks) ? { blocks: reply.blocks } : {}),
-        ...(reply.response_type === 'in_channel' ? {} : { ephemeralTo: userId }),
-      });
     },
 
     /** The modal's submit button, with what the person entered (`values[blockId][actionId]`: text, or an option's value). */

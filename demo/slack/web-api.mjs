@@ -195,10 +195,11 @@ function viewAnswer(record) {
 }
 
 /**
- * A post to a response_url: a new message (ephemeral unless `response_type: in_channel`), or, for a
- * click on a message, `replace_original` / `delete_original` of that message. Used up or expired: 404.
+ * A post to a response_url: a new message (ephemeral unless `response_type: in_channel`), or
+ * `replace_original` / `delete_original` of the message it belongs to: the clicked one, or the one the
+ * command produced (its answer, or its latest reply here). Used up or expired: 404.
  */
-function respondAt(workspace, token, rawBody, res) {
+async function respondAt(workspace, token, rawBody, res) {
   const target = workspace.useResponseUrl(token);
   const refuse = (status, error) => {
     workspace.note(`Slack stand-in refused a response_url post: ${error}`);
@@ -211,6 +212,7 @@ function respondAt(workspace, token, rawBody, res) {
   } catch {
     return refuse(400, 'invalid_payload');
   }
+  await target.answered; // a command's own answer comes first, as in Slack
   const conversation = workspace.conversation(target.channelId);
   const original = target.messageTs && workspace.message(conversation, target.messageTs);
   if (body.delete_original === true || body.delete_original === 'true') {
@@ -220,11 +222,13 @@ function respondAt(workspace, token, rawBody, res) {
     if (problem) return refuse(400, problem.error);
     if ((body.replace_original === true || body.replace_original === 'true') && original)
       workspace.replaceMessage(conversation, original.ts, { text: body.text ?? '', blocks: body.blocks });
-    else
-      workspace.post(conversation, {
+    else {
+      const posted = workspace.post(conversation, {
         ...botMessage(body),
         ...(body.response_type === 'in_channel' ? {} : { ephemeralTo: target.userId }),
       });
+      if (target.command) target.messageTs = posted.ts;
+    }
   }
   res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
 }

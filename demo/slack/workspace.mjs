@@ -195,10 +195,13 @@ export class Workspace {
     return { userId: trigger.userId };
   }
 
-  /** A response_url token for a command or a click: where a reply lands, and the message it may replace. */
+  /**
+   * A response_url token for a command or a click: where a reply lands, and the message it may replace
+   * (`messageTs`: the clicked message; for a command, set once the command produced a message).
+   */
   issueResponseUrl(target) {
     const token = randomBytes(18).toString('hex');
-    this.#responseUrls.set(token, { ...target, at: Date.now(), uses: 0 });
+    this.#responseUrls.set(token, Object.assign(target, { at: Date.now(), uses: 0 }));
     return token;
   }
 

@@ -415,14 +415,19 @@ describe.skipIf(!HAS_CHROMIUM)('the Slack stand-in, ready for messages with butt
   type Answer = [number, string];
 
   test('blocks and buttons in channels, DMs and ephemeral messages; replace, update, delete; a modal with inputs', async () => {
-    const received: any[] = [];
+    const received: any[] = []; // interactions and commands, in order
+    const events: any[] = [];
     const answers: Answer[] = [];
     let badSignatures = 0;
     const app = await serve((req, res, rawBody) => {
       const body = rawBody.toString('utf8');
       const timestamp = String(req.headers['x-slack-request-timestamp']);
       if (req.headers['x-slack-signature'] !== signature(SECRET, timestamp, body)) badSignatures += 1;
-      received.push(JSON.parse(new URLSearchParams(body).get('payload') ?? 'null'));
+      if (String(req.headers['content-type']).startsWith('application/json')) events.push(JSON.parse(body));
+      else {
+        const form = new URLSearchParams(body);
+        received.push(form.has('payload') ? JSON.parse(form.get('payload')!) : Object.fromEntries(form));
+      }
       const [status, text] = answers.shift() ?? [200, ''];
       res.writeHead(status, { 'content-type': 'application/json' }).end(text);
     });
@@ -626,10 +631,32 @@ describe.skipIf(!HAS_CHROMIUM)('the Slack stand-in, ready for messages with butt
       });
       await browser.page.locator('[data-app="phonegate"].unread').waitFor({ timeout: 10_000 });
       await browser.page.locator('[data-app="phonegate"]').click();
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: expect.objectContaining({ type: 'app_home_opened', user: ADMIN }) }),
+      );
       await browser.page.locator('#tab-messages').click();
       const updated = await shownText(browser.page.locator(`#conversation .message[data-ts="${dm.ts}"]`));
       expect(updated).toContain('Approved by @Ada Park');
       expect(updated).toContain('(edited)');
+
+      // A slash command's answer, replaced in place at its response_url as the request moves on.
+      await browser.page.locator('[data-channel="C0DEMOGEN"]').click();
+      answers.push([200, JSON.stringify({ response_type: 'ephemeral', text: 'Asked <@U0DEMOBEN>: waiting' })]);
+      await demo.type('/deploy api <1.4.2> & more');
+      const command = await nextPayload(5);
+      expect(command).toMatchObject({
+        command: '/deploy',
+        text: 'api &lt;1.4.2&gt; &amp; more',
+        user_id: ADMIN,
+        channel_id: 'C0DEMOGEN',
+        channel_name: 'general',
+        team_id: 'T0DEMO001',
+      });
+      const waiting = await demo.waitForMessage(/Asked @Ben Ortiz: waiting/);
+      expect(waiting).toContain('Only visible to you');
+      await respond(command.response_url, { replace_original: true, text: 'Approved by <@U0DEMOBEN>' });
+      await demo.waitForMessage(/Approved by @Ben Ortiz/);
+      expect(await browser.page.locator('#conversation .message', { hasText: 'waiting' }).count()).toBe(0);
 
       // Ben sees none of it but the channel message.
       await demo.as(MEMBER);
