@@ -276,6 +276,26 @@ function statusOf(url: string, { method = 'GET', headers = {}, body = '' } = {})
   });
 }
 
+/** On a failure: what the stand-in refused and the bot logged (a step that timed out rarely says why). */
+async function whatTheDemoSaw(url: string, demo: DemoProcess): Promise<string> {
+  try {
+    const state = (await (await fetch(`${url}state`)).json()) as {
+      notes: Array<{ text: string }>;
+      log: Array<{ level: string; text: string }>;
+    };
+    return [
+      '--- the stand-in refused ---',
+      ...state.notes.map((n) => n.text),
+      '--- the bot logged (last 40) ---',
+      ...state.log.slice(-40).map((l) => `${l.level} ${l.text}`),
+      '--- the demo printed on stderr ---',
+      demo.stderr,
+    ].join('\n');
+  } catch (error) {
+    return `(the demo's state could not be read: ${(error as Error).message})\n${demo.stderr}`;
+  }
+}
+
 beforeAll(() => {
   // One build now, so that the demo's bot starts warm (its own `tsc -b` finds nothing to do).
   execFileSync('npx', ['tsc', '-b'], { cwd: ROOT, env: cleanEnv(), stdio: 'pipe', timeout: 120_000 });
@@ -375,6 +395,9 @@ describe.skipIf(!HAS_CHROMIUM)('npm run demo, in a real browser', () => {
       // Nothing came from anywhere but the demo's own page server.
       expect(requested.length).toBeGreaterThan(0);
       for (const address of requested) expect(address.startsWith(url)).toBe(true);
+    } catch (error) {
+      (error as Error).message += `\n${await whatTheDemoSaw(url, demo)}`;
+      throw error;
     } finally {
       await browser.close();
     }
