@@ -74,7 +74,11 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
     }).toString();
     const answer = await send(body, 'application/x-www-form-urlencoded');
     if (answer.status !== 200) {
-      slackSays(conversation, userId, `\`${command}\` failed with the error "${answer.error ?? 'dispatch_failed'}"`);
+      slackSays(
+        conversation,
+        userId,
+        `\`${escapeText(command)}\` failed with the error "${answer.error ?? 'dispatch_failed'}"`,
+      );
       return;
     }
     if (answer.text === '') return;
@@ -86,7 +90,7 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
     }
     const problem = messageProblem(reply);
     if (problem) {
-      slackSays(conversation, userId, `\`${command}\` failed with the error "${problem.error}"`);
+      slackSays(conversation, userId, `\`${escapeText(command)}\` failed with the error "${problem.error}"`);
       return;
     }
     const shown = workspace.post(conversation, {
