@@ -412,7 +412,9 @@ describe.skipIf(!HAS_CHROMIUM)('npm run demo, in a real browser', () => {
     expect(demo.stdout.match(/http:\/\//g)).toHaveLength(1);
     expect(demo.stderr).toBe('');
   }, 120_000);
+});
 
+describe('npm run demo, without a browser', () => {
   test('killed outright (SIGKILL), the demo still leaves no bot and no folder behind', async () => {
     const demo = launch([process.execPath, 'demo/main.mjs']);
     await demo.url();
