@@ -12,8 +12,8 @@ import { serve } from '../helpers/serve.js';
  * Chromium (the distribution's, through playwright-core) with the steps `npm run screenshots` takes
  * (demo/drive.mjs): a member logs in with a wrong code then the right one read off their phone in the
  * page, /whoami, the admin's /admin step-up, /deploy to the endpoint that verifies the token. Then
- * Ctrl-C: exit 0, the bot gone, the temporary folder gone. And if the demo is killed outright, the
- * bot still does not outlive it. Linux only (reads /proc).
+ * Ctrl-C: exit 0, the bot gone, the temporary folder gone (SIGTERM likewise). And if the demo is killed
+ * outright, the bot still does not outlive it. Linux only (reads /proc).
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -415,6 +415,20 @@ describe.skipIf(!HAS_CHROMIUM)('npm run demo, in a real browser', () => {
 });
 
 describe('npm run demo, without a browser', () => {
+  test('SIGTERM stops it as Ctrl-C does: exit 0, the bot gone, the folder gone', async () => {
+    const demo = launch([process.execPath, 'demo/main.mjs']);
+    await demo.url();
+    const bot = demo.botPid();
+    botGroups.push(bot);
+    expect(readdirSync(demo.tmp)).toHaveLength(1);
+
+    process.kill(demo.demoPid(), 'SIGTERM');
+    const exit = await Promise.race([demo.exited, sleep(20_000).then(() => undefined)]);
+    expect(exit, `the demo did not stop.\n${demo.stderr}`).toEqual({ code: 0, signal: null });
+    expect(alive(bot)).toBe(false);
+    expect(readdirSync(demo.tmp)).toEqual([]);
+  }, 60_000);
+
   test('killed outright (SIGKILL), the demo still leaves no bot and no folder behind', async () => {
     const demo = launch([process.execPath, 'demo/main.mjs']);
     await demo.url();
