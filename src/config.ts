@@ -197,6 +197,14 @@ const sectionsSchema = z.object({
           z.number({ error: 'must be a port number' }).int().min(0).max(65535, { error: 'must be a port number' }),
         )
         .optional(),
+      /** The address HTTP mode (and Socket Mode's /healthz) listens on; unset: every interface. */
+      host: optionalText.pipe(
+        z
+          .union([z.ipv6(), z.hostname()], {
+            error: 'must be an IP address or a host name, like 127.0.0.1 or ::1 (no brackets, no port)',
+          })
+          .optional(),
+      ),
       api_url: httpUrl.default('https://slack.com/api/'),
       app_name: z.string().min(1).max(40).default('PhoneGate'),
       shutdown_grace_seconds: intInRange(0, 0, 60),
@@ -313,6 +321,8 @@ const schema = sectionsSchema
       signingSecret: slack.signing_secret,
       appToken: slack.app_token,
       port: slack.port,
+      /** Where the port listens; undefined: every interface. */
+      host: slack.host,
       /** Socket Mode serves /healthz only when a port was given. */
       portSet: slack.port_set,
       apiUrl: slack.api_url,

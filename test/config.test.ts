@@ -366,6 +366,20 @@ describe('Slack settings', () => {
       '[slack] app_token (env SLACK_APP_TOKEN): must be an app-level token (starts with xapp-)',
     ]);
   });
+
+  // Rule: [slack] host is where the port listens: unset (every interface, as before the key existed), an IP
+  // address or a host name, from the file or the environment; anything else is a problem naming the key.
+  test('host: every interface by default, an address or a name when set', () => {
+    expect(parseConfig({ env: ENV_ONLY }).slack.host).toBeUndefined();
+    expect(parseConfig({ env: envWith({ SLACK_HOST: ' ' }) }).slack.host).toBeUndefined();
+    expect(parseConfig({ fileText: '[slack]\nhost = 127.0.0.1\n', env: ENV_ONLY }).slack.host).toBe('127.0.0.1');
+    for (const host of ['::1', '0.0.0.0', 'localhost', 'phonegate.internal'])
+      expect(parseConfig({ env: envWith({ SLACK_HOST: host }) }).slack.host).toBe(host);
+    for (const host of ['127.0.0.1:3000', '[::1]', 'http://127.0.0.1', 'two words'])
+      expect(problemsOf(envWith({ SLACK_HOST: host }))).toEqual([
+        '[slack] host (env SLACK_HOST): must be an IP address or a host name, like 127.0.0.1 or ::1 (no brackets, no port)',
+      ]);
+  });
 });
 
 describe('phone numbers must be E.164', () => {

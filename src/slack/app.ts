@@ -84,11 +84,9 @@ export function createSlackApp(
         if (port !== undefined || config.slack.portSet) {
           health = await serveRoutes(
             port ?? config.slack.port,
-            {
-              '/healthz': healthz(ping, () => receiver.state, draining),
-              ...routes,
-            },
+            { '/healthz': healthz(ping, () => receiver.state, draining), ...routes },
             logger,
+            config.slack.host,
           );
         }
         try {
@@ -99,7 +97,8 @@ export function createSlackApp(
         }
         return health ? (health.address() as AddressInfo).port : undefined;
       }
-      const server = (await app.start(port ?? config.slack.port)) as Server;
+      const listenOn = { port: port ?? config.slack.port, ...(config.slack.host ? { host: config.slack.host } : {}) };
+      const server = (await app.start(listenOn)) as Server;
       return (server.address() as AddressInfo).port;
     },
     async stop() {

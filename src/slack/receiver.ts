@@ -197,11 +197,12 @@ export function jwksRoute(keys: { jwks(): Promise<{ keys: object[] }> }): Handle
   };
 }
 
-/** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port`. */
+/** Socket Mode has no HTTP server of its own: this serves the GET routes (/healthz, ...) alone on `port` (on `host`, if given). */
 export async function serveRoutes(
   port: number,
   routes: Readonly<Record<string, Handler>>,
   log: Logger,
+  host?: string,
 ): Promise<Server> {
   const server = createServer((req, res) => {
     if (refuseMalformedUrl(req, res, log)) return;
@@ -211,7 +212,7 @@ export async function serveRoutes(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen({ port, ...(host ? { host } : {}) }, () => resolve());
   });
   return server;
 }
