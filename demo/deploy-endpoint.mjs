@@ -10,9 +10,10 @@ export const DEPLOY_PATH = '/hooks/deploy';
 
 /**
  * The audience a token for `url` carries, as the example verifier expects it (its comment: "this
- * endpoint's own origin"; src/actions/token.ts sets `aud` so). The one place the demo says it.
+ * endpoint's own URL, exactly as `url` in PhoneGate's [command /name]"; src/actions/token.ts sets `aud`
+ * so). The one place the demo says it.
  */
-export const audienceOf = (url) => new URL(url).origin;
+export const audienceOf = (url) => url;
 
 /**
  * @param {{ onChange: () => void }} options
