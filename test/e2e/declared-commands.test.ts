@@ -12,6 +12,7 @@ import { signActionToken } from '../../src/actions/token.js';
 import { loadActionKeys } from '../../src/compose.js';
 import { type Verdict, verifyPhonegateRequest } from '../actions/endpoint.js';
 import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { atErrorLevel } from '../helpers/logs.js';
 import { serve } from '../helpers/serve.js';
 import { TEAM_ID } from '../helpers/slack-client.js';
 
@@ -356,7 +357,7 @@ describe('commands nobody declared', () => {
       text: "`/nope` is not set up here. Ask whoever runs this bot to declare it in PhoneGate's config.ini.",
     });
     expect((await h.requests.command('/whoami', bob)).json.text).toContain('needs you to log in first');
-    expect(h.logs.lines().filter((l) => /ack|acknowledge/i.test(String(l.msg)) && l.level >= 50)).toEqual([]);
+    expect(h.logs.lines().filter((l) => /ack|acknowledge/i.test(String(l.msg)) && atErrorLevel(l))).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { atErrorLevel } from '../helpers/logs.js';
 import { messageProblems, viewProblems } from '../slack/slack-limits.js';
 
 /** Issue 6, item 6: everything the bot builds stays inside Slack's limits, and a window changes only for its owner. */
@@ -98,6 +99,6 @@ describe('a window changes only for its owner, and only forward', () => {
     const updates = h.slack.callsOf('views.update').slice(updatesBefore);
     expect(updates).toHaveLength(1);
     expect(updates[0]!.args).toMatchObject({ view_id: entry.id, hash: expect.stringMatching(/\.abc$/) });
-    expect(h.logs.lines().filter((l) => l.level >= 50)).toEqual([]);
+    expect(h.logs.lines().filter(atErrorLevel)).toEqual([]);
   });
 });

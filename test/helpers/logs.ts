@@ -24,3 +24,6 @@ export class LogCapture extends Writable {
     return this.lines().filter((l) => l.audit === true && (event === undefined || l.event === event));
   }
 }
+
+/** Whether a log line is at error level or above (the logger writes the level's name, not pino's number). */
+export const atErrorLevel = (line: Record<string, any>): boolean => line.level === 'error' || line.level === 'fatal';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { PHONES, USERS } from '../helpers/harness.js';
+import { atErrorLevel } from '../helpers/logs.js';
 import { POSTGRES_URL } from '../helpers/postgres.js';
 import { REDIS_URL } from '../helpers/redis.js';
 import {
@@ -312,7 +313,7 @@ describe.each(BACKENDS)('two replicas on one $kind', ({ kind, open }) => {
         c.replicas
           .flatMap((r) => r.app!.lines())
           .filter(
-            (l) => l.level >= 50 && /could not record a request as seen|resending a code failed/.test(String(l.msg)),
+            (l) => atErrorLevel(l) && /could not record a request as seen|resending a code failed/.test(String(l.msg)),
           ).length;
       const handled = () => c.audit('authn_otp_sent').length + c.audit('excess_rate_limit_exceeded').length + failed();
       await until(() => handled() >= 11, 'every resend to be sent, refused or failed closed', 30_000);
