@@ -10,7 +10,7 @@ import { ACTION, BLOCK } from '../../src/slack/ids.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
 import { testEnv } from './harness.js';
-import { LogCapture } from './logs.js';
+import { atErrorLevel, LogCapture } from './logs.js';
 import { MemoryProvider } from './memory-provider.js';
 
 /**
@@ -181,5 +181,4 @@ export const picked = (delivery?: string) => ({
 export const textOf = (value: unknown): string => JSON.stringify(value ?? null);
 
 /** Log lines at error or fatal (the logger writes level labels, not numbers). */
-export const errorsLogged = (logs: LogCapture): Array<Record<string, any>> =>
-  logs.lines().filter((l) => l.level === 'error' || l.level === 'fatal');
+export const errorsLogged = (logs: LogCapture): Array<Record<string, any>> => logs.lines().filter(atErrorLevel);
