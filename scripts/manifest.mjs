@@ -92,6 +92,7 @@ ${requestUrl}  org_deploy_enabled: false
 }
 
 const USAGE = 'the options are --http https://YOUR_HOST and --out FILE';
+const HTTP_NEEDED = '--http needs your public URL, like --http https://phonegate.example.com';
 
 /** A mistake in the command line: one line, exit 2 (nothing is written). */
 function refuse(reason) {
@@ -100,7 +101,7 @@ function refuse(reason) {
 }
 
 /** `--http https://host` and `--out file`, checked; exits 2 with a one-line reason on anything else. */
-export function parseArguments(args) {
+function parseArguments(args) {
   let values;
   try {
     ({ values } = parseArgs({ args, options: { http: { type: 'string' }, out: { type: 'string' } }, strict: true }));
@@ -121,7 +122,6 @@ export function parseArguments(args) {
   if (out === '') refuse('--out needs a file name, like --out manifest.yml');
   return { http, out };
 }
-const HTTP_NEEDED = '--http needs your public URL, like --http https://phonegate.example.com';
 
 async function main() {
   const { http, out } = parseArguments(process.argv.slice(2));
