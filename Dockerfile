@@ -31,6 +31,9 @@ COPY --from=deps /app/node_modules ./node_modules
 # package.json says "type": "module": without it, node cannot load dist/.
 COPY package.json ./
 COPY --from=build /app/dist ./dist
+# `npm run jwks` (or `node scripts/jwks.mjs`) in a running container prints the JWKS of its signing key;
+# the scripts use dist/ as it is where no compiler is installed.
+COPY scripts ./scripts
 # State lives in the volume /data. The default [store] url, sqlite://data/state.sqlite, is relative to
 # /app, so /app/data points there; a STORE_URL or [store] url of your own wins as usual.
 RUN mkdir /data && chown node:node /data && ln -s /data /app/data
@@ -44,5 +47,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SLACK_PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself, not npm: SIGTERM from `docker stop` reaches the bot, which finishes and exits 0.
 # (`npm start` would also try to recompile src/, which is not in the image.) The same node flag as
-# `npm start`: a 16 MB young generation, which V8 reads only at start (README, Performance).
+# `npm start`: a 16 MB young generation, which V8 reads only at start (docs/performance.md).
 CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
