@@ -31,6 +31,9 @@ COPY --from=deps /app/node_modules ./node_modules
 # package.json says "type": "module": without it, node cannot load dist/.
 COPY package.json ./
 COPY --from=build /app/dist ./dist
+# `npm run jwks` (or `node scripts/jwks.mjs`) in a running container prints the JWKS of its signing key;
+# the scripts use dist/ as it is where no compiler is installed.
+COPY scripts ./scripts
 # State lives in the volume /data. The default [store] url, sqlite://data/state.sqlite, is relative to
 # /app, so /app/data points there; a STORE_URL or [store] url of your own wins as usual.
 RUN mkdir /data && chown node:node /data && ln -s /data /app/data
@@ -47,5 +50,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # (45 s at most), after [slack] shutdown_grace_seconds, so give it `docker stop -t 60` (compose.yaml
 # sets stop_grace_period).
 # (`npm start` would also try to recompile src/, which is not in the image.) The same node flag as
-# `npm start`: a 16 MB young generation, which V8 reads only at start (README, Performance).
+# `npm start`: a 16 MB young generation, which V8 reads only at start (docs/performance.md).
 CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --store=sqlite|redis]`: the real app (HTTP mode, a child process
 // started as `npm start` starts it) against a bare Bolt app acking the same /whoami, side by side on
-// this machine. See the README ("Performance") for what it prints. A measurement, not a test: it
+// this machine. See docs/performance.md for what it prints. A measurement, not a test: it
 // asserts no speed, and exits 0 unless something failed outright (a wrong answer, a crash).
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

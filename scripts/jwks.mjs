@@ -1,22 +1,23 @@
 // `npm run jwks`: prints the JWKS of the keys that sign action tokens ([actions] signing_key_file and
 // previous_key_files), the same document the bot serves at /.well-known/jwks.json. Pin it at an endpoint
-// that cannot reach the bot. Like the bot, it creates the signing key (mode 0600) if it does not exist yet.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// that cannot reach the bot. Only [actions] and the [command /name] sections are read (file and
+// environment), so Slack and Bandwidth need not be set up. Like the bot, it creates the signing key (mode
+// 0600) if it does not exist yet, and only when a command is declared: nothing else signs with it.
+import { compiled } from './compiled.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-const dist = (file) => pathToFileURL(join(root, 'dist', file)).href;
-const { ConfigError, loadConfig } = await import(dist('config.js'));
+const dist = compiled('jwks');
+const { ConfigError, readConfigFile, signingConfigOf } = await import(dist('config.js'));
 const { loadSigningKeys } = await import(dist('actions/signing-keys.js'));
 
 try {
-  const { actions } = loadConfig(process.env);
+  const source = readConfigFile(process.env);
+  const { actions, commands } = signingConfigOf({ ...source, env: process.env });
+  if (commands.length === 0) {
+    process.stderr.write(
+      `jwks: no command is declared in ${source.fileName} ([command /name]): nothing is signed, so there is no key to publish (none was created)\n`,
+    );
+    process.exit(1);
+  }
   const keys = await loadSigningKeys({ keyFile: actions.signingKeyFile, previousKeyFiles: actions.previousKeyFiles });
   process.stdout.write(`${JSON.stringify(keys.jwks(), null, 2)}\n`);
 } catch (error) {

@@ -1,12 +1,11 @@
 // `npm run manifest`: prints manifest.yml for Socket Mode, with the built-in commands and those declared in
-// config.ini ([command /name]); `npm run manifest -- --http https://YOUR_HOST` prints it for HTTP mode.
+// config.ini ([command /name]); `--http https://YOUR_HOST` makes it for HTTP mode, and `--out FILE` writes it
+// to FILE instead of stdout (`npm run manifest > manifest.yml` would also catch the lines npm prints first).
 // Only the [command /name] sections are read, so it works before the rest of config.ini is filled in.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compiled } from './compiled.mjs';
 
 const BUILT_IN = `    - command: /login
       description: Verify your phone with a one-time code
@@ -92,43 +91,61 @@ ${requestUrl}  org_deploy_enabled: false
 `;
 }
 
-/** `--http https://host` -> the origin, or exits with a one-line reason. */
-function httpArgument(args) {
-  const at = args.indexOf('--http');
-  if (at === -1) return undefined;
-  const value = args[at + 1];
-  if (!value || !/^https?:\/\/[^/]/.test(value) || !URL.canParse(value)) {
-    process.stderr.write('manifest: --http needs your public URL, like --http https://phonegate.example.com\n');
-    process.exit(1);
+const USAGE = 'the options are --http https://YOUR_HOST and --out FILE';
+const HTTP_NEEDED = '--http needs your public URL, like --http https://phonegate.example.com';
+
+/** A mistake in the command line: one line, exit 2 (nothing is written). */
+function refuse(reason) {
+  process.stderr.write(`manifest: ${reason}\n`);
+  process.exit(2);
+}
+
+/** `--http https://host` and `--out file`, checked; exits 2 with a one-line reason on anything else. */
+function parseArguments(args) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { http: { type: 'string' }, out: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    const named = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && named.startsWith('--http')) refuse(HTTP_NEEDED);
+    if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      refuse('--out needs a file name, like --out manifest.yml');
+    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') refuse(`unknown option ${named}: ${USAGE}`);
+    refuse(`unexpected argument ${JSON.stringify(args.find((a) => !a.startsWith('-')) ?? '')}: ${USAGE}`);
   }
-  return value;
+  const { http, out } = values;
+  if (http !== undefined) {
+    if (/^http:\/\//i.test(http))
+      refuse('--http needs an https:// URL: Slack sends commands and events only to HTTPS request URLs');
+    if (!/^https:\/\/[^/]/i.test(http) || !URL.canParse(http)) refuse(HTTP_NEEDED);
+  }
+  if (out === '') refuse('--out needs a file name, like --out manifest.yml');
+  return { http, out };
 }
 
 async function main() {
-  const http = httpArgument(process.argv.slice(2));
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-  const { ConfigError, declaredCommandsOf } = await import(pathToFileURL(join(root, 'dist', 'config.js')).href);
-  const fileName = process.env.CONFIG_FILE ?? 'config.ini';
-  let fileText;
+  const { http, out } = parseArguments(process.argv.slice(2));
+  const dist = compiled('manifest');
+  const { ConfigError, declaredCommandsOf, readConfigFile } = await import(dist('config.js'));
+  let text;
   try {
-    fileText = readFileSync(fileName, 'utf8');
-  } catch (error) {
-    if (error.code !== 'ENOENT' || process.env.CONFIG_FILE !== undefined) {
-      process.stderr.write(`config: ${fileName}: cannot be read (${error.code ?? 'error'})\n`);
-      process.exit(1);
-    }
-  }
-  try {
-    process.stdout.write(manifestYaml({ commands: declaredCommandsOf({ fileText, fileName }), http }));
+    text = manifestYaml({ commands: declaredCommandsOf(readConfigFile(process.env)), http });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`config: ${problem}\n`);
     process.exit(1);
   }
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(out, text);
+  } catch (error) {
+    process.stderr.write(`manifest: ${out}: cannot be written (${error.code ?? 'error'})\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`manifest: wrote ${out}\n`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -18,6 +18,7 @@ import { sendCapWarning } from './send-cap-warning.js';
 import type { Services } from './services.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
+import type { AddedCommands } from './slack/listeners/commands/index.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { InFlight } from './slack/middleware/in-flight.js';
 import { onlyOnce } from './slack/middleware/replay.js';
@@ -44,6 +45,8 @@ export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLos
   signingKeys?: SigningKeys | undefined;
   /** Override only in tests: the drain with no declared command (DRAIN_MS); see drainMs. */
   drainMs?: number | undefined;
+  /** Slash commands added in code, each behind its gate (README, "Adding a gated command in code"). */
+  commands?: AddedCommands | undefined;
 }
 
 /**
@@ -188,7 +191,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   const inFlight = new InFlight();
   slack.app.use(inFlight.middleware);
   slack.app.use(onlyOnce(services, counters));
-  registerListeners(slack.app, services);
+  registerListeners(slack.app, services, deps.commands);
 
   return {
     app: slack.app,

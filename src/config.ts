@@ -9,7 +9,7 @@ import { isPhoneRegion, maskPhone, parsePhone, regionsOfCallingCode } from './co
  * Keys keep the names of Bandwidth's Python 2FA sample, so its config.ini works as it is.
  */
 
-const e164 = z.e164({ error: 'must be a phone number in E.164 form, like +15551234567' });
+const e164 = z.e164({ error: 'must be a phone number in E.164 form, like +14155550123' });
 const optionalText = z
   .string()
   .optional()
@@ -55,23 +55,29 @@ const credential = z.string().superRefine((value, ctx) => {
   const mistake = credentialMistake(value);
   if (mistake) ctx.addIssue({ code: 'custom', message: mistake });
 });
+/** Ids (account, applications, Slack users) are not secret, but quotes around them are as surely a mistake. */
+const QUOTE_MISTAKE = 'contains a quote: write the value without quotes (they would be read as part of it)';
+const hasQuote = (value: string) => /["'`\u2018\u2019\u201c\u201d]/.test(value);
+const requiredId = required.refine((value) => !hasQuote(value), { error: QUOTE_MISTAKE });
 const optionalCredential = optionalText.pipe(credential.optional());
 /** pino's levels; test/logger.test.ts checks this list against pino itself. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const slackUserId = /^[UW][A-Z0-9]{2,}$/;
+const splitList = (v: string) =>
+  v
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 /** A comma-separated list; blanks around items and empty items dropped. */
-const commaList = z
+const commaList = z.string().default('').transform(splitList);
+const userIdList = z
   .string()
   .default('')
-  .transform((v) =>
-    v
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
+  .refine((value) => !hasQuote(value), { error: QUOTE_MISTAKE, abort: true })
+  .transform(splitList)
+  .pipe(
+    z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })),
   );
-const userIdList = commaList.pipe(
-  z.array(z.string().regex(slackUserId, { error: 'must list Slack user ids like U012ABCDEF, separated by commas' })),
-);
 
 /** The commands PhoneGate itself answers: a declared command may not take one of these names. */
 export const BUILT_IN_COMMANDS = ['/login', '/logout', '/whoami', '/admin'] as const;
@@ -93,6 +99,7 @@ const commandSchema = z.object({
   allow: z
     .string()
     .optional()
+    .refine((value) => value === undefined || !hasQuote(value), { error: QUOTE_MISTAKE, abort: true })
     .transform((v) =>
       v
         ?.split(',')
@@ -136,13 +143,13 @@ const COMMAND_KEYS = Object.keys(commandSchema.shape);
 const sectionsSchema = z.object({
   bandwidth: z
     .object({
-      account_id: required,
+      account_id: requiredId,
       api_user: optionalCredential,
       api_password: optionalCredential,
       client_id: optionalCredential,
       client_secret: optionalCredential,
-      voice_application_id: required,
-      messaging_application_id: required,
+      voice_application_id: requiredId,
+      messaging_application_id: requiredId,
       mfa_base_url: httpUrl.default('https://mfa.bandwidth.com/api/v1'),
       oauth_token_url: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
       timeout_seconds: intInRange(10, 1, 30),
@@ -178,7 +185,8 @@ const sectionsSchema = z.object({
     }, alsoWhenOtherKeysFail),
   numbers: z.object({
     from_number: z.string({ error: 'is required' }).pipe(e164),
-    user_number: z.union([z.literal(''), e164]).default(''),
+    // Any common way of writing a number; normalisePhones() checks it and makes it E.164 first.
+    user_number: z.string().default(''),
   }),
   slack: z
     .object({
@@ -220,8 +228,9 @@ const sectionsSchema = z.object({
     }, alsoWhenOtherKeysFail)
     // Socket Mode serves /healthz only when a port was given; HTTP mode listens on 3000 by default.
     .transform(({ port, ...s }) => ({ ...s, port: port ?? 3000, port_set: port !== undefined })),
+  // Numbers written any common way; normalisePhones() checks them and makes them E.164 first.
   phones: z
-    .record(z.string().regex(slackUserId, { error: 'is not a Slack user id (like U012ABCDEF)' }), e164)
+    .record(z.string().regex(slackUserId, { error: 'is not a Slack user id (like U012ABCDEF)' }), z.string())
     .default({}),
   store: z.object({
     url: z
@@ -351,11 +360,7 @@ const schema = sectionsSchema
       /** [policy] allowed_country_codes: calling codes like 1 or 44, each admitted whole, whatever the region. */
       allowedCallingCodes: p.allowed_country_codes,
     },
-    actions: {
-      issuer: actions.issuer,
-      signingKeyFile: actions.signing_key_file,
-      previousKeyFiles: actions.previous_key_files,
-    },
+    actions: actionsOf(actions),
     /** The `[command /name]` sections, in file order. */
     commands: Object.entries(commands).map(([name, c]) => ({
       name,
@@ -405,47 +410,41 @@ export interface ConfigSource {
   env: Record<string, string | undefined>;
 }
 
-/** Merges file and env, then validates. Throws ConfigError listing every problem. */
-export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSource): Config {
-  let sections: IniSections;
+/** The file's sections; none when there is no file. Throws ConfigError naming the file and the line. */
+function sectionsOf(fileText: string | undefined, fileName: string): IniSections {
   try {
-    sections = fileText === undefined ? {} : parseIni(fileText);
+    return fileText === undefined ? {} : parseIni(fileText);
   } catch (e) {
     if (e instanceof IniSyntaxError) throw new ConfigError([`${fileName}: ${e.message}`]);
     throw e;
   }
-  const merged: Record<string, Record<string, string>> = {};
-  // A blank value means "not set" (config.ini.default leaves keys blank); a blank env var unsets the file's value.
-  const set = (into: Record<string, string>, key: string, value: string | undefined) => {
-    if (value !== undefined && value.trim() !== '') into[key] = value.trim();
-  };
-  for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
-    if (!keys) continue;
-    const values: Record<string, string> = {};
-    for (const key of keys) {
-      const envName = `${section}_${key}`.toUpperCase();
-      set(values, key, envName in env ? env[envName] : sections[section]?.[key]);
-    }
-    merged[section] = values;
-  }
+}
+
+/** Merges file and env, then validates. Throws ConfigError listing every problem. */
+export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSource): Config {
+  const sections = sectionsOf(fileText, fileName);
+  const { merged, emptyInEnv } = mergeEnv(sections, env);
+  const phoneIssues = normalisePhones(merged);
   const commands = commandSections(sections);
-  merged.phones = {};
-  for (const [userId, phone] of Object.entries(sections.phones ?? {})) set(merged.phones, userId, phone);
-  for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith('PHONES_')) set(merged.phones, name.slice('PHONES_'.length), value);
-  }
 
   const result = schema.safeParse({ ...merged, commands });
   const issues: Issue[] = [
     ...unknownKeys(sections),
     ...(result.success
       ? []
-      : result.error.issues.map((issue) => ({
-          ...sectionPath(issue.path.map(String)),
+      : result.error.issues.map((issue) => {
+          const path = sectionPath(issue.path.map(String));
           // A bad [phones] key or command name is reported by zod as "invalid_key"; its own message is the useful one.
-          message: issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message,
-        }))),
-    ...refusedPhones(merged),
+          const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+          const envName = path.fileOnly ? undefined : emptyInEnv.get(path.path.slice(0, 2).join(' '));
+          return envName && message.startsWith('is required')
+            ? {
+                ...path,
+                message: `${message} (${envName} is empty in the environment, and ${fileName} has no value for it)`,
+              }
+            : { ...path, message };
+        })),
+    ...phoneIssues,
   ];
   if (!result.success || issues.length > 0) {
     const problems = issues.map(describeIssue);
@@ -454,6 +453,40 @@ export function parseConfig({ fileText, fileName = 'config.ini', env }: ConfigSo
     throw new ConfigError(problems);
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * The file's sections of known keys with the environment over them. A blank value means "not set"
+ * (config.ini.default leaves keys blank), in the file and in the environment alike: an empty variable (a
+ * copied `.env.example` line `KEY=`) never erases the file's value. `emptyInEnv`: "section key" -> the empty
+ * variable's name, so that a key still missing can say where its blank came from.
+ */
+function mergeEnv(
+  sections: IniSections,
+  env: Record<string, string | undefined>,
+): { merged: Record<string, Record<string, string>>; emptyInEnv: Map<string, string> } {
+  const merged: Record<string, Record<string, string>> = {};
+  const emptyInEnv = new Map<string, string>();
+  const set = (into: Record<string, string>, key: string, value: string | undefined) => {
+    if (value !== undefined && value.trim() !== '') into[key] = value.trim();
+  };
+  for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
+    if (!keys) continue;
+    const values: Record<string, string> = {};
+    for (const key of keys) {
+      const envName = `${section}_${key}`.toUpperCase();
+      set(values, key, sections[section]?.[key]);
+      set(values, key, env[envName]);
+      if (env[envName] !== undefined && env[envName].trim() === '') emptyInEnv.set(`${section} ${key}`, envName);
+    }
+    merged[section] = values;
+  }
+  merged.phones = {};
+  for (const [userId, phone] of Object.entries(sections.phones ?? {})) set(merged.phones, userId, phone);
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('PHONES_')) set(merged.phones, name.slice('PHONES_'.length), value);
+  }
+  return { merged, emptyInEnv };
 }
 
 /** [command /name] sections, by name, blank values left out. File only: a section name with a slash has no env name. */
@@ -475,13 +508,7 @@ export function declaredCommandsOf({
   fileText,
   fileName = 'config.ini',
 }: Omit<ConfigSource, 'env'>): Array<Pick<DeclaredCommand, 'name' | 'description' | 'usage'>> {
-  let sections: IniSections;
-  try {
-    sections = fileText === undefined ? {} : parseIni(fileText);
-  } catch (e) {
-    if (e instanceof IniSyntaxError) throw new ConfigError([`${fileName}: ${e.message}`]);
-    throw e;
-  }
+  const sections = sectionsOf(fileText, fileName);
   const result = commandsSchema.safeParse(commandSections(sections));
   if (!result.success)
     throw new ConfigError(
@@ -495,6 +522,40 @@ export function declaredCommandsOf({
     usage: c.usage,
   }));
 }
+
+/**
+ * What `npm run jwks` reads: [actions] (file and environment, as the bot reads it) and the names of the
+ * declared commands. Nothing else is read, so it works before Slack and Bandwidth are set up, or on a host
+ * that holds only the keys. Throws ConfigError with the problems of those sections.
+ */
+export function signingConfigOf({ fileText, fileName = 'config.ini', env }: ConfigSource): {
+  actions: Config['actions'];
+  commands: string[];
+} {
+  const sections = sectionsOf(fileText, fileName);
+  const actions = sectionsSchema.shape.actions.safeParse(mergeEnv(sections, env).merged.actions);
+  const commands = commandsSchema.safeParse(commandSections(sections));
+  const ours = (issue: Issue) => issue.path[0] === 'actions' || commandOfSection(issue.path[0]!) !== undefined;
+  const issues: Issue[] = [
+    ...unknownKeys(sections).filter(ours),
+    ...(actions.error?.issues ?? []).map((issue) => ({
+      path: ['actions', ...issue.path.map(String)],
+      message: issue.message,
+    })),
+    ...(commands.error?.issues ?? []).map((issue) => ({
+      ...sectionPath(['commands', ...issue.path.map(String)]),
+      message: issue.message,
+    })),
+  ];
+  if (!actions.success || !commands.success || issues.length > 0) throw new ConfigError(issues.map(describeIssue));
+  return { actions: actionsOf(actions.data), commands: Object.keys(commands.data) };
+}
+
+const actionsOf = (actions: z.output<typeof sectionsSchema.shape.actions>) => ({
+  issuer: actions.issuer,
+  signingKeyFile: actions.signing_key_file,
+  previousKeyFiles: actions.previous_key_files,
+});
 
 const defaultDescription = (name: string) => `Runs ${name} once PhoneGate has checked your phone`;
 
@@ -576,24 +637,49 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * [phones] and user_number pass the rules of `/admin link` (a personal line in an allowed region, or
- * calling code). Only numbers already in E.164 form are checked here; the schema reports the others.
+ * [phones] and user_number as `/admin link` reads a number: written any common way ("(415) 555-0101",
+ * "+1 415 555 0101"), held to its rules (parsePhone: a personal line in an allowed region, or calling
+ * code), and kept in E.164. A refused number, or a quoted
+ * user id or number, is reported (never echoed) and left out, so the schema sees only E.164 numbers.
  */
-function refusedPhones(merged: Record<string, Record<string, string>>): Issue[] {
+function normalisePhones(merged: Record<string, Record<string, string>>): Issue[] {
   const { allowed_regions: regions, allowed_country_codes: codes } = sectionsSchema.shape.policy.shape;
   const allowedRegions = regions.safeParse(merged.policy?.allowed_regions);
   const allowedCallingCodes = codes.safeParse(merged.policy?.allowed_country_codes);
-  if (!allowedRegions.success || !allowedCallingCodes.success) return []; // reported by the schema
+  // Reported by the schema; the numbers are read once these are right.
+  if (!allowedRegions.success || !allowedCallingCodes.success) return [];
   const rules = { allowedRegions: allowedRegions.data, allowedCallingCodes: allowedCallingCodes.data };
   const issues: Issue[] = [];
-  const check = (path: string[], phone: string | undefined) => {
-    if (!phone || !e164.safeParse(phone).success) return;
+  const read = (path: string[], phone: string): string | undefined => {
+    if (hasQuote(phone)) {
+      issues.push({ path, message: QUOTE_MISTAKE });
+      return undefined;
+    }
     const parsed = parsePhone(phone, rules);
-    if (!parsed.ok)
-      issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
+    if (parsed.ok) return parsed.e164;
+    issues.push({ path, message: `is refused: ${parsed.detail.charAt(0).toLowerCase()}${parsed.detail.slice(1)}` });
+    return undefined;
   };
-  check(['numbers', 'user_number'], merged.numbers?.user_number);
-  for (const [userId, phone] of Object.entries(merged.phones ?? {})) check(['phones', userId], phone);
+  const numbers = merged.numbers ?? {};
+  if (numbers.user_number) {
+    const e164 = read(['numbers', 'user_number'], numbers.user_number);
+    if (e164) numbers.user_number = e164;
+    else delete numbers.user_number;
+  }
+  const phones: Record<string, string> = {};
+  for (const [userId, phone] of Object.entries(merged.phones ?? {})) {
+    if (hasQuote(userId)) {
+      issues.push({
+        path: ['phones', userId],
+        message: 'contains a quote: write the user id without quotes',
+        fileOnly: true,
+      });
+      continue;
+    }
+    const e164 = read(['phones', userId], phone);
+    if (e164) phones[userId] = e164;
+  }
+  merged.phones = phones;
   return issues;
 }
 
@@ -636,19 +722,26 @@ export function startupNotes(config: Config): string[] {
   return notes;
 }
 
-/** Reads CONFIG_FILE (default ./config.ini) and the environment. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * The file named by CONFIG_FILE (default ./config.ini): no text when the default file is missing (the
+ * environment may hold everything). Throws ConfigError when it cannot be read, or CONFIG_FILE names no file.
+ */
+export function readConfigFile(env: Record<string, string | undefined>): { fileText?: string; fileName: string } {
   const fileName = env.CONFIG_FILE ?? 'config.ini';
-  let fileText: string | undefined;
   try {
-    fileText = readFileSync(fileName, 'utf8');
+    return { fileText: readFileSync(fileName, 'utf8'), fileName };
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     if (!missing || env.CONFIG_FILE !== undefined) {
       throw new ConfigError([`${fileName}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
     }
+    return { fileName };
   }
-  return parseConfig({ fileText, fileName, env });
+}
+
+/** Reads CONFIG_FILE (default ./config.ini) and the environment. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parseConfig({ ...readConfigFile(env), env });
 }
 
 function deepFreeze<T>(value: T): T {

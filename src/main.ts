@@ -12,7 +12,7 @@ const PURGE_EVERY_MS = 10 * 60_000;
 // Under a burst of requests V8 lets the old generation grow to ~3x what survived the last full GC
 // before collecting again (~100 MB of heap for ~30 MB live here). At 1.5x, with a 16 MB young
 // generation (Node 20's default is 32 MB, Node 24's 64 MB), the process stays under 150 MB RSS
-// after the bench; 1.25x kept it lower still, for ~10% more CPU per request (README, Performance).
+// after the bench; 1.25x kept it lower still, for ~10% more CPU per request (docs/performance.md).
 // V8 reads the factor at every GC, so setting it here, before any work, takes effect. The young generation's size is read only at start: the launchers
 // (npm start, the Dockerfile, the systemd unit) pass --max-semi-space-size=8.
 const HEAP_GROWING_PERCENT = 50;

@@ -1,9 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { type Config, ConfigError, declaredCommandsOf, loadConfig, parseConfig, startupNotes } from '../src/config.js';
+import { parsePhone } from '../src/core/phones.js';
+import { USAGE } from '../src/slack/input/admin-command.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const SAMPLE_INI = readFileSync(fixture('sample-config.ini'), 'utf8');
@@ -398,7 +401,7 @@ describe('phone numbers must be E.164', () => {
   // Rule: from_number must be E.164 (+, country code, no spaces or punctuation, 7..15 digits).
   test.each(bad)('from_number %j is rejected', (number) => {
     expect(problemsOf(envWith({ NUMBERS_FROM_NUMBER: number }))).toEqual([
-      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +14155550123',
     ]);
   });
 
@@ -410,13 +413,12 @@ describe('phone numbers must be E.164', () => {
     expect(problems[0]).toMatch(/^\[numbers\] user_number \(env NUMBERS_USER_NUMBER\): /);
   });
 
-  // Rule: [phones] values must be E.164; the problem names the user id.
+  // Rule: a [phones] number no phone can have is refused; the problem names the user id, not the number.
   test('a bad [phones] number is rejected', () => {
     const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = 555 333 0102\n`);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(
-      /^\[phones\] U012ABCDEF( \(env PHONES_U012ABCDEF\))?: must be a phone number in E\.164 form, like \+15551234567$/,
-    );
+    expect(problems).toEqual([
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: that is not a valid phone number.',
+    ]);
   });
 });
 
@@ -450,7 +452,7 @@ describe('problem reports', () => {
     expect(error.problems).toEqual([
       '[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required',
       '[bandwidth] api_password (env BANDWIDTH_API_PASSWORD): is required with its pair (api_user and api_password go together)',
-      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +14155550123',
       '[slack] signing_secret (env SLACK_SIGNING_SECRET): is required in HTTP mode (or set app_token for Socket Mode)',
       '[store] url (env STORE_URL): must start with sqlite://, redis://, rediss://, postgres:// or postgresql://',
       '[policy] max_attempts (env POLICY_MAX_ATTEMPTS): must be between 1 and 10',
@@ -593,10 +595,10 @@ describe('blank and odd values', () => {
     ]);
   });
 
-  // Rule: an empty bot token is one problem, reported once.
+  // Rule: an empty bot token is one problem, reported once, saying where the blank is.
   test('an empty bot_token gives one line', () => {
     expect(problemsOf(envWith({ SLACK_BOT_TOKEN: '' }))).toEqual([
-      '[slack] bot_token (env SLACK_BOT_TOKEN): is required',
+      '[slack] bot_token (env SLACK_BOT_TOKEN): is required (SLACK_BOT_TOKEN is empty in the environment, and config.ini has no value for it)',
     ]);
   });
 
@@ -645,7 +647,7 @@ describe('unknown sections and keys (issue 6, item 8)', () => {
     expect(problems).toEqual([
       '[policy] max_attempt: is not a known key: did you mean max_attempts?',
       '[numbrs]: is not a known section: did you mean [numbers]?',
-      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +15551234567',
+      '[numbers] from_number (env NUMBERS_FROM_NUMBER): must be a phone number in E.164 form, like +14155550123',
     ]);
   });
 
@@ -1007,4 +1009,133 @@ describe('declared commands and [actions] (issue 10)', () => {
       '[command /a] url is plain http: the token and the request travel unencrypted; use https',
     ]);
   });
+});
+
+describe('a copied .env.example next to config.ini (issue 19)', () => {
+  const ROOT_FILE = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
+  /** .env.example as `node --env-file` and docker compose read it: every open line `KEY=`, blank. */
+  const copiedEnvExample = parseEnv(readFileSync(ROOT_FILE('.env.example'), 'utf8'));
+  const FILLED_INI = `${SAMPLE_INI}\n[slack]\nbot_token = xoxb-from-the-file\nsigning_secret = secret-from-the-file\n[phones]\nU012ABCDEF = +14155550123\n`;
+
+  // Rule: an empty environment variable is "not set": it never erases the value config.ini gives the key.
+  test('its blank lines leave the values of config.ini in force', () => {
+    expect(Object.keys(copiedEnvExample)).toContain('BANDWIDTH_ACCOUNT_ID');
+    const config = parseConfig({
+      fileText: FILLED_INI,
+      env: { ...copiedEnvExample, PHONES_U012ABCDEF: '', LOG_LEVEL: ' ' },
+    });
+    expect(config.bandwidth.accountId).toBe('9900000');
+    expect(config.bandwidth.voiceApplicationId).toBe('11111111-aaaa-4bbb-8ccc-000000000001');
+    expect(config.numbers.fromNumber).toBe('+15553330100');
+    expect(config.slack.botToken).toBe('xoxb-from-the-file');
+    expect(config.phones).toEqual({ U012ABCDEF: '+14155550123' });
+  });
+
+  // Rule: a key still missing says that its variable is empty in the environment, naming the variable.
+  test('a key set nowhere else names the empty variable', () => {
+    const withoutAccount = FILLED_INI.replace(/^account_id = .*$/m, '');
+    expect(problemsOf({ ...copiedEnvExample }, withoutAccount)).toEqual([
+      '[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required (BANDWIDTH_ACCOUNT_ID is empty in the environment, and config.ini has no value for it)',
+    ]);
+    // Not set in the environment at all: the plain message.
+    expect(problemsOf({}, withoutAccount)).toEqual(['[bandwidth] account_id (env BANDWIDTH_ACCOUNT_ID): is required']);
+  });
+
+  // Rule: a variable with a value still wins over the file.
+  test('a variable with a value still wins', () => {
+    const config = parseConfig({
+      fileText: FILLED_INI,
+      env: { ...copiedEnvExample, SLACK_BOT_TOKEN: 'xoxb-from-env' },
+    });
+    expect(config.slack.botToken).toBe('xoxb-from-env');
+  });
+});
+
+describe('[phones] reads numbers as /admin link does (issue 19)', () => {
+  // Rule: every way of writing a number that /admin link accepts works in [phones], PHONES_ and user_number, kept as E.164.
+  test.each(['(415) 555-0123', '+1 415 555 0123', '415.555.0123', '+1-415-555-0123', 'tel:+14155550123', '4155550123'])(
+    '%j is +14155550123',
+    (written) => {
+      const config = parseConfig({
+        fileText: `[phones]\nU012ABCDEF = ${written}\n`,
+        env: envWith({ PHONES_U034GHIJKL: written, NUMBERS_USER_NUMBER: written }),
+      });
+      expect(config.phones).toEqual({ U012ABCDEF: '+14155550123', U034GHIJKL: '+14155550123' });
+      expect(config.numbers.userNumber).toBe('+14155550123');
+    },
+  );
+
+  // Rule: the rules of /admin link hold for any spelling (here a premium-rate number written with spaces), never echoing it.
+  test('a refused number written another way is refused the same way', () => {
+    const problems = problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\nU012ABCDEF = (900) 555-0100\n`);
+    expect(problems).toEqual([
+      '[phones] U012ABCDEF (env PHONES_U012ABCDEF): is refused: that is a premium-rate number; codes only go to a personal phone.',
+    ]);
+    expect(problems.join('\n')).not.toMatch(/900|0100/);
+  });
+});
+
+describe('quotes around ids are refused, as around secrets (issue 19)', () => {
+  const QUOTE = 'contains a quote: write the value without quotes (they would be read as part of it)';
+
+  // Rule: an id in quotes is refused with one line naming the key, whichever quote was typed.
+  test.each([
+    ['bandwidth', 'account_id', '"9900000"'],
+    ['bandwidth', 'voice_application_id', "'voice-app-0001'"],
+    ['bandwidth', 'messaging_application_id', '\u201cmessaging-app-0001\u201d'],
+    ['policy', 'admins', '"U012ABCDEF", U034GHIJKL'],
+  ])('[%s] %s = %s', (section, key, quoted) => {
+    const envName = `${section}_${key}`.toUpperCase();
+    expect(problemsOf(envWith({ [envName]: quoted }))).toEqual([`[${section}] ${key} (env ${envName}): ${QUOTE}`]);
+    // The same value without its quotes is fine.
+    expect(parseConfig({ env: envWith({ [envName]: quoted.replace(/["'\u201c\u201d]/g, '') }) })).toBeDefined();
+  });
+
+  // Rule: [phones] user ids and numbers, and a command's allow list, the same; in the file and from the environment.
+  test('[phones], PHONES_ and allow', () => {
+    expect(
+      problemsOf(SLACK_ENV, `${SAMPLE_INI}\n[phones]\n"U012ABCDEF" = +14155550123\nU034GHIJKL = '+14155550124'\n`),
+    ).toEqual([
+      '[phones] "U012ABCDEF": contains a quote: write the user id without quotes',
+      `[phones] U034GHIJKL (env PHONES_U034GHIJKL): ${QUOTE}`,
+    ]);
+    expect(problemsOf(envWith({ PHONES_U012ABCDEF: '"+14155550123"' }))).toEqual([
+      `[phones] U012ABCDEF (env PHONES_U012ABCDEF): ${QUOTE}`,
+    ]);
+    expect(problemsOf(ENV_ONLY, '[command /deploy]\nurl = https://deploy.example/x\nallow = "U012ABCDEF"\n')).toEqual([
+      `[command /deploy] allow: ${QUOTE}`,
+    ]);
+  });
+});
+
+describe('the example numbers we print pass the rules of /admin link (issue 19)', () => {
+  const ROOT_FILE = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
+  /** +1 numbers as the docs write them: E.164, or `+1 415 555 0101`. */
+  const numbersIn = (text: string) => [...text.matchAll(/\+1(?:\d{10}\b| \d{3} \d{3} \d{4}\b)/g)].map(([n]) => n);
+
+  // Rule: a number shown as an example is one that works where it is shown (refused examples: a reader copies them).
+  test('config.ini.default, .env.example, the README and docs/, the usage of /admin link, the config error', () => {
+    const docs = ['config.ini.default', '.env.example', 'README.md', ...docFiles()];
+    const shown = docs.flatMap((file) =>
+      numbersIn(readFileSync(ROOT_FILE(file), 'utf8')).map((n) => [file, n] as const),
+    );
+    shown.push(['USAGE.link', numbersIn(USAGE.link)[0]!]);
+    shown.push(['the E.164 error', numbersIn(problemsOf(envWith({ NUMBERS_FROM_NUMBER: '555' }))[0]!)[0]!]);
+    expect(shown.filter(([file]) => file === 'config.ini.default').length).toBeGreaterThan(0);
+    expect(shown.filter(([file]) => file === '.env.example').length).toBeGreaterThan(0);
+    const refused = shown.filter(
+      ([, n]) => !parsePhone(n, { allowedRegions: ['US', 'CA'], allowedCallingCodes: [] }).ok,
+    );
+    expect(refused).toEqual([]);
+  });
+
+  function docFiles(): string[] {
+    try {
+      return readdirSync(ROOT_FILE('docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`);
+    } catch {
+      return [];
+    }
+  }
 });

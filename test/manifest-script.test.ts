@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
@@ -7,6 +9,7 @@ import { parseDocument } from 'yaml';
 // @ts-expect-error: a plain .mjs script, without types
 import { manifestYaml } from '../scripts/manifest.mjs';
 import { declaredCommandsOf } from '../src/config.js';
+import { cleanEnv, ROOT } from './helpers/process.js';
 
 /** `npm run manifest`: the built-in and the declared commands, for Socket Mode and HTTP mode, valid against Slack's schema. */
 
@@ -102,12 +105,71 @@ describe('the manifest the script prints', () => {
       { instancePath: '/features/slash_commands/4/description', keyword: 'maxLength' },
     ]);
   });
+});
 
-  test('a bad --http value is refused in one line', () => {
-    const run = spawnSync(process.execPath, [here('../scripts/manifest.mjs'), '--http', 'phonegate.example.com'], {
-      encoding: 'utf8',
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toBe('manifest: --http needs your public URL, like --http https://phonegate.example.com\n');
+describe('the command line (issue 19)', () => {
+  const script = here('../scripts/manifest.mjs');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', env: cleanEnv() });
+
+  // Rule: a mistake in the command line is one line on stderr and exit 2; nothing is printed or written.
+  test.each([
+    [
+      ['--http', 'phonegate.example.com'],
+      'manifest: --http needs your public URL, like --http https://phonegate.example.com',
+    ],
+    [['--http'], 'manifest: --http needs your public URL, like --http https://phonegate.example.com'],
+    [
+      ['--http', 'http://phonegate.example.com'],
+      'manifest: --http needs an https:// URL: Slack sends commands and events only to HTTPS request URLs',
+    ],
+    [
+      ['--htp', 'https://phonegate.example.com'],
+      'manifest: unknown option --htp: the options are --http https://YOUR_HOST and --out FILE',
+    ],
+    [['--out'], 'manifest: --out needs a file name, like --out manifest.yml'],
+    [
+      ['manifest.yml'],
+      'manifest: unexpected argument "manifest.yml": the options are --http https://YOUR_HOST and --out FILE',
+    ],
+  ])('%j is refused', (args, message) => {
+    const result = run(...args);
+    expect(result.stderr).toBe(`${message}\n`);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
   });
+
+  // Rule: the commands the README gives write a manifest that is valid YAML and the one the script makes, nothing else.
+  test('`npm run manifest -- --out FILE` and `npm run -s manifest > FILE` write exactly the manifest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phonegate-manifest-'));
+    try {
+      const configFile = join(dir, 'config.ini');
+      writeFileSync(configFile, CONFIG);
+      const env = { ...cleanEnv(), CONFIG_FILE: configFile };
+      const out = join(dir, 'manifest.yml');
+      const written = spawnSync(
+        'npm',
+        ['run', 'manifest', '--', '--out', out, '--http', 'https://phonegate.example.com'],
+        {
+          cwd: ROOT,
+          env,
+          encoding: 'utf8',
+        },
+      );
+      expect(written.status, written.stderr).toBe(0);
+      expect(written.stderr).toContain(`manifest: wrote ${out}`);
+      const expected = render({ commands, http: 'https://phonegate.example.com' });
+      expect(readFileSync(out, 'utf8')).toBe(expected);
+      expect(errorsOf(parse(readFileSync(out, 'utf8')))).toEqual([]);
+
+      const printed = spawnSync('npm', ['run', '-s', 'manifest'], { cwd: ROOT, env, encoding: 'utf8' });
+      expect(printed.status, printed.stderr).toBe(0);
+      expect(printed.stdout).toBe(render({ commands }));
+      // What the README warned about: without -s, npm's own lines come first and the file is not the manifest.
+      const plain = spawnSync('npm', ['run', 'manifest'], { cwd: ROOT, env, encoding: 'utf8' });
+      expect(plain.stdout).not.toBe(render({ commands }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -87,7 +87,7 @@ export async function openRedisStore(url: string, clock: Clock, options: StoreOp
       index,
       // keyv's deleteMany on Redis is a MULTI of one DEL per key: a command object and a promise per
       // key, alive until EXEC answers, which at 500 keys a batch made the purge's collections stall
-      // the event loop (README, Performance). One UNLINK takes the batch, and Redis frees the values
+      // the event loop (docs/performance.md). One UNLINK takes the batch, and Redis frees the values
       // off its main thread.
       async deleteMany(keys) {
         await client.sendCommand(['UNLINK', ...keys.map((key) => adapter.createKeyPrefix(key, adapter.namespace))]);

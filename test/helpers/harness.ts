@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { type Bot, compose, loadActionKeys } from '../../src/compose.js';
+import { type Bot, type BotDeps, compose, loadActionKeys } from '../../src/compose.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -57,6 +57,8 @@ export interface HarnessOptions {
   fileText?: string;
   /** The shutdown's drain when no command is declared (compose's DRAIN_MS unless given). */
   drainMs?: number;
+  /** Slash commands added in code, passed to compose() as main.ts would. */
+  commands?: BotDeps['commands'];
 }
 
 export interface Harness {
@@ -97,14 +99,22 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
   const bandwidth = new FakeBandwidth(clock, { accountId: ACCOUNT_ID, auth: bandwidthAuth }).install();
   const slack = new FakeSlack().install();
   // The real Bandwidth adapter (compose builds it), against the fake at Bandwidth's URLs.
-  const bot = compose(config, {
-    store,
-    clock,
-    logger,
-    slackDeadlineMs: options.slackDeadlineMs,
-    signingKeys: await loadActionKeys(config),
-    drainMs: options.drainMs,
-  });
+  let bot: Bot;
+  try {
+    bot = compose(config, {
+      store,
+      clock,
+      logger,
+      slackDeadlineMs: options.slackDeadlineMs,
+      signingKeys: await loadActionKeys(config),
+      commands: options.commands,
+      drainMs: options.drainMs,
+    });
+  } catch (error) {
+    await store.close();
+    nock.cleanAll();
+    throw error;
+  }
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
   return {

@@ -1,7 +1,18 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -135,12 +146,12 @@ describe('the container and operator files, read as Docker and systemd read them
     expect(install).toHaveLength(1);
     expect(install[0]).toMatch(/\bnpm ci\b.*--omit=dev/);
     expect(stepsOf(RUNTIME, 'RUN').filter((r) => /\bnpm\b/.test(r))).toEqual([]);
-    // The runtime gets node_modules, dist/ and package.json ("type": "module"), and no sources.
+    // The runtime gets node_modules, dist/, package.json ("type": "module") and scripts/ (`npm run jwks`), and no sources.
     expect(
       copies(RUNTIME)
         .map((c) => c.src)
         .sort(),
-    ).toEqual(['/app/dist', '/app/node_modules', 'package.json']);
+    ).toEqual(['/app/dist', '/app/node_modules', 'package.json', 'scripts']);
   });
 
   test('Dockerfile: state in a volume that the default [store] url reaches, writable by the runtime user; no config key baked in', () => {
@@ -194,6 +205,22 @@ describe('the container and operator files, read as Docker and systemd read them
     expect(servers.sort()).toEqual(bots.map(([name, bot]) => `${name}:${bot.environment.SLACK_PORT}`).sort());
     const published = (lb.ports as string[]).map((p) => p.split(':').at(-1));
     expect(cfg).toMatch(new RegExp(`^\\s*bind :${published[0]}$`, 'm'));
+  });
+
+  test('compose.yaml: ./config.ini (declared commands) is offered read-only to every replica, commented out so that compose starts without one', () => {
+    const text = read('compose.yaml');
+    // As shipped, nothing is mounted from the checkout into the replicas: a missing ./config.ini cannot break `up`.
+    const shipped = parseYaml(text, { merge: true }) as { services: Record<string, any> };
+    for (const bot of Object.values(shipped.services).filter((s) => s.build !== undefined))
+      expect(bot.volumes).toBeUndefined();
+    // With the documented two lines uncommented, each replica gets /app/config.ini read-only (the image's WORKDIR).
+    const uncommented = text.replace(/^( {2})# (volumes:\n)\1# ( {2}- \.\/config\.ini:)/m, '$1$2$1$3');
+    expect(uncommented).not.toBe(text);
+    const withFile = parseYaml(uncommented, { merge: true }) as { services: Record<string, any> };
+    const bots = Object.values(withFile.services).filter((s) => s.build !== undefined);
+    expect(bots).toHaveLength(2);
+    for (const bot of bots)
+      expect(bot.volumes).toEqual([`./config.ini:${stepsOf(RUNTIME, 'WORKDIR').at(-1)}/config.ini:ro`]);
   });
 
   test('deploy/phonegate.service: node itself as an unprivileged user, SIGTERM with time to finish, hardened', () => {
@@ -301,7 +328,9 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
         timeout: 120_000,
       },
     );
-    // Runtime stage: /app/data -> the volume.
+    // Runtime stage: what it copies from the build context (package.json is there already), and /app/data -> the volume.
+    for (const { from, src, dest } of copies(RUNTIME))
+      if (!from && src !== 'package.json') cpSync(join(ROOT, src), join(app, dest), { recursive: true });
     symlinkSync(volume, join(app, 'data'));
   }, 1_080_000);
 
@@ -382,6 +411,133 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
       expect(output).toContain('"msg":"shutting down"');
       // With nothing listening, the health check reports unhealthy.
       expect(await runHealthcheck(app, env)).not.toBe(0);
+    } finally {
+      await Promise.all([slackHttp.close(), bandwidthHttp.close()]);
+    }
+  }, 60_000);
+
+  test('`node scripts/jwks.mjs` in the image (no compiler): the JWKS of the signing key in the volume, from [actions] and a declared command alone', () => {
+    expect(existsSync(join(app, 'node_modules', 'typescript'))).toBe(false);
+    const configFile = join(dir, 'config.ini');
+    writeFileSync(configFile, '[command /deploy]\nurl = https://deploy.example/hook\n');
+    const run = spawnSync(process.execPath, ['scripts/jwks.mjs'], {
+      cwd: app,
+      env: { ...cleanEnv(), ...runtimeEnv(), CONFIG_FILE: configFile },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect((JSON.parse(run.stdout) as { keys: unknown[] }).keys).toHaveLength(1);
+    // The default [actions] signing_key_file, data/actions-signing-key.pem, is in the volume, as the bot's is.
+    expect(statSync(join(volume, 'actions-signing-key.pem')).mode & 0o777).toBe(0o600);
+  });
+});
+
+/** The install steps the unit's header gives, after `cd <WorkingDirectory> &&`. */
+function unitInstallSteps(): { workdir: string; steps: string } {
+  const text = read('deploy/phonegate.service');
+  const workdir = /^WorkingDirectory=(\S+)$/m.exec(text)?.[1] ?? '';
+  const steps = new RegExp(`^#\\s+cd ${workdir} && (.+)$`, 'm').exec(text)?.[1]?.trim();
+  if (!workdir || !steps)
+    throw new Error('deploy/phonegate.service gives no `cd <WorkingDirectory> && ...` install line');
+  return { workdir, steps };
+}
+
+describe("the systemd unit's install steps, in a clean copy of the checkout (no systemd)", () => {
+  let dir: string;
+  let installMs = 0;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'phonegate-unit-'));
+    // What a clone holds: the tracked files, as they are in this working tree.
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean);
+    for (const file of tracked) {
+      if (!existsSync(join(ROOT, file))) continue; // deleted in the working tree
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      copyFileSync(join(ROOT, file), join(dir, file));
+    }
+    const { steps } = unitInstallSteps();
+    const started = performance.now();
+    try {
+      execFileSync('sh', ['-c', steps], { cwd: dir, env: cleanEnv(), stdio: 'pipe', timeout: 900_000 });
+    } catch (error) {
+      const { stderr } = error as { stderr?: Buffer };
+      throw new Error(`the unit's install steps failed: ${steps}\n${String(stderr ?? '').slice(-2000)}`);
+    }
+    installMs = performance.now() - started;
+    console.log(`the unit's install (${steps}): ${Math.round(installMs / 1000)} s`);
+  }, 1_080_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('they build dist/ and leave only the production dependencies', () => {
+    expect(unitInstallSteps().steps).toMatch(/\bnpm ci\b/);
+    expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, entry]) => path && entry.dev)
+      .map(([path]) => path);
+    expect(devOnly.filter((path) => existsSync(join(dir, path)))).toEqual([]);
+    for (const name of Object.keys(PACKAGE.dependencies))
+      expect(existsSync(join(dir, 'node_modules', name, 'package.json')), `dependency ${name} is missing`).toBe(true);
+  });
+
+  test("the unit's ExecStart in its WorkingDirectory: /healthz 200, a signed command answered; SIGTERM: exit 0", async () => {
+    const text = read('deploy/phonegate.service');
+    const [node, ...args] = (/^ExecStart=(.+)$/m.exec(text)?.[1] ?? '').split(' ');
+    expect(node).toBe('/usr/bin/node');
+    const slack = new FakeSlack();
+    const bandwidth = new FakeBandwidth(
+      { now: () => Date.now() },
+      { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } },
+    );
+    const slackHttp = await slack.listen();
+    const bandwidthHttp = await bandwidth.listen();
+    try {
+      const port = await freePort();
+      const env = {
+        ...cleanEnv(),
+        NODE_ENV: /^Environment=NODE_ENV=(\S+)$/m.exec(text)?.[1] ?? '',
+        ...testEnv('basic'),
+        SLACK_API_URL: `${slackHttp.origin}/api/`,
+        BANDWIDTH_MFA_BASE_URL: `${bandwidthHttp.origin}/api/v1`,
+        SLACK_PORT: String(port),
+      };
+      // This machine's node stands in for /usr/bin/node; the arguments are the unit's.
+      const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      try {
+        const until = Date.now() + 30_000;
+        for (;;) {
+          const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+            (r) => r.status,
+            () => 0,
+          );
+          if (status === 200) break;
+          if (child.exitCode !== null || Date.now() > until)
+            throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
+          await sleep(50);
+        }
+        const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
+        const who = await requests.post(requests.commandBody('/whoami', USERS.bob));
+        expect(who.status, output).toBe(200);
+        expect(existsSync(join(dir, 'data', 'state.sqlite'))).toBe(true);
+        child.kill('SIGTERM');
+        const exit = await Promise.race([exited, sleep(10_000).then(() => undefined)]);
+        expect(exit, output).toEqual({ code: 0, signal: null });
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
     } finally {
       await Promise.all([slackHttp.close(), bandwidthHttp.close()]);
     }

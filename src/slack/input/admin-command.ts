@@ -15,7 +15,7 @@ export type AdminCommand =
 export const USAGE = {
   sessions: '/admin sessions [page]',
   revoke: '/admin revoke @user',
-  link: '/admin link @user +15551234567',
+  link: '/admin link @user +14155550123',
   unlink: '/admin unlink @user',
   audit: '/admin audit [how many, 1 to 100; default 20] [page]',
 } as const;

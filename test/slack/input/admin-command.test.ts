@@ -46,9 +46,9 @@ describe('/admin arguments as Slack sends them (should_escape on)', () => {
     ['revoke bob', '/admin revoke @user'],
     ['revoke <@U0BOB0001> <@U0CAROL01>', '/admin revoke @user'],
     ['unlink <#C0001|general>', '/admin unlink @user'],
-    ['link', '/admin link @user +15551234567'],
-    ['link <@U0BOB0001>', '/admin link @user +15551234567'],
-    ['link +14155550199 <@U0BOB0001>', '/admin link @user +15551234567'],
+    ['link', '/admin link @user +14155550123'],
+    ['link <@U0BOB0001>', '/admin link @user +14155550123'],
+    ['link +14155550199 <@U0BOB0001>', '/admin link @user +14155550123'],
     ['sessions now', '/admin sessions [page]'],
   ])('%j -> usage %s', (text, usage) => {
     expect(parseAdminCommand(text)).toMatchObject({ kind: 'usage', usage });

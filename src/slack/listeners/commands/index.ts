@@ -11,12 +11,23 @@ import { login } from './login.js';
 import { logout } from './logout.js';
 import { whoami } from './whoami.js';
 
+/** A command's middleware (a gate first) and its listener, as `app.command` takes them after the name. */
+export type CommandSteps = Parameters<typeof chain>;
+
+/**
+ * Commands added in code, by name, built from the services (README, "Adding a gated command in code"):
+ *   (s) => ({ '/deploy': [gate('login', s), deploy(s)] })
+ * They join the router below; a separate `app.command` would never be reached, as the router answers
+ * every command it does not know.
+ */
+export type AddedCommands = (s: Services) => Record<string, CommandSteps>;
+
 /**
  * Every slash command under one registration, routed by name: Bolt runs the matchers of every
  * registered listener on every request, so one listener costs less than one per command (see
  * actions/index.ts). Each command keeps its own chain of middleware, run as Bolt would run it.
  */
-export function registerCommands(app: App, s: Services): void {
+export function registerCommands(app: App, s: Services, added?: AddedCommands): void {
   const commands = new Map<string, (args: CommandArgs) => Promise<void>>([
     ['/login', login(s)],
     ['/logout', logout(s)],
@@ -25,6 +36,10 @@ export function registerCommands(app: App, s: Services): void {
     ['/admin', chain(adminsOnly(s), gate('login', s), admin(s))],
     ...declaredCommands(s),
   ]);
+  for (const [name, steps] of Object.entries(added?.(s) ?? {})) {
+    if (commands.has(name)) throw new Error(`${name} is built in or declared in config.ini: add it under another name`);
+    commands.set(name, chain(...steps));
+  }
   app.command(/.*/, async (args) => {
     const command = commands.get(args.command.command);
     if (command) await command(args);
