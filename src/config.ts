@@ -92,29 +92,51 @@ function commandNameMistake(name: string): string | undefined {
   return undefined;
 }
 /** One `[command /name]` section: an operation behind an HTTP endpoint, run once PhoneGate has checked the user. */
+/** A list of Slack user ids and/or `admins` (which stands for [policy] admins); unset stays undefined. */
+const peopleList = z
+  .string()
+  .optional()
+  .refine((value) => value === undefined || !hasQuote(value), { error: QUOTE_MISTAKE, abort: true })
+  .transform((v) =>
+    v
+      ?.split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z.string().regex(/^(admins|[UW][A-Z0-9]{2,})$/, {
+          error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas',
+        }),
+      )
+      .optional(),
+  );
+/** A channel id (public C…, private G…): where approval requests or break-glass notices are posted. */
+const channelId = optionalText.pipe(
+  z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,}$/, { error: 'must be a channel id like C012ABCDEF (not a #name)' })
+    .optional(),
+);
+/** The built-in admin commands that may need another admin's approval ([policy] admin_approvals). */
+export const APPROVABLE_ADMIN_COMMANDS = ['link', 'unlink', 'revoke'] as const;
+
 const commandSchema = z.object({
   url: z.string({ error: 'is required' }).pipe(httpUrl),
   scope: z.enum(['login', 'admin'], { error: 'must be login or admin' }).default('login'),
   /** Unset: anyone with a live scope (so a linked phone). `admins` stands for [policy] admins. */
-  allow: z
-    .string()
-    .optional()
-    .refine((value) => value === undefined || !hasQuote(value), { error: QUOTE_MISTAKE, abort: true })
-    .transform((v) =>
-      v
-        ?.split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z.string().regex(/^(admins|[UW][A-Z0-9]{2,})$/, {
-            error: 'must list Slack user ids like U012ABCDEF, or admins, separated by commas',
-          }),
-        )
-        .optional(),
-    ),
+  allow: peopleList,
+  /** Who may approve a run; setting it turns approvals on. */
+  approvers: peopleList,
+  /** Distinct approvers needed; the requester never counts. */
+  approvals: intInRange(1, 1, 5),
+  /** Default: required when approvers is set, else off. */
+  reason: z.enum(['required', 'optional', 'off'], { error: 'must be required, optional or off' }).optional(),
+  /** How long a request waits for its approvals, from when it was posted. */
+  approval_minutes: intInRange(30, 1, 1440),
+  /** The requester may run it without approvals, with a reason and a fresh code, and everyone is told. */
+  break_glass: yesNo(false),
   description: z.string().max(2000, { error: "must be at most 2000 characters (Slack's limit)" }).optional(),
   usage: z.string().max(1000, { error: "must be at most 1000 characters (Slack's limit)" }).optional(),
   timeout_seconds: intInRange(10, 1, 30),
@@ -281,6 +303,16 @@ const sectionsSchema = z.object({
     allowed_country_codes: commaList
       .transform((codes) => codes.map((c) => c.replace(/^\+/, '')))
       .pipe(z.array(z.string().regex(/^[1-9]\d{0,2}$/, { error: 'must list calling codes like 1 or 1,44' }))),
+    /** Approval requests go here as one message, instead of a direct message to each approver. */
+    approval_channel: channelId,
+    /** Break-glass notices go here, instead of a direct message to every admin. */
+    security_channel: channelId,
+    /** Built-in admin commands that take effect only once another admin approves with their own code. */
+    admin_approvals: commaList.pipe(
+      z.array(
+        z.enum(APPROVABLE_ADMIN_COMMANDS, { error: `must list any of ${APPROVABLE_ADMIN_COMMANDS.join(', ')}` }),
+      ),
+    ),
   }),
   actions: z.object({
     /** The token's `iss`. */
@@ -307,6 +339,7 @@ const MINUTE_MS = 60_000;
  */
 const schema = sectionsSchema
   .extend({ commands: commandsSchema })
+  .superRefine(approvalsCanBeMet, alsoWhenOtherKeysFail)
   .transform(({ bandwidth: b, numbers, slack, phones, store, policy: p, actions, commands, log }) => ({
     bandwidth: {
       accountId: b.account_id,
@@ -359,6 +392,10 @@ const schema = sectionsSchema
       allowedRegions: p.allowed_regions,
       /** [policy] allowed_country_codes: calling codes like 1 or 44, each admitted whole, whatever the region. */
       allowedCallingCodes: p.allowed_country_codes,
+      approvalChannel: p.approval_channel,
+      securityChannel: p.security_channel,
+      /** Built-in admin commands that need another admin's approval. */
+      adminApprovals: p.admin_approvals,
     },
     actions: actionsOf(actions),
     /** The `[command /name]` sections, in file order. */
@@ -367,13 +404,67 @@ const schema = sectionsSchema
       url: c.url,
       scope: c.scope,
       /** Who may run it; undefined: anyone with a live scope. `admins` is resolved to [policy] admins here. */
-      allowed: c.allow && [...new Set(c.allow.flatMap((id) => (id === 'admins' ? p.admins : [id])))],
+      allowed: c.allow && resolvePeople(c.allow, p.admins),
+      /** Approvals, when `approvers` is set; undefined otherwise. */
+      approval: c.approvers && {
+        approvers: resolvePeople(c.approvers, p.admins),
+        needed: c.approvals,
+        minutes: c.approval_minutes,
+        breakGlass: c.break_glass,
+      },
+      /** Whether a reason is asked before it runs (or before it is asked of the approvers). */
+      reason: c.reason ?? (c.approvers ? 'required' : 'off'),
       description: c.description ?? defaultDescription(name),
       usage: c.usage,
       timeoutMs: c.timeout_seconds * 1000,
     })),
     log,
   }));
+
+/** `admins` stands for [policy] admins; each person once. */
+function resolvePeople(list: readonly string[], admins: readonly string[]): string[] {
+  return [...new Set(list.flatMap((id) => (id === 'admins' ? admins : [id])))];
+}
+
+/**
+ * A configuration whose approvals can never be given is a start-up error naming the key: more approvals
+ * than approvers, or a requester who is also an approver and leaves too few others (the requester never
+ * counts; with `allow` unset, the approvers themselves may request). `[policy] admin_approvals` needs a
+ * second admin.
+ */
+function approvalsCanBeMet(
+  config: { policy: { admins: string[]; admin_approvals: string[] }; commands: Record<string, z.output<typeof commandSchema>> },
+  ctx: z.RefinementCtx,
+): void {
+  const { admins } = config.policy;
+  const issue = (path: Array<string>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+  for (const [name, c] of Object.entries(config.commands ?? {})) {
+    if (!c.approvers) {
+      if (c.break_glass) issue(['commands', name, 'break_glass'], 'needs approvers: break glass skips approvals, so set approvers first');
+      continue;
+    }
+    const approvers = resolvePeople(c.approvers, admins);
+    if (approvers.length < c.approvals) {
+      issue(
+        ['commands', name, 'approvals'],
+        `is ${c.approvals}, but approvers lists only ${approvers.length} ${approvers.length === 1 ? 'person' : 'people'}${c.approvers.includes('admins') ? ' ([policy] admins included)' : ''}: it could never be approved`,
+      );
+      continue;
+    }
+    const requesters = c.allow ? resolvePeople(c.allow, admins) : approvers;
+    const short = requesters.find((r) => approvers.includes(r) && approvers.length - 1 < c.approvals);
+    if (short)
+      issue(
+        ['commands', name, 'approvals'],
+        `is ${c.approvals}, but ${short} may run ${name} and is one of its ${approvers.length} approvers, which leaves only ${approvers.length - 1} others to approve their requests (nobody approves their own)`,
+      );
+  }
+  if (config.policy.admin_approvals?.length > 0 && admins.length < 2)
+    issue(
+      ['policy', 'admin_approvals'],
+      'needs at least two [policy] admins: another admin must approve, and nobody approves their own command',
+    );
+}
 
 export type Config = Readonly<z.output<typeof schema>>;
 export type BandwidthConfig = Config['bandwidth'];

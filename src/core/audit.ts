@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pauseAfter } from './pacing.js';
-import type { Clock, Counters, KeyValueStore, OrderedKeys, Scope } from './ports.js';
+import type { Clock, Counters, KeyValueStore, OrderedKeys, Purpose } from './ports.js';
 
 /** Event names follow the OWASP Logging Vocabulary where one fits. */
 export type AuditEventName =
@@ -22,7 +22,17 @@ export type AuditEventName =
   /** A signed request seen before (a replay, or Slack retrying an event): acknowledged, not run. */
   | 'replay_dropped'
   /** A declared command ([command /name]) called its endpoint, or was stopped right before: detail has command, status, ms. */
-  | 'action_run';
+  | 'action_run'
+  /** Approvals (core/approvals.ts); detail has the request id. */
+  | 'approval_requested'
+  /** One approver's approval was recorded; with `approved: true`, the last one needed. */
+  | 'approval_granted'
+  | 'approval_denied'
+  | 'approval_expired'
+  /** Cancelled by the requester, or ended by an ending of theirs (detail.reason). */
+  | 'approval_cancelled'
+  /** The requester ran a command without its approvals, with a reason and a fresh code. */
+  | 'break_glass';
 
 export type AuditOutcome = 'success' | 'failure' | 'refused' | 'error';
 
@@ -30,7 +40,7 @@ export interface AuditEvent {
   event: AuditEventName;
   /** The Slack user the event is about. */
   userId: string;
-  scope?: Scope | undefined;
+  scope?: Purpose | undefined;
   outcome: AuditOutcome;
   /** Who caused it, when not the user themselves (an admin). */
   actorId?: string | undefined;

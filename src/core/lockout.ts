@@ -1,5 +1,5 @@
 import type { AuditLog } from './audit.js';
-import type { Clock, Counters, KeyValueStore, Notifier, Scope } from './ports.js';
+import type { Clock, Counters, KeyValueStore, Notifier, Purpose } from './ports.js';
 import type { Sessions } from './sessions.js';
 
 export interface LockoutPolicy {
@@ -38,7 +38,7 @@ export class Lockout {
   }
 
   /** Counts one wrong code; returns when the lock ends if this failure locked the user. */
-  async recordFailure(userId: string, scope: Scope): Promise<{ failures: number; lockedUntil?: number }> {
+  async recordFailure(userId: string, scope: Purpose): Promise<{ failures: number; lockedUntil?: number }> {
     const { store, counters, clock, audit, notifier, sessions, policy } = this.deps;
     const failures = (await counters.increment(failuresKey(userId), FAILURE_WINDOW_MS)).count;
     if (failures < policy.lockoutFailures) return { failures };

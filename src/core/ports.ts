@@ -7,6 +7,12 @@ export const SCOPES = ['login', 'admin'] as const;
 /** What a verified code grants. Each scope has its own codes, challenges and expiry. */
 export type Scope = (typeof SCOPES)[number];
 
+/**
+ * What a code is asked for: to be granted a scope, or to approve someone else's request (which grants
+ * nothing: the code proves the approver's phone for that one approval).
+ */
+export type Purpose = Scope | 'approval';
+
 export const DELIVERIES = ['sms', 'voice'] as const;
 export type Delivery = (typeof DELIVERIES)[number];
 
@@ -88,7 +94,7 @@ export interface SendCodeRequest {
    */
   scope: string;
   /** What the code is for, named in the text the user reads or hears. */
-  purpose: Scope;
+  purpose: Purpose;
   delivery: Delivery;
   digits: number;
   /** How long the code works, for the text. */

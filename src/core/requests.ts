@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from './audit.js';
 import type { Lockout } from './lockout.js';
 import type { PhoneDirectory } from './phones.js';
-import type { Clock, CodeProvider, Counters, Delivery, KeyValueStore, Scope } from './ports.js';
+import type { Clock, CodeProvider, Counters, Delivery, KeyValueStore, Purpose } from './ports.js';
 import type { Refusal } from './refusals.js';
 import type { Sessions } from './sessions.js';
 
@@ -13,7 +13,10 @@ import type { Sessions } from './sessions.js';
  */
 export interface Request {
   id: string;
-  scope: Scope;
+  /** What the code is for: a scope to grant, or an approval (which grants nothing). */
+  scope: Purpose;
+  /** For an approval: the approval request this code approves, and only that one. */
+  approvalId?: string | undefined;
   /** The user's session epoch when the request was opened: an ending since then voids it. */
   epoch: string;
   challenge?: Challenge | undefined;
@@ -35,7 +38,8 @@ export interface Challenge {
 /** A request as a window shows it. */
 export interface RequestState {
   requestId: string;
-  scope: Scope;
+  scope: Purpose;
+  approvalId?: string | undefined;
   /** E.164. Shown to the user masked, never whole. */
   phone: string;
   digits: number;
@@ -97,7 +101,7 @@ export class Requests {
    * request still has a live code out, it goes on (same request, same code, same cooldown);
    * otherwise the caller asks for a send.
    */
-  async open(userId: string, scope: Scope): Promise<Opened> {
+  async open(userId: string, scope: Purpose, approvalId?: string): Promise<Opened> {
     const { deps } = this;
     // O1. Codes go only to a linked phone, and never while the user is locked.
     const phone = await deps.phones.phoneOf(userId);
@@ -109,8 +113,13 @@ export class Requests {
       deps.sessions.epoch(userId),
       deps.store.get<Request>(requestKeys.request(userId)),
     ]);
-    const goesOn = open && open.scope === scope && open.epoch === epoch && (await this.liveChallenge(open, phone));
-    const request: Request = goesOn ? open : { id: randomUUID(), scope, epoch };
+    const goesOn =
+      open &&
+      open.scope === scope &&
+      open.approvalId === approvalId &&
+      open.epoch === epoch &&
+      (await this.liveChallenge(open, phone));
+    const request: Request = goesOn ? open : { id: randomUUID(), scope, epoch, ...(approvalId ? { approvalId } : {}) };
     if (!goesOn) await deps.store.set(requestKeys.request(userId), request, KEEP_MS);
     return { ok: true, request: await this.state(userId, request, phone) };
   }
@@ -175,6 +184,7 @@ export class Requests {
     return {
       requestId: request.id,
       scope: request.scope,
+      ...(request.approvalId ? { approvalId: request.approvalId } : {}),
       phone,
       digits: this.deps.policy.codeDigits,
       preferredDelivery,

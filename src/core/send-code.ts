@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { maskPhone } from './phones.js';
-import { type Delivery, ProviderError, type Scope } from './ports.js';
+import { type Delivery, ProviderError, type Purpose } from './ports.js';
 import type { Refusal } from './refusals.js';
 import { type Challenge, type CodeDeps, methodsOf, type Opened, type Request } from './requests.js';
 
@@ -29,7 +29,7 @@ const keys = {
 };
 
 /** A new provider scope per challenge: the scope's name, a dash and 12 hex digits (Bandwidth allows 25 characters). */
-export const providerScope = (scope: Scope): string => `${scope}-${randomBytes(6).toString('hex')}`;
+export const providerScope = (scope: Purpose): string => `${scope}-${randomBytes(6).toString('hex')}`;
 
 /** Sends a code for the user's current request: the first, a resend, or by the other method. */
 export class CodeSender {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type Delivery, ProviderError, type Scope } from './ports.js';
+import { type Delivery, ProviderError, type Purpose, type Scope } from './ports.js';
 import type { Refusal } from './refusals.js';
-import { type CodeDeps, KEEP_MS, methodsOf, requestKeys } from './requests.js';
+import { type Challenge, type CodeDeps, KEEP_MS, methodsOf, requestKeys } from './requests.js';
 
 export interface VerifyPolicy {
   codeDigits: number;
@@ -10,8 +10,13 @@ export interface VerifyPolicy {
 }
 
 /** A refusal of `not_granted` or `grant_unknown` carries the store's error as `cause`, for the log. */
+/**
+ * A scope granted until `expiresAt`; or, for an approval, the approver's phone proved at `provedAt`.
+ * A refusal of `not_granted` or `grant_unknown` carries the store's error as `cause`, for the log.
+ */
 export type Verified =
   | { ok: true; scope: Scope; expiresAt: number; methods: Delivery[] }
+  | { ok: true; scope: 'approval'; approvalId: string; provedAt: number; methods: Delivery[] }
   | (Refusal & { cause?: unknown });
 
 /** Hashed with the user; kept only for the code lifetime. */
@@ -24,7 +29,7 @@ export class CodeVerifier {
 
   async verify(userId: string, requestId: string, typed: string): Promise<Verified> {
     const { deps } = this;
-    const refuse = (refusal: Refusal, scope?: Scope): Promise<Refusal> => this.refuse(userId, scope, refusal);
+    const refuse = (refusal: Refusal, scope?: Purpose): Promise<Refusal> => this.refuse(userId, scope, refusal);
     // V1. A malformed code is refused before anything is read, counted or sent to the provider.
     const code = typed.replace(/[\s-]/g, '');
     if (!new RegExp(`^\\d{${deps.policy.codeDigits}}$`).test(code))
@@ -85,6 +90,20 @@ export class CodeVerifier {
     if ((await deps.counters.increment(requestKeys.granted(challenge.id), KEEP_MS)).count > 1)
       return refuse({ ok: false, reason: 'already_used' }, scope);
     await deps.counters.increment(usedKey, deps.policy.codeTtlMs);
+    // V11. A code for an approval grants no scope: it proves this person's phone, now, for that one
+    //      approval (the caller records it). An ending meanwhile voids it as it voids a grant.
+    if (scope === 'approval') {
+      if ((await deps.sessions.epoch(userId)) !== epoch) return refuse({ ok: false, reason: 'ended' }, scope);
+      await deps.lockout.recordSuccess(userId).catch(() => undefined);
+      await this.recordSuccess(userId, scope, attempt, challenge);
+      return {
+        ok: true,
+        scope: 'approval',
+        approvalId: current.request.approvalId ?? '',
+        provedAt: deps.clock.now(),
+        methods: methodsOf(challenge),
+      };
+    }
     // V9. An ending wins: the grant is made in the request's epoch, and is void if the user's session
     //     ended meanwhile (logout, revoke, link, unlink, lock). Then nothing is granted and nothing runs.
     // V10. A grant is whole: if writing it or confirming it fails, it is taken back, and the user is
@@ -105,17 +124,21 @@ export class CodeVerifier {
     // The request stays, its challenge claimed: a late twin submission reads "already used" (V5). The
     // grant stands whatever follows: a failure count left unreset only makes a later lock come sooner.
     await deps.lockout.recordSuccess(userId).catch(() => undefined);
-    await deps.audit.record({
+    await this.recordSuccess(userId, scope, attempt, challenge);
+    return { ok: true, scope, expiresAt, methods: methodsOf(challenge) };
+  }
+
+  private async recordSuccess(userId: string, scope: Purpose, attempt: number, challenge: Challenge): Promise<void> {
+    await this.deps.audit.record({
       event: attempt > 1 ? 'authn_login_successafterfail' : 'authn_login_success',
       userId,
       scope,
       outcome: 'success',
       detail: { retries: attempt - 1, methods: methodsOf(challenge).join(',') },
     });
-    return { ok: true, scope, expiresAt, methods: methodsOf(challenge) };
   }
 
-  private async wrongCode(userId: string, scope: Scope, attempt: number): Promise<Refusal> {
+  private async wrongCode(userId: string, scope: Purpose, attempt: number): Promise<Refusal> {
     const { deps } = this;
     const attemptsLeft = Math.max(0, deps.policy.maxAttempts - attempt);
     const { failures, lockedUntil } = await deps.lockout.recordFailure(userId, scope);
@@ -134,7 +157,7 @@ export class CodeVerifier {
   }
 
   /** Every refusal is audited with its precise reason (wrong codes and provider errors are audited where they happen). */
-  private async refuse(userId: string, scope: Scope | undefined, refusal: Refusal): Promise<Refusal> {
+  private async refuse(userId: string, scope: Purpose | undefined, refusal: Refusal): Promise<Refusal> {
     await this.deps.audit.record({
       event: 'authn_login_fail',
       userId,

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Approvals } from '../../src/core/approvals.js';
 import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
 import { Lockout, type LockoutPolicy } from '../../src/core/lockout.js';
 import { type ConfiguredPhones, PhoneDirectory } from '../../src/core/phones.js';
@@ -87,7 +88,9 @@ export async function coreFixture(
   };
   const sender = new CodeSender(shared);
   const verifier = new CodeVerifier(shared);
+  const approvals = new Approvals({ store: store.kv, counters: store.counters, sessions, audit: auditLog, clock });
   return {
+    approvals,
     clock,
     store,
     provider,
@@ -110,10 +113,11 @@ export type CoreFixture = Awaited<ReturnType<typeof coreFixture>>;
 export async function requestCode(
   f: CoreFixture,
   userId = U1,
-  scope: 'login' | 'admin' = 'login',
+  scope: 'login' | 'admin' | 'approval' = 'login',
   delivery: 'sms' | 'voice' = 'sms',
+  approvalId?: string,
 ) {
-  const opened = await f.requests.open(userId, scope);
+  const opened = await f.requests.open(userId, scope, approvalId);
   if (!opened.ok) throw new Error(`open refused: ${opened.reason}`);
   const sent = await f.sender.send(userId, opened.request.requestId, delivery);
   if (!sent.ok) throw new Error(`send refused: ${sent.reason}`);

@@ -1,4 +1,4 @@
-import type { Delivery, Scope } from '../../core/ports.js';
+import type { Delivery, Purpose } from '../../core/ports.js';
 
 /** "11 h 20 min", "4 min", "30 s": rounded up, so "1 min" never means "already over". */
 export function formatDuration(ms: number): string {
@@ -24,7 +24,8 @@ export const deliveryChoice: Record<Delivery, { label: string; description: stri
   voice: { label: 'Voice call', description: 'A call that reads the code aloud' },
 };
 
-export const scopeTitle: Record<Scope, string> = { login: 'Log in', admin: 'Admin step-up' };
+/** A request window's title, by what its code is for. */
+export const scopeTitle: Record<Purpose, string> = { login: 'Log in', admin: 'Admin step-up', approval: 'Approve' };
 
 export function mentionList(userIds: readonly string[]): string {
   return userIds.map((id) => `<@${id}>`).join(', ');
