@@ -4,6 +4,7 @@ import { loadSigningKeys, type SigningKeys } from './actions/signing-keys.js';
 import { createBandwidthProvider } from './bandwidth/index.js';
 import type { Config } from './config.js';
 import { AdminActions } from './core/admin.js';
+import { Approvals } from './core/approvals.js';
 import { AuditLog, type AuditSink, AuditTrail } from './core/audit.js';
 import { Lockout } from './core/lockout.js';
 import { PhoneDirectory } from './core/phones.js';
@@ -17,6 +18,7 @@ import { Metrics } from './metrics.js';
 import { sendCapWarning } from './send-cap-warning.js';
 import type { Services } from './services.js';
 import { createSlackApp, type SlackAppDeps } from './slack/app.js';
+import { ApprovalState } from './slack/approval-state.js';
 import { SLACK_DEADLINE_MS } from './slack/deadline.js';
 import type { AddedCommands } from './slack/listeners/commands/index.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -24,6 +26,7 @@ import { InFlight } from './slack/middleware/in-flight.js';
 import { onlyOnce } from './slack/middleware/replay.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { PendingCommands } from './slack/pending-commands.js';
+import { sweepApprovals } from './slack/presenters/approvals.js';
 import { jwksRoute } from './slack/receiver.js';
 import type { Store } from './store/index.js';
 
@@ -129,6 +132,8 @@ export interface Bot {
   purge(): Promise<{ expired: number; trimmed: number }>;
   /** Lines for the start-up log about the stored state (an admin team that cannot step up). */
   startupWarnings(): Promise<string[]>;
+  /** Ends approval requests that are due (expired, or their requester's session ended) and tells people; how many. */
+  sweepApprovals(): Promise<number>;
 }
 
 export function compose(config: Config, deps: BotDeps): Bot {
@@ -181,6 +186,8 @@ export function compose(config: Config, deps: BotDeps): Bot {
     sender: new CodeSender(codes),
     verifier: new CodeVerifier(codes),
     pending: new PendingCommands(store.kv),
+    approvals: new Approvals({ store: store.kv, counters, sessions, audit, clock }),
+    approvalState: new ApprovalState(store.kv),
     audit,
     admin,
     signingKeys,
@@ -210,6 +217,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
       if (!(await inFlight.drained(drainMs(config, deps.drainMs))))
         logger.warn({ inFlight: inFlight.size }, 'stopped with requests still in flight');
     },
+    sweepApprovals: () => sweepApprovals(services, slack.app.client),
     async startupWarnings() {
       const warning = await adminPhoneWarning(config, admin);
       return warning ? [warning] : [];

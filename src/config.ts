@@ -309,9 +309,7 @@ const sectionsSchema = z.object({
     security_channel: channelId,
     /** Built-in admin commands that take effect only once another admin approves with their own code. */
     admin_approvals: commaList.pipe(
-      z.array(
-        z.enum(APPROVABLE_ADMIN_COMMANDS, { error: `must list any of ${APPROVABLE_ADMIN_COMMANDS.join(', ')}` }),
-      ),
+      z.array(z.enum(APPROVABLE_ADMIN_COMMANDS, { error: `must list any of ${APPROVABLE_ADMIN_COMMANDS.join(', ')}` })),
     ),
   }),
   actions: z.object({
@@ -433,14 +431,21 @@ function resolvePeople(list: readonly string[], admins: readonly string[]): stri
  * second admin.
  */
 function approvalsCanBeMet(
-  config: { policy: { admins: string[]; admin_approvals: string[] }; commands: Record<string, z.output<typeof commandSchema>> },
+  config: {
+    policy: { admins: string[]; admin_approvals: string[] };
+    commands: Record<string, z.output<typeof commandSchema>>;
+  },
   ctx: z.RefinementCtx,
 ): void {
   const { admins } = config.policy;
   const issue = (path: Array<string>, message: string) => ctx.addIssue({ code: 'custom', path, message });
   for (const [name, c] of Object.entries(config.commands ?? {})) {
     if (!c.approvers) {
-      if (c.break_glass) issue(['commands', name, 'break_glass'], 'needs approvers: break glass skips approvals, so set approvers first');
+      if (c.break_glass)
+        issue(
+          ['commands', name, 'break_glass'],
+          'needs approvers: break glass skips approvals, so set approvers first',
+        );
       continue;
     }
     const approvers = resolvePeople(c.approvers, admins);

@@ -8,6 +8,7 @@ import { UnsafeStoreError } from './store/errors.js';
 import { openStore, sqliteFileWarnings } from './store/index.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
+const SWEEP_EVERY_MS = 60_000;
 
 // Under a burst of requests V8 lets the old generation grow to ~3x what survived the last full GC
 // before collecting again (~100 MB of heap for ~30 MB live here). At 1.5x, with a 16 MB young
@@ -65,6 +66,14 @@ async function main(): Promise<void> {
       (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
     );
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();
+  // Approval requests end at their expiry, or when their requester's session ends, even if nobody clicks.
+  const sweepTimer = setInterval(
+    () =>
+      void bot
+        .sweepApprovals()
+        .catch((error: unknown) => logger.warn({ err: error }, 'sweeping approval requests failed')),
+    SWEEP_EVERY_MS,
+  ).unref();
 
   let port: number | undefined;
   try {
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(purgeTimer);
+    clearInterval(sweepTimer);
     await bot.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the app failed'));
     await store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the store failed'));
     process.exit(0);

@@ -13,11 +13,22 @@ export interface ActionRequest {
   channel_id: string;
   scope: Scope;
   request_id: string;
+  /** The requester's reason (or the break-glass reason); null when none was asked or given. */
+  reason?: string | null | undefined;
 }
 
 /** The exact JSON that is hashed into the token and sent: one builder, so the two can never differ. */
-export function actionBody({ command, text, user_id, team_id, channel_id, scope, request_id }: ActionRequest): string {
-  return JSON.stringify({ command, text, user_id, team_id, channel_id, scope, request_id });
+export function actionBody({
+  command,
+  text,
+  user_id,
+  team_id,
+  channel_id,
+  scope,
+  request_id,
+  reason,
+}: ActionRequest): string {
+  return JSON.stringify({ command, text, user_id, team_id, channel_id, scope, request_id, reason: reason ?? null });
 }
 
 export type ActionFailure = 'http' | 'timeout' | 'unreachable' | 'bad_answer';

@@ -23,6 +23,17 @@ export interface ActionClaims {
   methods: readonly Delivery[];
   /** The exact request body; the token carries its SHA-256 so it cannot travel with another body. */
   body: string;
+  /** For a command with approvers: who approved it, or none when the requester broke glass. */
+  approved?: ApprovedClaims | undefined;
+  /** The requester's reason and ticket, when given. */
+  reason?: string | undefined;
+  ticket?: string | undefined;
+}
+
+/** What an approved (or broken-glass) run tells the endpoint. */
+export interface ApprovedClaims {
+  approvals: ReadonlyArray<{ sub: string; approvedAt: number; authTime: number; methods: readonly Delivery[] }>;
+  breakGlass: boolean;
 }
 
 const amr: Record<Delivery, string> = { sms: 'sms', voice: 'tel' };
@@ -34,11 +45,27 @@ export function sha256Hex(body: string | Uint8Array): string {
 /** Signs the token for one action call; `now` (ms) is an input so tests control time. */
 export async function signActionToken(keys: SigningKeys, claims: ActionClaims, now: number): Promise<string> {
   const iat = Math.floor(now / 1000);
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  const { approved, reason, ticket } = claims;
   return new SignJWT({
     scope: claims.scope,
-    auth_time: Math.floor(claims.authTime / 1000),
+    auth_time: seconds(claims.authTime),
     amr: claims.methods.map((method) => amr[method]),
     body_sha256: sha256Hex(claims.body),
+    // One object per approver (never the requester): when it was approved, and when and how their phone was proved.
+    ...(approved
+      ? {
+          approvals: approved.approvals.map((a) => ({
+            sub: a.sub,
+            approved_at: seconds(a.approvedAt),
+            auth_time: seconds(a.authTime),
+            amr: a.methods.map((method) => amr[method]),
+          })),
+          ...(approved.breakGlass ? { break_glass: true } : {}),
+        }
+      : {}),
+    ...(reason ? { reason } : {}),
+    ...(ticket ? { ticket } : {}),
   })
     .setProtectedHeader({ alg: 'ES256', kid: keys.current.kid, typ: 'JWT' })
     .setIssuer(claims.issuer)

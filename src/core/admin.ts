@@ -1,5 +1,5 @@
 import type { AuditLog, AuditRecord, AuditTrail } from './audit.js';
-import { maskPhone, type PhoneDirectory, type PhoneRules, parsePhone } from './phones.js';
+import { maskPhone, maskPhoneWithRegion, type PhoneDirectory, type PhoneRules, parsePhone } from './phones.js';
 import type { Clock, KeyValueStore, Notifier } from './ports.js';
 import type { Requests } from './requests.js';
 import type { LiveScope, LiveSession, Sessions } from './sessions.js';
@@ -8,12 +8,16 @@ import type { LiveScope, LiveSession, Sessions } from './sessions.js';
  * Who acts: an admin in Slack, whose authority is read again when the action runs, or an operator at
  * the host's shell (`npm run admin`), who needs no Slack and is audited as `operator`.
  */
-export type Actor = { kind: 'admin'; userId: string } | { kind: 'operator' };
+export type Actor =
+  | { kind: 'admin'; userId: string }
+  /** An admin's command that other admins approved with their own codes ([policy] admin_approvals). */
+  | { kind: 'approved'; userId: string; approvedBy: string[] }
+  | { kind: 'operator' };
 
 /** The actor id audit events and direct messages name for an operator. */
 export const OPERATOR = 'operator';
 
-export const actorId = (actor: Actor): string => (actor.kind === 'admin' ? actor.userId : OPERATOR);
+export const actorId = (actor: Actor): string => (actor.kind === 'operator' ? OPERATOR : actor.userId);
 
 /** Why an admin action did not run. Nothing was changed. */
 export type AdminRefusal =
@@ -118,6 +122,15 @@ export class AdminActions {
     return { ok: true, value: events };
   }
 
+  /** Any other read an admin command makes (`/admin approvals`): authority first, then audited like the others. */
+  async readAs<T>(actor: Actor, command: string, read: () => Promise<T>): Promise<Listed<T>> {
+    const refused = await this.authority(actor, command);
+    if (refused) return refused;
+    const value = await read();
+    await this.recordRead(actor, { command });
+    return { ok: true, value };
+  }
+
   /** Ends every scope of the target and drops their open code request. */
   async revoke(actor: Actor, targetId: string): Promise<RevokeResult> {
     const refused = await this.authority(actor, 'revoke');
@@ -144,7 +157,7 @@ export class AdminActions {
     if (refused) return refused;
     const by = actorId(actor);
     const parsed = parsePhone(input, this.deps.phoneRules);
-    if (actor.kind === 'admin' && actor.userId === targetId) {
+    if (actor.kind !== 'operator' && actor.userId === targetId) {
       await this.recordRefusal('authn_phone_linked', targetId, by, 'own_phone');
       return { ok: false, reason: 'own_phone' };
     }
@@ -183,7 +196,7 @@ export class AdminActions {
     const [phone, pending] = await Promise.all([this.deps.phones.phoneOf(targetId), this.pendingChange(targetId)]);
     const hadPhone = phone !== undefined;
     const resumed = pending?.kind === 'unlink';
-    if (actor.kind === 'admin') {
+    if (actor.kind !== 'operator') {
       const lockout = actor.userId === targetId ? 'own_phone' : await this.lastAdminPhone(targetId, hadPhone);
       if (lockout) {
         await this.recordRefusal('authn_phone_unlinked', targetId, by, lockout);
@@ -206,14 +219,38 @@ export class AdminActions {
   }
 
   /**
+   * What would refuse this change before it is asked of other admins ([policy] admin_approvals): the
+   * actor's authority, the number, their own phone, the last admin with a phone. Changes nothing.
+   * For a link, `shows` is the new phone masked to its last four digits, with its region.
+   */
+  async precheck(
+    actor: Actor,
+    change: { kind: 'link'; targetId: string; input: string } | { kind: 'unlink' | 'revoke'; targetId: string },
+  ): Promise<{ ok: true; shows?: string | undefined } | Exclude<LinkResult, { ok: true }>> {
+    const refused = await this.authority(actor, change.kind);
+    if (refused) return refused;
+    const own = actor.kind !== 'operator' && actor.userId === change.targetId;
+    if (change.kind === 'revoke') return { ok: true };
+    if (own) return { ok: false, reason: 'own_phone' };
+    if (change.kind !== 'link') {
+      const hadPhone = (await this.deps.phones.phoneOf(change.targetId)) !== undefined;
+      const lockout = await this.lastAdminPhone(change.targetId, hadPhone);
+      return lockout ? { ok: false, reason: lockout } : { ok: true };
+    }
+    const parsed = parsePhone(change.input, this.deps.phoneRules);
+    return parsed.ok ? { ok: true, shows: maskPhoneWithRegion(parsed.e164) } : parsed;
+  }
+
+  /**
    * A1. Authority is read when the action runs: the actor must still be in `[policy] admins` (this
    * instance's config, now) and still hold a live admin scope. An operator at the shell needs neither.
    */
   private async authority(actor: Actor, command: string): Promise<AdminRefusal | undefined> {
     if (actor.kind === 'operator') return undefined;
+    // An approved command ran its step-up when it was asked; the approvals stand for its scope since.
     const reason = !this.isAdmin(actor.userId)
       ? 'no_longer_admin'
-      : (await this.deps.sessions.isLive(actor.userId, 'admin'))
+      : actor.kind === 'approved' || (await this.deps.sessions.isLive(actor.userId, 'admin'))
         ? undefined
         : 'admin_scope_ended';
     if (!reason) return undefined;

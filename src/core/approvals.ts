@@ -168,7 +168,9 @@ export class Approvals {
     approverId: string,
     proof: Proof,
     authority: Authority,
-  ): Promise<{ ok: true; request: ApprovalRequest<Action>; approvals: Approval[]; end?: ApprovalEnd } | ApprovalRefusal> {
+  ): Promise<
+    { ok: true; request: ApprovalRequest<Action>; approvals: Approval[]; end?: ApprovalEnd } | ApprovalRefusal
+  > {
     const open = await this.openRequest<Action>(id);
     if (!open.ok) return open;
     const { request } = open;
@@ -182,7 +184,10 @@ export class Approvals {
     };
     // Keyed by person: approving twice overwrites one's own approval, so each person counts once (P3).
     await this.deps.store.set(keys.by(id, approverId), approval, this.keepMs(request));
-    await this.record('approval_granted', request, 'success', { approver: approverId, methods: proof.methods.join(',') });
+    await this.record('approval_granted', request, 'success', {
+      approver: approverId,
+      methods: proof.methods.join(','),
+    });
     // Each approver writes before reading all: of two approvals at the same moment, at least one sees both.
     const approvals = (await this.approvalsOf(request)).filter((a) => authority.isApprover(a.sub));
     if (approvals.length < request.needed) return { ok: true, request, approvals };
@@ -290,7 +295,9 @@ export class Approvals {
   }
 
   /** The request if it is still open (P1, P2, P5). */
-  private async openRequest<Action>(id: string): Promise<{ ok: true; request: ApprovalRequest<Action> } | ApprovalRefusal> {
+  private async openRequest<Action>(
+    id: string,
+  ): Promise<{ ok: true; request: ApprovalRequest<Action> } | ApprovalRefusal> {
     const found = await this.read<Action>(id);
     if (!found) return { ok: false, reason: 'no_request' };
     if (found.end) return { ok: false, reason: 'closed', end: found.end };
@@ -329,7 +336,8 @@ export class Approvals {
 
   private async approvalsOf(request: ApprovalRequest): Promise<Approval[]> {
     const people = request.approvers.filter((sub) => sub !== request.requesterId);
-    const found = people.length > 0 ? await this.deps.store.getMany<Approval>(people.map((sub) => keys.by(request.id, sub))) : [];
+    const found =
+      people.length > 0 ? await this.deps.store.getMany<Approval>(people.map((sub) => keys.by(request.id, sub))) : [];
     return found.filter((a): a is Approval => a !== undefined).sort((a, b) => a.approvedAt - b.approvedAt);
   }
 
@@ -355,7 +363,13 @@ export class Approvals {
   }
 
   private async record(
-    event: 'approval_requested' | 'approval_granted' | 'approval_denied' | 'approval_expired' | 'approval_cancelled' | 'break_glass',
+    event:
+      | 'approval_requested'
+      | 'approval_granted'
+      | 'approval_denied'
+      | 'approval_expired'
+      | 'approval_cancelled'
+      | 'break_glass',
     request: ApprovalRequest,
     outcome: 'success' | 'refused',
     detail: Record<string, string | number | boolean>,

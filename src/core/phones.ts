@@ -128,3 +128,9 @@ export function parsePhone(input: string, rules: PhoneRules): ParsedPhone {
   }
   return { ok: true, e164: phone.number };
 }
+
+/** For display: the last four digits and the number's region, e.g. "•••• 0177 (US)". */
+export function maskPhoneWithRegion(e164: string): string {
+  const region = parsePhoneNumberFromString(e164)?.country;
+  return region ? `${maskPhone(e164)} (${region})` : maskPhone(e164);
+}

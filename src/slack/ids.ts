@@ -3,11 +3,17 @@ export const CALLBACK = {
   deliveryChoice: 'delivery_choice',
   codeEntry: 'code_entry',
   deliveryPreference: 'delivery_preference',
+  approvalReason: 'approval_reason',
+  approvalDeny: 'approval_deny',
+  breakGlass: 'approval_break_glass',
 } as const;
 
 export const BLOCK = {
   delivery: 'delivery',
   code: 'code',
+  reason: 'reason',
+  ticket: 'ticket',
+  note: 'note',
 } as const;
 
 export const ACTION = {
@@ -18,4 +24,11 @@ export const ACTION = {
   homeLogin: 'home_login',
   homeLogout: 'home_logout',
   homeChangeDelivery: 'home_change_delivery',
+  reason: 'reason',
+  ticket: 'ticket',
+  note: 'note',
+  approve: 'approval_approve',
+  deny: 'approval_deny',
+  cancelApproval: 'approval_cancel',
+  breakGlass: 'approval_break_glass',
 } as const;

@@ -10,10 +10,15 @@ export function ephemeral(text: string): RespondArguments {
  * where the user typed the command. Throws if Slack refuses it.
  */
 export async function postToResponseUrl(responseUrl: string, text: string): Promise<void> {
+  await postMessageToResponseUrl(responseUrl, ephemeral(text));
+}
+
+/** The same, with a whole message (blocks, `replace_original` to update the one posted there before). */
+export async function postMessageToResponseUrl(responseUrl: string, message: Record<string, unknown>): Promise<void> {
   const res = await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ephemeral(text)),
+    body: JSON.stringify(message),
     signal: AbortSignal.timeout(5000),
   });
   if (!res.ok) throw new Error(`response_url answered HTTP ${res.status}`);

@@ -34,8 +34,8 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
 
-/** Key prefixes listed by range (KeyValueStore.keys): the audit trail's events and counted rows, and the published signing keys. */
-const ORDERED_PREFIXES = ['audit:', 'audit-counted:', 'jwks:'];
+/** Key prefixes listed by range (KeyValueStore.keys): the audit trail's events and counted rows, the published signing keys, the approval requests. */
+const ORDERED_PREFIXES = ['audit:', 'audit-counted:', 'jwks:', 'approval:'];
 
 /** Redis, for running more than one instance: native expiry, atomic counters by Lua script. */
 export async function openRedisStore(url: string, clock: Clock, options: StoreOptions = {}): Promise<Store> {

@@ -199,6 +199,3 @@ describe('an approver\u2019s code (verify, purpose `approval`)', () => {
     expect(await f.verifier.verify(U2, first.requestId, first.code)).toMatchObject({ ok: false, reason: 'stale' });
   });
 });
-
-
-

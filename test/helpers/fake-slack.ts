@@ -23,6 +23,7 @@ export class FakeSlack {
   /** When set, response_url posts are refused as Slack refuses an expired or overused one. */
   refuseResponseUrls = false;
   private viewCount = 0;
+  private messageCount = 0;
 
   constructor(private readonly origin = 'https://slack.com') {}
 
@@ -83,6 +84,21 @@ export class FakeSlack {
       .map((c) => ({ id: c.method === 'views.open' ? c.args.__id : c.args.view_id, view: c.args.view }));
   }
 
+  /**
+   * The messages posted to `channel` (chat.postMessage), each as it reads now (with its chat.update
+   * calls applied), oldest first.
+   */
+  messagesIn(channel: string): Array<{ channel: string; ts: string; text: string; blocks: any[] }> {
+    const posted = this.callsOf('chat.postMessage').filter((c) => c.args.channel === channel);
+    return posted.map((c) => {
+      const updates = this.callsOf('chat.update').filter(
+        (u) => u.args.channel === channel && u.args.ts === c.args.__ts,
+      );
+      const now = updates.at(-1)?.args ?? c.args;
+      return { channel, ts: c.args.__ts as string, text: now.text as string, blocks: (now.blocks ?? []) as any[] };
+    });
+  }
+
   lastView(): { id: string; view: any } {
     const last = this.views().at(-1);
     if (!last) throw new Error('no view was opened');
@@ -123,7 +139,8 @@ export class FakeSlack {
       case 'views.publish':
         return { ok: true, view: { ...call.args.view, id: call.args.view_id ?? 'VHOME' } };
       case 'chat.postMessage':
-        return { ok: true, channel: call.args.channel, ts: '1700000000.000100' };
+        call.args.__ts = `1700000000.${String(++this.messageCount).padStart(6, '0')}`;
+        return { ok: true, channel: call.args.channel, ts: call.args.__ts };
       default:
         return { ok: true };
     }

@@ -123,6 +123,49 @@ export class SlackRequests {
     });
   }
 
+  /**
+   * Clicks a button in a message, as Slack sends it: the message's channel and ts in the container, a
+   * response_url for that message (on the fake Slack), and the button's action_id and value.
+   */
+  clickInMessage(
+    userId: string,
+    message: { channel: string; ts: string; blocks: any[] },
+    actionId: string,
+    options: { ephemeral?: boolean; responseUrl?: string } = {},
+  ): Promise<HttpResult> {
+    const button = message.blocks
+      .flatMap((b: any) => (b.type === 'actions' ? b.elements : []))
+      .find((e: any) => e.action_id === actionId);
+    if (!button) throw new Error(`no button ${actionId} in the message`);
+    return this.interaction({
+      type: 'block_actions',
+      ...who(userId),
+      api_app_id: 'A0001',
+      token: 'deprecated-verification-token',
+      container: {
+        type: 'message',
+        message_ts: message.ts,
+        channel_id: message.channel,
+        is_ephemeral: Boolean(options.ephemeral),
+      },
+      trigger_id: `${Date.now()}.1234.${randomUUID().slice(0, 8)}`,
+      channel: { id: message.channel, name: 'directmessage' },
+      message: { type: 'message', ts: message.ts, text: '', blocks: message.blocks },
+      response_url: options.responseUrl ?? `${RESPONSE_URL_ORIGIN}/actions/${TEAM_ID}/${randomUUID()}`,
+      actions: [
+        {
+          type: 'button',
+          action_id: actionId,
+          block_id: 'approval',
+          value: button.value,
+          text: button.text,
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+      is_enterprise_install: false,
+    });
+  }
+
   private interaction(payload: Record<string, unknown>): Promise<HttpResult> {
     return this.post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
   }

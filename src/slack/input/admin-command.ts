@@ -6,6 +6,7 @@
 export type AdminCommand =
   | { kind: 'help'; unknown?: string }
   | { kind: 'sessions'; page: number }
+  | { kind: 'approvals'; page: number }
   | { kind: 'revoke'; target: string }
   | { kind: 'link'; target: string; phone: string }
   | { kind: 'unlink'; target: string }
@@ -14,6 +15,7 @@ export type AdminCommand =
 
 export const USAGE = {
   sessions: '/admin sessions [page]',
+  approvals: '/admin approvals [page]',
   revoke: '/admin revoke @user',
   link: '/admin link @user +14155550123',
   unlink: '/admin unlink @user',
@@ -35,11 +37,10 @@ export function parseAdminCommand(text: string): AdminCommand {
     case '':
     case 'help':
       return { kind: 'help' };
-    case 'sessions': {
+    case 'sessions':
+    case 'approvals': {
       const page = args.length === 0 ? 1 : args.length === 1 ? pageOf(args[0]!) : undefined;
-      return page
-        ? { kind: 'sessions', page }
-        : usage('Give at most a page number, a whole number from 1.', USAGE.sessions);
+      return page ? { kind: sub, page } : usage('Give at most a page number, a whole number from 1.', USAGE[sub]);
     }
     case 'revoke':
     case 'unlink': {

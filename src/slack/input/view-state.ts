@@ -13,9 +13,12 @@ export interface WindowRef {
   confirms?: Confirms | undefined;
 }
 
-/** The command a window confirms: the id binding it to the command kept on the server, and how it is shown. */
+/**
+ * What a window confirms: how it is shown and, for a step-up's command, the id binding it to the
+ * command kept on the server (an approval's window is bound to its approval by the request itself).
+ */
 export interface Confirms {
-  windowId: string;
+  windowId?: string | undefined;
   /** mrkdwn, numbers masked (what the window shows; never read to decide anything). */
   shows: string;
 }
@@ -30,9 +33,8 @@ export function windowOf(privateMetadata: string | undefined): WindowRef {
   }
   const requestId = typeof parsed?.requestId === 'string' ? parsed.requestId : '';
   const { windowId, shows } = parsed ?? {};
-  return typeof windowId === 'string' && typeof shows === 'string'
-    ? { requestId, confirms: { windowId, shows } }
-    : { requestId };
+  if (typeof shows !== 'string') return { requestId };
+  return { requestId, confirms: typeof windowId === 'string' ? { windowId, shows } : { shows } };
 }
 
 /** The request id a window was opened for ('' if it carries none): it can only make a step fail. */
@@ -55,4 +57,19 @@ export function chosenDelivery(view: ViewState): Delivery | undefined {
 /** The code as typed in the code entry ('' if none). */
 export function typedCode(view: ViewState): string {
   return view.state.values[BLOCK.code]?.[ACTION.code]?.value ?? '';
+}
+
+/** The text typed in a form's input ('' when none): `blockId`/`actionId` as the form built it. */
+export function typedText(view: ViewState, blockId: string, actionId: string): string {
+  return (view.state.values[blockId]?.[actionId]?.value ?? '').trim();
+}
+
+/** An id a form carries in private_metadata (`draftId`, `approvalId`); '' when absent. */
+export function formId(privateMetadata: string | undefined, key: 'draftId' | 'approvalId'): string {
+  try {
+    const value = (JSON.parse(privateMetadata ?? '') as Record<string, unknown> | null)?.[key];
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
 }

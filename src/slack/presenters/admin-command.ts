@@ -1,18 +1,24 @@
 import { type Actor, UnfinishedChange } from '../../core/admin.js';
 import type { Services } from '../../services.js';
+import type { ApprovalAction } from '../approval-state.js';
 import type { AdminCommand } from '../input/admin-command.js';
 import * as text from '../views/admin-text.js';
+import { approvalLine } from '../views/approvals.js';
+import { viewOf } from './approvals.js';
 
 /**
  * Runs a parsed /admin command for `actorId`; returns the reply. The core reads the actor's authority
  * again as it acts (still an admin, admin scope still live), whenever the command was typed.
  */
 export async function runAdminCommand(
-  s: Pick<Services, 'admin' | 'clock' | 'logger'>,
+  s: Pick<Services, 'admin' | 'approvals' | 'clock' | 'config' | 'logger'>,
   actorId: string,
   command: AdminCommand,
+  approved?: { approvedBy: string[] },
 ): Promise<string> {
-  const actor: Actor = { kind: 'admin', userId: actorId };
+  const actor: Actor = approved
+    ? { kind: 'approved', userId: actorId, approvedBy: approved.approvedBy }
+    : { kind: 'admin', userId: actorId };
   try {
     switch (command.kind) {
       case 'help':
@@ -27,6 +33,15 @@ export async function runAdminCommand(
         return text.linked(command.target, await s.admin.link(actor, command.target, command.phone));
       case 'unlink':
         return text.unlinked(command.target, await s.admin.unlink(actor, command.target));
+      case 'approvals': {
+        const lines = await s.admin.readAs(actor, 'approvals', async () => {
+          const now = s.clock.now();
+          return (await s.approvals.listOpen<ApprovalAction>()).map(({ request, approvals }) =>
+            approvalLine(viewOf(s, request, undefined, approvals, undefined), now),
+          );
+        });
+        return text.openApprovals(lines, command.page);
+      }
       case 'audit':
         return text.auditEvents(await s.admin.recentEvents(actor, command.count), command.page, command.count);
     }

@@ -33,6 +33,22 @@ export async function openLoginRequest(s: Deps, userId: string): Promise<LoginSt
   return opened.ok ? opened : { ok: false, text: explain(s, opened, userId) };
 }
 
+/**
+ * The first view of a request's window: the code entry if a code is out; else, with a known delivery
+ * method, "sending…" (and `send` says by which method the caller sends now); else the delivery choice.
+ */
+export function firstWindow(
+  s: Pick<Services, 'clock'>,
+  request: RequestState,
+  confirms?: Confirms,
+): { view: types.ModalView; send?: Delivery | undefined } {
+  if (request.sent)
+    return { view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.', confirms) };
+  const delivery = request.preferredDelivery;
+  if (!delivery) return { view: deliveryChoiceModal(request, confirms) };
+  return { view: sendingModal(request, delivery, confirms), send: delivery };
+}
+
 /** Opens the window for a request: the code entry if a code is out, else sends by the known method, else asks. */
 export async function openRequestWindow(
   s: Deps,
@@ -42,21 +58,11 @@ export async function openRequestWindow(
   request: RequestState,
   confirms?: Confirms,
 ): Promise<void> {
-  if (request.sent) {
-    await client.views.open({
-      trigger_id: triggerId,
-      view: codeEntryModal(request, s.clock.now(), 'The code I sent you earlier still works.', confirms),
-    });
-    return;
-  }
-  const delivery = request.preferredDelivery;
-  if (!delivery) {
-    await client.views.open({ trigger_id: triggerId, view: deliveryChoiceModal(request, confirms) });
-    return;
-  }
-  const opened = await client.views.open({ trigger_id: triggerId, view: sendingModal(request, delivery, confirms) });
+  const first = firstWindow(s, request, confirms);
+  const opened = await client.views.open({ trigger_id: triggerId, view: first.view });
   const viewId = opened.view?.id;
-  if (viewId) await sendAndShow(s, client, viewId, userId, request, delivery, false, undefined, confirms);
+  if (first.send && viewId)
+    await sendAndShow(s, client, viewId, userId, request, first.send, false, undefined, confirms);
 }
 
 /** Sends a code, then shows the code entry in the window, or why no code was sent. */
@@ -145,5 +151,6 @@ export async function refusalView(
  * replaced: such a window can run nothing, and says so before it sends or checks a code.
  */
 export async function replacedBy(s: Pick<Services, 'pending'>, window: WindowRef): Promise<PendingCommand | undefined> {
-  return window.confirms ? s.pending.replacedFor(window.requestId, window.confirms.windowId) : undefined;
+  const windowId = window.confirms?.windowId;
+  return windowId ? s.pending.replacedFor(window.requestId, windowId) : undefined;
 }

@@ -1,11 +1,15 @@
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
+import type { Proof } from '../../core/approvals.js';
 import type { Services } from '../../services.js';
+import type { AdminCommand } from '../input/admin-command.js';
 import type { PendingCommand } from '../pending-commands.js';
 import { postToResponseUrl } from '../reply.js';
-import { describeAdminCommand } from '../views/admin-text.js';
+import { adminRefused, describeAdminCommand } from '../views/admin-text.js';
+import { reasonModal } from '../views/approvals.js';
 import { typed } from '../views/declared-text.js';
 import { unavailable } from '../views/text.js';
 import { runAdminCommand } from './admin-command.js';
+import { ADMIN_APPROVAL_MINUTES, type Deps as ApprovalDeps, askForApproval, declaredNext } from './approvals.js';
 import { answerWhereTyped, runDeclared } from './declared-command.js';
 
 /** The command a step-up window confirms, as the window and every message show it (numbers masked). */
@@ -37,7 +41,7 @@ export const pendingLost =
  * the user typed it), or by direct message if that fails.
  */
 export async function runPending(
-  s: Pick<Services, 'admin' | 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>,
+  s: Pick<Services, 'admin' | 'approvals' | 'audit' | 'clock' | 'config' | 'logger' | 'sessions' | 'signingKeys'>,
   client: webApi.WebClient,
   userId: string,
   pending: PendingCommand,
@@ -62,4 +66,110 @@ export async function runPending(
       .postMessage({ channel: userId, text: reply })
       .catch((dmError: unknown) => s.logger.error({ err: dmError, userId }, 'could not send the admin result'));
   }
+}
+
+/** What follows a command's gate: the window shows `line` (or becomes `view`), then `after` runs, once Slack has the answer. */
+export interface Next {
+  line?: string | undefined;
+  view?: types.ModalView | undefined;
+  after?: (() => Promise<void>) | undefined;
+}
+
+/**
+ * What a pending command does once its step-up was granted: run now, ask for a reason first (the window
+ * becomes the reason form), or ask its approvers (a declared command with approvers, or a built-in admin
+ * command in `[policy] admin_approvals`). `proof`: the step-up that was just granted.
+ */
+export async function nextAfterStepUp(
+  s: ApprovalDeps & Pick<Services, 'pending' | 'slackDeadlineMs'>,
+  client: webApi.WebClient,
+  userId: string,
+  pending: PendingCommand,
+  proof: Proof,
+): Promise<Next> {
+  if (pending.kind === 'declared') {
+    const command = s.config.commands.find((c) => c.name === pending.name);
+    const next = command ? declaredNext(command) : 'run';
+    if (command && next === 'reason') {
+      const shows = describePending(pending);
+      const draftId = await s.approvalState.keepDraft({ run: pending, proof, shows });
+      return { view: reasonModal(draftId, shows, command.reason === 'optional', command.approval !== undefined) };
+    }
+    if (command?.approval && next === 'ask') {
+      const approval = command.approval;
+      return {
+        line: `I'm asking for approval of ${describePending(pending)}; you'll see who was asked where you typed it.`,
+        after: async () => {
+          await askForApproval(s, client, {
+            requesterId: userId,
+            action: { kind: 'declared', run: pending, shows: describePending(pending) },
+            approvers: approval.approvers,
+            needed: approval.needed,
+            minutes: approval.minutes,
+            breakGlass: approval.breakGlass,
+            proof,
+            responseUrl: pending.responseUrl,
+            channelId: pending.channelId,
+          });
+        },
+      };
+    }
+  } else if (needsAdminApproval(s, pending.command)) {
+    const asked = await askAdminApproval(s, client, userId, pending.command, {
+      responseUrl: pending.responseUrl,
+      channelId: undefined,
+    });
+    return { line: asked.line, after: asked.after };
+  }
+  return { line: pendingStarted(pending), after: () => runPending(s, client, userId, pending) };
+}
+
+/** Whether a built-in admin command needs another admin's approval ([policy] admin_approvals). */
+export function needsAdminApproval(s: Pick<Services, 'config'>, command: AdminCommand): boolean {
+  return (s.config.policy.adminApprovals as readonly string[]).includes(command.kind);
+}
+
+/**
+ * Asks every other admin to approve a built-in admin command ([policy] admin_approvals): checked first as
+ * it would be when it runs (nothing is asked that would be refused), the new phone of a link masked to its
+ * last four digits, with its region. Returns the sentence for the admin, and what to do after answering.
+ */
+export async function askAdminApproval(
+  s: ApprovalDeps,
+  client: webApi.WebClient,
+  userId: string,
+  command: AdminCommand,
+  where: { responseUrl?: string | undefined; channelId?: string | undefined },
+): Promise<{ line: string; after?: () => Promise<void> }> {
+  if (command.kind !== 'link' && command.kind !== 'unlink' && command.kind !== 'revoke')
+    return { line: 'Only link, unlink and revoke can be asked of other admins.' };
+  const actor = { kind: 'admin' as const, userId };
+  const checked = await s.admin.precheck(
+    actor,
+    command.kind === 'link'
+      ? { kind: 'link', targetId: command.target, input: command.phone }
+      : { kind: command.kind, targetId: command.target },
+  );
+  if (!checked.ok) return { line: 'detail' in checked ? `I didn't ask: ${checked.detail}` : adminRefused(checked) };
+  const shows =
+    command.kind === 'link'
+      ? `\`/admin link\` <@${command.target}> *${checked.shows ?? ''}*`
+      : describeAdminCommand(command);
+  const approvers = s.config.policy.admins.filter((id) => id !== userId);
+  return {
+    line: `${shows} needs another admin's approval; you'll see who was asked where you typed it.`,
+    after: async () => {
+      await askForApproval(s, client, {
+        requesterId: userId,
+        action: { kind: 'admin', command, responseUrl: where.responseUrl, channelId: where.channelId, shows },
+        approvers,
+        needed: 1,
+        minutes: ADMIN_APPROVAL_MINUTES,
+        breakGlass: false,
+        proof: { authTime: s.clock.now(), methods: [] },
+        responseUrl: where.responseUrl,
+        channelId: where.channelId,
+      });
+    },
+  };
 }

@@ -12,6 +12,7 @@ export function help(unknown?: string): string {
       ? [`I don't know \`${echo(unknown.replace(/`/g, ''), 40)}\`. Here's what I can do:`]
       : ['*Admin commands* (each needs a fresh admin code, good for a while):']),
     `• \`${USAGE.sessions}\`: who is logged in, with the time left; a long list comes in pages`,
+    `• \`${USAGE.approvals}\`: the approval requests still open, everyone's`,
     `• \`${USAGE.revoke}\`: end that user's session; they get a direct message`,
     `• \`${USAGE.link}\`: link or change a user's phone; ends their session and tells them`,
     `• \`${USAGE.unlink}\`: remove a user's phone; they can't log in until one is linked`,
@@ -173,7 +174,8 @@ function paged(lines: string[], page: number, how: { title: string; command: (pa
 export function describeAdminCommand(command: AdminCommand): string {
   switch (command.kind) {
     case 'sessions':
-      return `\`/admin sessions${command.page > 1 ? ` ${command.page}` : ''}\``;
+    case 'approvals':
+      return `\`/admin ${command.kind}${command.page > 1 ? ` ${command.page}` : ''}\``;
     case 'revoke':
     case 'unlink':
       return `\`/admin ${command.kind}\` <@${command.target}>`;
@@ -185,4 +187,14 @@ export function describeAdminCommand(command: AdminCommand): string {
     case 'usage':
       return '`/admin help`';
   }
+}
+
+/** `/admin approvals`: the open requests, paged like sessions; each line from views/approvals.ts. */
+export function openApprovals(result: Listed<string[]>, page = 1): string {
+  if (!result.ok) return adminRefused(result);
+  if (result.value.length === 0) return 'No approval requests are open.';
+  return paged(result.value, page, {
+    title: `*Open approval requests* (${result.value.length})`,
+    command: (n) => `/admin approvals ${n}`,
+  });
 }

@@ -20,7 +20,7 @@ const notice = (text: string): types.ContextBlock => ({ type: 'context', element
 
 /** The request a window was opened for, and the command it confirms (see input/view-state.ts for reading it back). */
 export const requestMetadata = (requestId: string, confirms?: Confirms) =>
-  JSON.stringify(confirms ? { requestId, windowId: confirms.windowId, shows: confirms.shows } : { requestId });
+  JSON.stringify(confirms ? { requestId, ...confirms } : { requestId });
 
 /** A step-up window says, above all else, which command its code runs. */
 const confirmsBlock = (confirms: Confirms | undefined): types.ContextBlock[] =>

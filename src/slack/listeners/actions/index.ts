@@ -2,6 +2,7 @@ import type { App, BlockAction } from '@slack/bolt';
 import type { Services } from '../../../services.js';
 import { ACTION } from '../../ids.js';
 import type { ButtonArgs } from '../args.js';
+import { approvalButton } from './approval-buttons.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from './home-buttons.js';
 import { resendCode, switchDelivery } from './resend-code.js';
 
@@ -16,6 +17,10 @@ export function registerActions(app: App, s: Services): void {
     [ACTION.homeLogin]: homeLogin(s),
     [ACTION.homeLogout]: homeLogout(s),
     [ACTION.homeChangeDelivery]: homeChangeDelivery(s),
+    [ACTION.approve]: approvalButton(s, 'approve'),
+    [ACTION.deny]: approvalButton(s, 'deny'),
+    [ACTION.cancelApproval]: approvalButton(s, 'cancel'),
+    [ACTION.breakGlass]: approvalButton(s, 'break_glass'),
   };
   const actionIds = new RegExp(`^(?:${Object.keys(buttons).join('|')})$`); // ids are [a-z_]: nothing to escape
   app.action<BlockAction>({ type: 'block_actions', action_id: actionIds }, (args) =>

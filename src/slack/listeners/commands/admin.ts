@@ -5,7 +5,7 @@ import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import type { Confirms } from '../../input/view-state.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
-import { describePending } from '../../presenters/step-up.js';
+import { askAdminApproval, describePending, needsAdminApproval } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
 import { unavailable } from '../../views/text.js';
@@ -13,7 +13,19 @@ import type { CommandArgs } from '../args.js';
 
 type Deps = Pick<
   Services,
-  'admin' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'slackDeadlineMs'
+  | 'admin'
+  | 'approvals'
+  | 'approvalState'
+  | 'audit'
+  | 'clock'
+  | 'config'
+  | 'logger'
+  | 'pending'
+  | 'requests'
+  | 'sender'
+  | 'sessions'
+  | 'signingKeys'
+  | 'slackDeadlineMs'
 >;
 
 /**
@@ -35,6 +47,15 @@ export function admin(s: Deps) {
     let stepUp: Opened;
     let confirms: Confirms | undefined;
     try {
+      if ((await s.sessions.isLive(userId, 'admin')) && needsAdminApproval(s, parsed)) {
+        const asked = await askAdminApproval(s, client, userId, parsed, {
+          responseUrl: command.response_url,
+          channelId: command.channel_id,
+        });
+        await ack(ephemeral(asked.line));
+        await asked.after?.();
+        return;
+      }
       if (await s.sessions.isLive(userId, 'admin')) {
         // Answer in the ack if the work is quick; otherwise ack now and reply at the response_url.
         const work = runAdminCommand(s, userId, parsed).catch((error: unknown) => {

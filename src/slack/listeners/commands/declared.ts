@@ -6,18 +6,31 @@ import { auditAfterAnswer } from '../../audit-after-answer.js';
 import type { Confirms } from '../../input/view-state.js';
 import { gate } from '../../middleware/gate.js';
 import type { DeclaredRun } from '../../pending-commands.js';
+import { askForApproval, declaredNext } from '../../presenters/approvals.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openRequestWindow } from '../../presenters/request-window.js';
 import { describePending } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
+import { reasonModal } from '../../views/approvals.js';
 import { notAllowed, running } from '../../views/declared-text.js';
-import { unavailable } from '../../views/text.js';
+import { loginRequired, unavailable } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
 import { chain } from '../chain.js';
 
 type Deps = Pick<
   Services,
-  'audit' | 'clock' | 'config' | 'logger' | 'pending' | 'requests' | 'sender' | 'sessions' | 'signingKeys'
+  | 'admin'
+  | 'approvals'
+  | 'approvalState'
+  | 'audit'
+  | 'clock'
+  | 'config'
+  | 'logger'
+  | 'pending'
+  | 'requests'
+  | 'sender'
+  | 'sessions'
+  | 'signingKeys'
 >;
 
 /** Each `[command /name]` of config.ini, behind `allow` and the same login gate as the built-in commands. */
@@ -94,7 +107,53 @@ export function declared(command: DeclaredCommand, s: Deps) {
         return;
       }
     }
-    await ack(ephemeral(running(command.name, typed.text)));
-    await answerWhereTyped(s, client, run, await runDeclared(s, run));
+    const next = declaredNext(command);
+    if (next === 'run') {
+      await ack(ephemeral(running(command.name, typed.text)));
+      await answerWhereTyped(s, client, run, await runDeclared(s, run));
+      return;
+    }
+    // A reason first, or approvals: the requester's proof is the grant their gate just read.
+    let grant: Awaited<ReturnType<Deps['sessions']['liveGrant']>>;
+    try {
+      grant = await s.sessions.liveGrant(userId, command.scope);
+    } catch (error) {
+      s.logger.error({ err: error, userId, command: command.name }, 'a declared command could not start');
+      await ack(ephemeral(unavailable));
+      return;
+    }
+    if (!grant) {
+      await ack(ephemeral(loginRequired(command.name)));
+      return;
+    }
+    await ack();
+    const proof = { authTime: grant.grantedAt, methods: grant.methods };
+    const shows = describePending({ kind: 'declared', ...run });
+    try {
+      if (next === 'reason') {
+        const draftId = await s.approvalState.keepDraft({ run, proof, shows });
+        const optional = command.reason === 'optional';
+        await client.views.open({
+          trigger_id: typed.trigger_id,
+          view: reasonModal(draftId, shows, optional, command.approval !== undefined),
+        });
+        return;
+      }
+      const approval = command.approval!;
+      await askForApproval(s, client, {
+        requesterId: userId,
+        action: { kind: 'declared', run, shows },
+        approvers: approval.approvers,
+        needed: approval.needed,
+        minutes: approval.minutes,
+        breakGlass: approval.breakGlass,
+        proof,
+        responseUrl: run.responseUrl,
+        channelId: run.channelId,
+      });
+    } catch (error) {
+      s.logger.error({ err: error, userId, command: command.name }, 'a declared command could not ask for approval');
+      await answerWhereTyped(s, client, run, unavailable);
+    }
   };
 }

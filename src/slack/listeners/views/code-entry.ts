@@ -5,9 +5,10 @@ import { withinDeadline } from '../../deadline.js';
 import { BLOCK } from '../../ids.js';
 import { typedCode, type WindowRef, windowOf } from '../../input/view-state.js';
 import type { PendingCommand, Taken } from '../../pending-commands.js';
+import { approvalCodeVerified, finish, refresh } from '../../presenters/approvals.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { explain, refusalView, replacedBy, windowStaysOpen } from '../../presenters/request-window.js';
-import { pendingLost, pendingStarted, replacedAfterGrant, replacedText, runPending } from '../../presenters/step-up.js';
+import { type Next, nextAfterStepUp, pendingLost, replacedAfterGrant, replacedText } from '../../presenters/step-up.js';
 import { scopeTitle } from '../../views/format.js';
 import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, type Unavailable } from '../../views/text.js';
@@ -16,6 +17,8 @@ import type { SubmitArgs } from '../args.js';
 type Deps = Pick<
   Services,
   | 'admin'
+  | 'approvals'
+  | 'approvalState'
   | 'audit'
   | 'clock'
   | 'config'
@@ -32,9 +35,11 @@ type Deps = Pick<
 
 /** A window that a newer one replaced: it checks no code and runs nothing. */
 type Replaced = { ok: false; reason: 'replaced'; by: PendingCommand };
-/** After a grant: the window's own command, or why none runs (`lost`: it could not be read). */
-type Granted = Extract<Verified, { ok: true }> & { command?: Taken | { kind: 'lost' } | undefined };
-type Outcome = Granted | Exclude<Verified, { ok: true }> | Replaced | Unavailable;
+/** A scope granted; for a step-up, its window's own command, or why none runs (`lost`: it could not be read). */
+type Granted = Extract<Verified, { ok: true; expiresAt: number }> & { command?: Taken | { kind: 'lost' } | undefined };
+/** An approver's (or a break glass's) code: what the window says, and what to do once Slack has the answer. */
+type Approved = { ok: true; scope: 'approval'; text: string; after?: (() => Promise<void>) | undefined };
+type Outcome = Granted | Approved | Exclude<Verified, { ok: true }> | Replaced | Unavailable;
 
 /**
  * A code was submitted. Bandwidth's verify runs against Slack's 3-second deadline: if it answers in
@@ -42,19 +47,20 @@ type Outcome = Granted | Exclude<Verified, { ok: true }> | Replaced | Unavailabl
  * window shows "checking…" and the result replaces it when it comes. (`title` is only the window's
  * own title, echoed back for display.) A step-up window runs the command it shows, or nothing: a
  * window that a newer command replaced checks no code, and a granted code takes only its own
- * window's command, once.
+ * window's command, once. An approver's code counts for the one approval its request was made for.
  */
 export function codeEntered(s: Deps) {
   return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
     const userId = body.user.id;
     const window = windowOf(view.private_metadata);
-    const verifying: Promise<Outcome> = check(s, userId, window, typedCode(view)).catch((error: unknown) => {
+    const verifying: Promise<Outcome> = check(s, client, userId, window, typedCode(view)).catch((error: unknown) => {
       s.logger.error({ err: error, userId }, 'verifying a code failed');
       return { ok: false as const, reason: 'unavailable' as const };
     });
 
     const early = await withinDeadline(verifying, s.slackDeadlineMs);
     let outcome: Outcome;
+    let next: Next;
     if (early.done) {
       outcome = early.value;
       // A refusal the user can act on in place is shown under the input; the window stays as it is.
@@ -63,22 +69,35 @@ export function codeEntered(s: Deps) {
         await ack({ response_action: 'errors', errors: { [BLOCK.code]: text } });
         return;
       }
-      await ack({ response_action: 'update', view: await finalView(s, userId, window, outcome, view.title.text) });
+      next = await nextStep(s, client, userId, outcome);
+      await ack({
+        response_action: 'update',
+        view: await finalView(s, userId, window, outcome, next, view.title.text),
+      });
     } else {
       await ack({ response_action: 'update', view: messageModal(view.title.text, checking) });
       outcome = await verifying;
+      next = await nextStep(s, client, userId, outcome);
       await client.views.update({
         view_id: view.id,
-        view: await finalView(s, userId, window, outcome, view.title.text),
+        view: await finalView(s, userId, window, outcome, next, view.title.text),
       });
     }
     if (!outcome.ok) return;
-    if (outcome.command?.kind === 'taken') await runPending(s, client, userId, outcome.command.pending);
-    await publishHome(s, client, userId);
+    await next
+      .after?.()
+      .catch((error: unknown) => s.logger.error({ err: error, userId }, 'what follows a code failed'));
+    if (outcome.scope !== 'approval') await publishHome(s, client, userId);
   };
 }
 
-async function check(s: Deps, userId: string, window: WindowRef, code: string): Promise<Outcome> {
+async function check(
+  s: Deps,
+  client: SubmitArgs['client'],
+  userId: string,
+  window: WindowRef,
+  code: string,
+): Promise<Outcome> {
   const replaced = await replacedBy(s, window);
   if (replaced) return { ok: false, reason: 'replaced', by: replaced };
   const verified = await s.verifier.verify(userId, window.requestId, code);
@@ -87,13 +106,39 @@ async function check(s: Deps, userId: string, window: WindowRef, code: string): 
       s.logger.error({ err: verified.cause, userId, outcome: verified.reason }, 'a right code could not be granted');
     return verified;
   }
-  if (!window.confirms) return verified;
+  if (verified.scope === 'approval') {
+    const proof = { authTime: verified.provedAt, methods: verified.methods };
+    const approved = await approvalCodeVerified(s, userId, verified.approvalId, proof);
+    const { settled, refresh: id } = approved;
+    return {
+      ok: true,
+      scope: 'approval',
+      text: approved.text,
+      after: settled ? () => finish(s, client, settled) : id ? () => refresh(s, client, id) : undefined,
+    };
+  }
+  const windowId = window.confirms?.windowId;
+  if (!windowId) return verified;
   // The grant stands whatever follows: a command that cannot be read is told, not "nothing changed".
-  const command = await s.pending.take(window.requestId, window.confirms.windowId).catch((error: unknown) => {
+  const command = await s.pending.take(window.requestId, windowId).catch((error: unknown) => {
     s.logger.error({ err: error, userId }, 'the command waiting for this code could not be read');
     return { kind: 'lost' as const };
   });
   return { ...verified, command };
+}
+
+/** What a granted step-up's command does next: run, ask for a reason, or ask its approvers. */
+async function nextStep(s: Deps, client: SubmitArgs['client'], userId: string, outcome: Outcome): Promise<Next> {
+  if (!outcome.ok) return {};
+  if (outcome.scope === 'approval') return { line: outcome.text, after: outcome.after };
+  const { command } = outcome;
+  if (command?.kind === 'taken') {
+    const proof = { authTime: s.clock.now(), methods: outcome.methods };
+    return nextAfterStepUp(s, client, userId, command.pending, proof);
+  }
+  if (command?.kind === 'replaced') return { line: replacedAfterGrant(command.by) };
+  if (command?.kind === 'lost') return { line: pendingLost };
+  return {};
 }
 
 async function finalView(
@@ -101,23 +146,15 @@ async function finalView(
   userId: string,
   window: WindowRef,
   outcome: Outcome,
+  next: Next,
   title: string,
 ): Promise<types.ModalView> {
   const now = s.clock.now();
   if (outcome.ok) {
-    const { command } = outcome;
-    const next =
-      command?.kind === 'taken'
-        ? pendingStarted(command.pending)
-        : command?.kind === 'replaced'
-          ? replacedAfterGrant(command.by)
-          : command?.kind === 'lost'
-            ? pendingLost
-            : undefined;
-    return messageModal(
-      scopeTitle[outcome.scope],
-      granted(outcome.scope, outcome.expiresAt, now) + (next ? `\n${next}` : ''),
-    );
+    if (next.view) return next.view;
+    if (outcome.scope === 'approval') return messageModal(title, outcome.text);
+    const line = next.line ? `\n${next.line}` : '';
+    return messageModal(scopeTitle[outcome.scope], granted(outcome.scope, outcome.expiresAt, now) + line);
   }
   if (outcome.reason === 'replaced') return messageModal(title, replacedText(outcome.by));
   if (outcome.reason === 'unavailable' || !windowStaysOpen(outcome.reason))
