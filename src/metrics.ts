@@ -28,6 +28,12 @@ export class Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly approvals = new Counter({
+    name: 'phonegate_approvals_total',
+    help: 'Approval requests and their steps, by outcome (requested, approval, approved, denied, expired, cancelled, ended, break_glass)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly lockouts = new Counter({
     name: 'phonegate_lockouts_total',
     help: 'Users locked after too many wrong codes',
@@ -126,6 +132,25 @@ export class Metrics {
       }
       case 'replay_dropped':
         this.replays.inc({ kind: String(detail.kind ?? 'unknown') });
+        break;
+      case 'approval_requested':
+        this.approvals.inc({ outcome: 'requested' });
+        break;
+      case 'approval_granted':
+        // One approver's approval, or (approved: true) the last one needed: the request ends approved.
+        this.approvals.inc({ outcome: detail.approved === true ? 'approved' : 'approval' });
+        break;
+      case 'approval_denied':
+        this.approvals.inc({ outcome: 'denied' });
+        break;
+      case 'approval_expired':
+        this.approvals.inc({ outcome: 'expired' });
+        break;
+      case 'approval_cancelled':
+        this.approvals.inc({ outcome: detail.reason === 'cancelled' ? 'cancelled' : 'ended' });
+        break;
+      case 'break_glass':
+        this.approvals.inc({ outcome: 'break_glass' });
         break;
       default:
         break;

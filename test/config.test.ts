@@ -201,6 +201,9 @@ describe('defaults', () => {
       admins: [],
       allowedRegions: ['US', 'CA'],
       allowedCallingCodes: [],
+      approvalChannel: undefined,
+      securityChannel: undefined,
+      adminApprovals: [],
     });
   });
 
@@ -889,6 +892,8 @@ describe('declared commands and [actions] (issue 10)', () => {
         description: 'Runs /deploy once PhoneGate has checked your phone',
         usage: undefined,
         timeoutMs: 10_000,
+        approval: undefined,
+        reason: 'off',
       },
     ]);
     expect(config.actions).toEqual({
@@ -911,6 +916,8 @@ describe('declared commands and [actions] (issue 10)', () => {
       description: 'Rotate keys',
       usage: '<service>',
       timeoutMs: 30_000,
+      approval: undefined,
+      reason: 'off',
     });
   });
 
@@ -1138,4 +1145,83 @@ describe('the example numbers we print pass the rules of /admin link (issue 19)'
       return [];
     }
   }
+});
+
+describe('approvals (issue 20)', () => {
+  const withCommand = (keys: string, policy = '') =>
+    `[command /deploy]\nurl = https://ops.example/hooks/deploy\n${keys}\n\n[policy]\n${policy}\n`;
+  const env = envWith({ POLICY_ADMINS: 'U0ADMIN01,U0ADMIN02' });
+
+  test('approvers turn approvals on, with the defaults: one approval, a required reason, 30 minutes, no break glass', () => {
+    const config = parseConfig({ env, fileText: withCommand('approvers = admins, U0OTHER01') });
+    expect(config.commands[0]).toMatchObject({
+      approval: { approvers: ['U0ADMIN01', 'U0ADMIN02', 'U0OTHER01'], needed: 1, minutes: 30, breakGlass: false },
+      reason: 'required',
+    });
+    const plain = parseConfig({ env, fileText: withCommand('') });
+    expect(plain.commands[0]).toMatchObject({ approval: undefined, reason: 'off' });
+    // A reason without approvals: asked before it runs.
+    expect(parseConfig({ env, fileText: withCommand('reason = optional') }).commands[0]).toMatchObject({
+      reason: 'optional',
+    });
+  });
+
+  // Rule: a configuration that could never be approved is a start-up error naming the key.
+  test('more approvals than approvers is refused, naming [command /deploy] approvals', () => {
+    expect(problemsOf(env, withCommand('approvers = U0OTHER01\napprovals = 2'))).toEqual([
+      '[command /deploy] approvals: is 2, but approvers lists only 1 person: it could never be approved',
+    ]);
+  });
+
+  test('an allowed requester who is an approver must leave enough others (with allow unset, approvers request too)', () => {
+    expect(problemsOf(env, withCommand('allow = admins\napprovers = admins\napprovals = 2'))).toEqual([
+      '[command /deploy] approvals: is 2, but U0ADMIN01 may run /deploy and is one of its 2 approvers, which leaves only 1 others to approve their requests (nobody approves their own)',
+    ]);
+    expect(problemsOf(env, withCommand('approvers = U0ADMIN01'))).toEqual([
+      '[command /deploy] approvals: is 1, but U0ADMIN01 may run /deploy and is one of its 1 approvers, which leaves only 0 others to approve their requests (nobody approves their own)',
+    ]);
+    // A requester who is not an approver needs no others.
+    expect(
+      parseConfig({ env, fileText: withCommand('allow = U0OTHER01\napprovers = U0ADMIN01') }).commands,
+    ).toHaveLength(1);
+  });
+
+  test('each key is checked: approvals 1 to 5, reason, approval_minutes 1 to 1440, break_glass needs approvers', () => {
+    const problems = problemsOf(
+      env,
+      withCommand('approvals = 6\nreason = sometimes\napproval_minutes = 0\nbreak_glass = maybe'),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        '[command /deploy] approvals: must be between 1 and 5',
+        '[command /deploy] reason: must be required, optional or off',
+        '[command /deploy] approval_minutes: must be between 1 and 1440',
+        '[command /deploy] break_glass: must be yes or no',
+      ]),
+    );
+    expect(problemsOf(env, withCommand('break_glass = yes'))).toEqual([
+      '[command /deploy] break_glass: needs approvers: break glass skips approvals, so set approvers first',
+    ]);
+  });
+
+  test('[policy] approval_channel and security_channel are channel ids; admin_approvals lists link, unlink, revoke and needs two admins', () => {
+    const config = parseConfig({
+      env: envWith({ POLICY_ADMINS: 'U0ADMIN01,U0ADMIN02', POLICY_ADMIN_APPROVALS: 'link, revoke' }),
+      fileText: '[policy]\napproval_channel = C0APPROVE\nsecurity_channel = G0SECRET1\n',
+    });
+    expect(config.policy).toMatchObject({
+      approvalChannel: 'C0APPROVE',
+      securityChannel: 'G0SECRET1',
+      adminApprovals: ['link', 'revoke'],
+    });
+    expect(problemsOf(envWith({ POLICY_APPROVAL_CHANNEL: '#approvals' }))).toEqual([
+      '[policy] approval_channel (env POLICY_APPROVAL_CHANNEL): must be a channel id like C012ABCDEF (not a #name)',
+    ]);
+    expect(problemsOf(envWith({ POLICY_ADMINS: 'U0ADMIN01', POLICY_ADMIN_APPROVALS: 'link' }))).toEqual([
+      '[policy] admin_approvals (env POLICY_ADMIN_APPROVALS): needs at least two [policy] admins: another admin must approve, and nobody approves their own command',
+    ]);
+    expect(problemsOf(envWith({ POLICY_ADMINS: 'U0ADMIN01,U0ADMIN02', POLICY_ADMIN_APPROVALS: 'audit' }))[0]).toContain(
+      '[policy] admin_approvals (env POLICY_ADMIN_APPROVALS): must list any of link, unlink, revoke',
+    );
+  });
 });

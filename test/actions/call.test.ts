@@ -68,6 +68,7 @@ describe('the request', () => {
       channel_id: 'C0001',
       scope: 'login',
       request_id: 'r-1',
+      reason: null,
     });
   });
 });

@@ -9,6 +9,8 @@ interface Verifier {
     jwks: JWTVerifyGetKey;
     issuer?: string;
     audience: string;
+    approvals?: number;
+    allowBreakGlass?: boolean;
   }): Promise<JWTPayload>;
 }
 const example = new URL('../../examples/verify-phonegate-token.mjs', import.meta.url).href;

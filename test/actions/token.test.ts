@@ -105,6 +105,7 @@ describe('a token for one action call', () => {
       channel_id: 'C0001',
       scope: 'admin',
       request_id: 'req-1',
+      reason: null,
     });
   });
 
@@ -152,6 +153,60 @@ describe('a token for one action call', () => {
     await expect(at('https://ops.example/hooks/deploy')).resolves.toMatchObject({
       aud: 'https://ops.example/hooks/deploy',
     });
+  });
+
+  // Issue 20 §3: the endpoint learns who approved, when and how; the example verifier requires N of them.
+  test('approvals in the token, and the example verifier requiring N approvals from people other than sub', async () => {
+    const pinned = createLocalJWKSet(JSON.parse(JSON.stringify(keys.jwks())));
+    const url = 'https://ops.example/hooks/deploy';
+    const body = request();
+    const approval = (sub: string) => ({
+      sub,
+      approvedAt: 1_800_000_000_000,
+      authTime: 1_799_999_990_000,
+      methods: ['voice' as const],
+    });
+    const sign = (more: Partial<ActionClaims>) => signActionToken(keys, claims(url, body, more), Date.now());
+    const verify = async (token: string, approvals: number, allowBreakGlass = false) =>
+      verifyPhonegateRequest({
+        authorization: `Bearer ${token}`,
+        rawBody: Buffer.from(body),
+        jwks: pinned,
+        audience: url,
+        approvals,
+        allowBreakGlass,
+      } as never);
+
+    const approved = await sign({
+      approved: { approvals: [approval('U0CAROL01')], breakGlass: false },
+      reason: 'hotfix',
+      ticket: 'OPS-1',
+    });
+    expect(decodeJwt(approved)).toMatchObject({
+      approvals: [{ sub: 'U0CAROL01', approved_at: 1_800_000_000, auth_time: 1_799_999_990, amr: ['tel'] }],
+      reason: 'hotfix',
+      ticket: 'OPS-1',
+    });
+    expect(decodeJwt(approved).break_glass).toBeUndefined();
+    await expect(verify(approved, 1)).resolves.toMatchObject({ sub: 'U012ABCDEF' });
+    await expect(
+      verify(await sign({ approved: { approvals: [approval('U0CAROL01')], breakGlass: false } }), 2),
+    ).rejects.toThrow('needs 2 approval(s)');
+    // The requester's own "approval" never counts; nor does one person twice.
+    const self = await sign({
+      approved: {
+        approvals: [approval('U012ABCDEF'), approval('U0CAROL01'), approval('U0CAROL01')],
+        breakGlass: false,
+      },
+    });
+    await expect(verify(self, 2)).rejects.toThrow('has 1');
+    // Break glass: no approvals, and only where the endpoint accepts it.
+    const glass = await sign({ approved: { approvals: [], breakGlass: true }, reason: 'down' });
+    expect(decodeJwt(glass)).toMatchObject({ approvals: [], break_glass: true, reason: 'down' });
+    await expect(verify(glass, 1)).rejects.toThrow('has 0');
+    await expect(verify(await sign({ approved: { approvals: [], breakGlass: true } }), 1, true)).resolves.toBeTruthy();
+    // A command without approvals: none of these claims, as before.
+    expect(Object.keys(decodeJwt(await sign({})))).not.toContain('approvals');
   });
 
   test('amr names every method the codes went out by: a text, then "Call me instead", is ["sms", "tel"]', async () => {

@@ -164,7 +164,17 @@ describe('a declared command with approvers', () => {
     // The requester sees the result where they typed.
     expect(h.slack.responses.some((r) => r.body.text === 'deployed')).toBe(true);
     expect(h.logs.audit('approval_requested')).toHaveLength(1);
-    expect(h.logs.audit('action_run')).toEqual([expect.objectContaining({ userId: REQUESTER, outcome: 'success' })]);
+    expect(h.logs.audit('action_run')).toEqual([
+      expect.objectContaining({
+        userId: REQUESTER,
+        outcome: 'success',
+        detail: expect.objectContaining({ request: expect.any(String) }),
+      }),
+    ]);
+    // A metric by outcome.
+    const metrics = await (await fetch(`${h.requests.baseUrl}/metrics`)).text();
+    for (const outcome of ['requested', 'approval', 'approved'])
+      expect(metrics).toContain(`phonegate_approvals_total{outcome="${outcome}"} 1`);
   });
 
   test('the requester cannot approve their own request, a non-approver is refused, and neither is sent a code', async () => {

@@ -161,6 +161,7 @@ describe('scope login', () => {
       channel_id: 'C0001',
       scope: 'login',
       request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reason: null,
     });
     expect(payload).toMatchObject({
       iss: 'phonegate',
