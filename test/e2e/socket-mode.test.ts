@@ -260,6 +260,8 @@ interface SocketOptions {
   socketRetry?: SocketRetry;
   /** Set up the stand-ins before start(), e.g. make apps.connections.open fail. */
   before?: (h: Omit<SocketHarness, 'started'>) => void;
+  /** More environment for the config. */
+  env?: Record<string, string>;
 }
 
 /** Quick tries, so failure tests take milliseconds. */
@@ -270,7 +272,7 @@ async function startSocketBot(options: SocketOptions = {}): Promise<SocketHarnes
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   const clock = new TestClock();
-  const env = testEnv('basic', { SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: `${API_ORIGIN}/api/` });
+  const env = testEnv('basic', { SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: `${API_ORIGIN}/api/`, ...options.env });
   delete env.SLACK_SIGNING_SECRET; // Socket Mode needs none
   const config = parseConfig({ env });
   const dir = mkdtempSync(join(tmpdir(), 'phonegate-socket-test-'));
@@ -451,6 +453,41 @@ describe('Socket Mode, against a local stand-in of Slack', () => {
     // Bolt logs whole envelopes at debug level: the code and the phone number must not be in them.
     expect(logs.text()).not.toContain(code);
     expect(logs.text()).not.toContain(PHONES.alice);
+  });
+
+  // Issue 20: approvals work over Socket Mode as over HTTP (the buttons of a message, the approver's window).
+  test('an approval over the socket: another admin approves a revoke with their own code, and it runs', async () => {
+    const { slack, bandwidth, requests } = await harness({
+      env: { POLICY_ADMINS: `${USERS.alice},${USERS.carol}`, POLICY_ADMIN_APPROVALS: 'revoke' },
+    });
+    const windowFor = async (userId: string) => {
+      if (slack.lastView().view.callback_id === 'delivery_choice')
+        await requests.chooseDelivery(userId, slack.lastView(), 'sms');
+      await slack.waitFor(() => slack.lastView().view.callback_id === 'code_entry', 'a code entry', 3000);
+      return slack.lastView();
+    };
+    await requests.command('/login', USERS.alice);
+    await slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'), 'the login window', 3000);
+    await requests.submitCode(USERS.alice, await windowFor(USERS.alice), bandwidth.lastCode());
+    await requests.command('/admin', USERS.alice, `revoke <@${USERS.bob}>`);
+    await slack.waitFor(
+      () => slack.lastView().view.callback_id === 'code_entry' && slack.callsOf('views.open').length === 2,
+      'the step-up',
+      3000,
+    );
+    const stepped = await requests.submitCode(USERS.alice, slack.lastView(), bandwidth.lastCode());
+    expect(JSON.stringify(stepped.json)).toContain("needs another admin's approval");
+    await slack.waitFor(() => slack.messagesIn(USERS.carol).length === 1, 'the other admin asked', 3000);
+
+    await requests.clickInMessage(USERS.carol, slack.messagesIn(USERS.carol)[0]!, 'approval_approve');
+    await slack.waitFor(
+      (calls) => calls.filter((c) => c.method === 'views.open').length === 3,
+      'the approver window',
+      3000,
+    );
+    const done = await requests.submitCode(USERS.carol, await windowFor(USERS.carol), bandwidth.lastCode());
+    expect(JSON.stringify(done.json)).toContain('Approved.');
+    await slack.waitFor(() => JSON.stringify(slack.messagesIn(USERS.carol)[0]).includes('It ran.'), 'the run', 3000);
   });
 
   // Bolt's Socket Mode client logs every envelope it receives and every ack it sends, whole, at debug.
