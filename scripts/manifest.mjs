@@ -18,7 +18,7 @@ const BUILT_IN = `    - command: /login
       should_escape: false
     - command: /admin
       description: PhoneGate administration (needs an admin step-up code)
-      usage_hint: "<help|sessions|revoke|link|unlink|audit> [args]"
+      usage_hint: "<help|sessions|approvals|revoke|link|unlink|audit> [args]"
       # Mentions arrive escaped as <@U123|name>, so user arguments are ids.
       should_escape: true
 `;

@@ -461,7 +461,7 @@ function approvalsCanBeMet(
     if (short)
       issue(
         ['commands', name, 'approvals'],
-        `is ${c.approvals}, but ${short} may run ${name} and is one of its ${approvers.length} approvers, which leaves only ${approvers.length - 1} others to approve their requests (nobody approves their own)`,
+        `is ${c.approvals}, but ${short} may run ${name} and is one of its ${approvers.length} approvers, which leaves only ${approvers.length - 1} ${approvers.length - 1 === 1 ? 'other' : 'others'} to approve their requests (nobody approves their own)`,
       );
   }
   if (config.policy.admin_approvals?.length > 0 && admins.length < 2)

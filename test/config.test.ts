@@ -1175,7 +1175,7 @@ describe('approvals (issue 20)', () => {
 
   test('an allowed requester who is an approver must leave enough others (with allow unset, approvers request too)', () => {
     expect(problemsOf(env, withCommand('allow = admins\napprovers = admins\napprovals = 2'))).toEqual([
-      '[command /deploy] approvals: is 2, but U0ADMIN01 may run /deploy and is one of its 2 approvers, which leaves only 1 others to approve their requests (nobody approves their own)',
+      '[command /deploy] approvals: is 2, but U0ADMIN01 may run /deploy and is one of its 2 approvers, which leaves only 1 other to approve their requests (nobody approves their own)',
     ]);
     expect(problemsOf(env, withCommand('approvers = U0ADMIN01'))).toEqual([
       '[command /deploy] approvals: is 1, but U0ADMIN01 may run /deploy and is one of its 1 approvers, which leaves only 0 others to approve their requests (nobody approves their own)',

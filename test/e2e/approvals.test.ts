@@ -106,7 +106,7 @@ async function approve(approverId: string): Promise<any> {
   if (window.view.callback_id === 'delivery_choice') await h.requests.chooseDelivery(approverId, window, 'sms');
   await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'code_entry', 'the approver\u2019s code entry');
   window = h.slack.lastView();
-  expect(text(window.view)).toContain(`Approving <@${REQUESTER}>'s request to run`);
+  expect(text(window.view)).toContain(`This code approves <@${REQUESTER}>'s request to run`);
   const done = await h.requests.submitCode(approverId, window, h.bandwidth.lastCode());
   return done.json.view;
 }
@@ -407,5 +407,26 @@ describe('[policy] admin_approvals', () => {
     const listed = await h.requests.command('/admin', ADMIN, 'approvals');
     expect(listed.json.text).toContain('*Open approval requests* (1)');
     expect(listed.json.text).toContain(`<@${ADMIN}> \`/admin revoke\` <@${REQUESTER}>: 0 of 1 approval`);
+  });
+});
+
+describe('when nobody can be asked', () => {
+  test('the bot is not in approval_channel: the requester is told, the request ends, and nothing runs', async () => {
+    await start('', 'approval_channel = C0APPROVE');
+    h.slack.failNext('chat.postMessage', 'not_in_channel');
+    await logIn(h, REQUESTER);
+    await h.requests.command('/deploy', REQUESTER, 'api 1.4.2');
+    await h.slack.waitFor(() => h.slack.lastView().view.callback_id === 'approval_reason', 'the reason form');
+    await h.requests.submitView(REQUESTER, h.slack.lastView(), {
+      reason: { reason: { type: 'plain_text_input', value: 'routine' } },
+      ticket: { ticket: { type: 'plain_text_input', value: '' } },
+    });
+    await h.slack.waitFor(
+      () => h.slack.responses.some((r) => text(r.body).includes("couldn't post")),
+      'the requester told',
+    );
+    expect(text(h.slack.responses.at(-1)!.body)).toContain('invite it to that channel');
+    expect(h.logs.audit('approval_cancelled')).toHaveLength(1);
+    expect(received).toHaveLength(0);
   });
 });

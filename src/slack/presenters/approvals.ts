@@ -109,9 +109,21 @@ export async function askForApproval(s: Deps, client: Client, ask: Ask): Promise
     }
   }
   await s.approvalState.savePlaces(request.id, places);
+  if (places.posts.length === 0) {
+    // Nobody was asked (the bot is not in approval_channel, or Slack refused every DM): say so, and end it.
+    await s.approvals.cancel(request.id, ask.requesterId);
+    await showStatus(s, client, places, { text: nobodyAsked(channel), blocks: [] });
+    return request;
+  }
   await showStatus(s, client, places, requesterStatus(view, s.clock.now()));
   await s.approvalState.savePlaces(request.id, places);
   return request;
+}
+
+function nobodyAsked(channel: string | undefined): string {
+  return channel
+    ? `:warning: I couldn't post the approval request in <#${channel}>, so nobody was asked and nothing will run. Whoever runs this bot must invite it to that channel (\`/invite\`); then run the command again.`
+    : ":warning: I couldn't send the approval request to any approver, so nobody was asked and nothing will run. Please tell whoever runs this bot, then run the command again.";
 }
 
 // --- the approvers -------------------------------------------------------------------------
@@ -138,7 +150,7 @@ export async function approveClicked(
     return;
   }
   const confirms: Confirms = {
-    shows: `Approving <@${may.request.requesterId}>'s request to run ${may.request.action.shows}`,
+    shows: `This code approves <@${may.request.requesterId}>'s request to run ${may.request.action.shows}.`,
   };
   await openRequestWindow(s, client, triggerId, userId, opened.request, confirms);
 }
@@ -304,7 +316,9 @@ export async function breakGlassSubmitted(
   await s.approvalState.keepBreakGlassReason(id, userId, reason);
   const opened = await s.requests.open(userId, 'approval', `${BREAK_GLASS}${id}`);
   if (!opened.ok) return { ok: false, text: explain(s, opened, userId) };
-  const confirms: Confirms = { shows: `Breaking glass: runs ${may.request.action.shows} now, without approvals` };
+  const confirms: Confirms = {
+    shows: `This code breaks glass: ${may.request.action.shows} runs now, without its approvals.`,
+  };
   return { ok: true, request: opened.request, confirms };
 }
 

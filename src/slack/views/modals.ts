@@ -22,9 +22,9 @@ const notice = (text: string): types.ContextBlock => ({ type: 'context', element
 export const requestMetadata = (requestId: string, confirms?: Confirms) =>
   JSON.stringify(confirms ? { requestId, ...confirms } : { requestId });
 
-/** A step-up window says, above all else, which command its code runs. */
+/** A step-up window says, above all else, which command its code runs; an approval's, what its code approves. */
 const confirmsBlock = (confirms: Confirms | undefined): types.ContextBlock[] =>
-  confirms ? [notice(`:lock: This code runs ${confirms.shows}`)] : [];
+  confirms ? [notice(`:lock: ${confirms.windowId ? `This code runs ${confirms.shows}` : confirms.shows}`)] : [];
 
 const deliveryInput = (label: string, initial: Delivery): types.InputBlock => {
   const options = DELIVERIES.map((delivery) => ({
