@@ -114,48 +114,40 @@ export class CodeSender {
       const cooldown = await counters.increment(keys.cooldown(request.id), policy.resendCooldownMs);
       if (cooldown.count > 1) return { ok: false, reason: 'cooldown', retryAt: cooldown.resetsAt };
     }
-    const sends = await counters.increment(keys.sends(userId), HOUR_MS);
-    if (sends.count > policy.maxSendsPerHour) {
-      await audit.record({
-        event: 'excess_rate_limit_exceeded',
-        userId,
-        scope: request.scope,
-        outcome: 'refused',
-        detail: { limit: 'sends_per_hour', max: policy.maxSendsPerHour },
-      });
-      return { ok: false, reason: 'send_limit', retryAt: sends.resetsAt };
-    }
-    const toPhone = await counters.increment(keys.phoneSends(phone), HOUR_MS);
-    if (toPhone.count > policy.maxSendsPerPhonePerHour) {
+    // The hourly caps, each one atomic count, in turn: per user, per phone (all its users), for the bot.
+    const caps = [
+      { key: keys.sends(userId), max: policy.maxSendsPerHour, limit: 'sends_per_hour', reason: 'send_limit' },
+      {
+        key: keys.phoneSends(phone),
+        max: policy.maxSendsPerPhonePerHour,
+        limit: 'sends_per_phone_per_hour',
+        reason: 'phone_send_limit',
+        detail: { maskedPhone: maskPhone(phone) },
+      },
+      {
+        key: keys.totalSends(),
+        max: policy.maxSendsPerHourTotal,
+        limit: 'sends_per_hour_total',
+        reason: 'total_send_limit',
+      },
+    ] as const;
+    for (const cap of caps) {
+      const count = await counters.increment(cap.key, HOUR_MS);
+      if (count.count <= cap.max) continue;
       await audit.record({
         event: 'excess_rate_limit_exceeded',
         userId,
         scope: request.scope,
         outcome: 'refused',
         detail: {
-          limit: 'sends_per_phone_per_hour',
-          max: policy.maxSendsPerPhonePerHour,
-          maskedPhone: maskPhone(phone),
+          limit: cap.limit,
+          max: cap.max,
+          ...('detail' in cap ? cap.detail : {}),
+          // The bot's cap: `first` marks the one send, of every replica, that found it reached in this window.
+          ...(cap.reason === 'total_send_limit' ? { first: count.count === cap.max + 1, until: count.resetsAt } : {}),
         },
       });
-      return { ok: false, reason: 'phone_send_limit', retryAt: toPhone.resetsAt };
-    }
-    const total = await counters.increment(keys.totalSends(), HOUR_MS);
-    if (total.count > policy.maxSendsPerHourTotal) {
-      await audit.record({
-        event: 'excess_rate_limit_exceeded',
-        userId,
-        scope: request.scope,
-        outcome: 'refused',
-        // `first`: the one send, of every replica, that found the cap reached in this window.
-        detail: {
-          limit: 'sends_per_hour_total',
-          max: policy.maxSendsPerHourTotal,
-          first: total.count === policy.maxSendsPerHourTotal + 1,
-          until: total.resetsAt,
-        },
-      });
-      return { ok: false, reason: 'total_send_limit', retryAt: total.resetsAt };
+      return { ok: false, reason: cap.reason, retryAt: count.resetsAt };
     }
     return undefined;
   }
