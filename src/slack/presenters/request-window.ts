@@ -1,10 +1,11 @@
-import type { types, webApi } from '@slack/bolt';
+import type { RespondArguments, types, webApi } from '@slack/bolt';
 import type { Delivery } from '../../core/ports.js';
 import type { Refusal, RefusalReason } from '../../core/refusals.js';
 import type { RequestState } from '../../core/requests.js';
 import type { Services } from '../../services.js';
 import type { Confirms, WindowRef } from '../input/view-state.js';
 import type { PendingCommand } from '../pending-commands.js';
+import { ephemeral } from '../reply.js';
 import { updateView } from '../view-update.js';
 import { deliveryName, scopeTitle } from '../views/format.js';
 import { codeEntryModal, deliveryChoiceModal, messageModal, retryModal, sendingModal } from '../views/modals.js';
@@ -63,6 +64,31 @@ export async function openRequestWindow(
   const viewId = opened.view?.id;
   if (first.send && viewId)
     await sendAndShow(s, client, viewId, userId, request, first.send, false, undefined, confirms);
+}
+
+/** Said where the command was typed when Slack would not show its window. */
+export const windowNotShown =
+  "Slack didn't let me show the code window (it may have taken too long). Run the command again: a code I already sent still works.";
+
+/**
+ * A command's window (see openRequestWindow); if Slack refuses it (a trigger that expired under load),
+ * the user is told where they typed, instead of silence.
+ */
+export async function openCommandWindow(
+  s: Deps,
+  client: webApi.WebClient,
+  respond: (message: RespondArguments) => Promise<unknown>,
+  triggerId: string,
+  userId: string,
+  request: RequestState,
+  confirms?: Confirms,
+): Promise<void> {
+  try {
+    await openRequestWindow(s, client, triggerId, userId, request, confirms);
+  } catch (error) {
+    s.logger.warn({ err: error, userId }, 'could not show a code window');
+    await respond(ephemeral(windowNotShown)).catch(() => undefined);
+  }
 }
 
 /** Sends a code, then shows the code entry in the window, or why no code was sent. */

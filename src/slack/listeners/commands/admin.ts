@@ -4,7 +4,7 @@ import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import type { Confirms } from '../../input/view-state.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
-import { explain, openRequestWindow } from '../../presenters/request-window.js';
+import { explain, openCommandWindow } from '../../presenters/request-window.js';
 import { askAdminApproval, describePending, needsAdminApproval } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
 import { help, usage } from '../../views/admin-text.js';
@@ -87,6 +87,6 @@ export function admin(s: Deps) {
       return;
     }
     await ack();
-    await openRequestWindow(s, client, command.trigger_id, userId, stepUp.request, confirms);
+    await openCommandWindow(s, client, respond, command.trigger_id, userId, stepUp.request, confirms);
   };
 }

@@ -8,7 +8,7 @@ import { gate } from '../../middleware/gate.js';
 import type { DeclaredRun } from '../../pending-commands.js';
 import { askForApproval, declaredNext } from '../../presenters/approvals.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
-import { explain, openRequestWindow } from '../../presenters/request-window.js';
+import { explain, openCommandWindow } from '../../presenters/request-window.js';
 import { describePending } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
 import { reasonModal } from '../../views/approvals.js';
@@ -68,7 +68,7 @@ export function allowedOnly(
  * acknowledged at once and the endpoint's answer follows where it was typed.
  */
 export function declared(command: DeclaredCommand, s: Deps) {
-  return async ({ ack, command: typed, client }: CommandArgs): Promise<void> => {
+  return async ({ ack, command: typed, client, respond }: CommandArgs): Promise<void> => {
     const userId = typed.user_id;
     const run: DeclaredRun = {
       name: command.name,
@@ -103,7 +103,7 @@ export function declared(command: DeclaredCommand, s: Deps) {
       }
       if (stepUp) {
         await ack();
-        await openRequestWindow(s, client, typed.trigger_id, userId, stepUp.request, confirms);
+        await openCommandWindow(s, client, respond, typed.trigger_id, userId, stepUp.request, confirms);
         return;
       }
     }

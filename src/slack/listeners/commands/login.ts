@@ -1,5 +1,5 @@
 import type { Services } from '../../../services.js';
-import { type LoginStart, openLoginRequest, openRequestWindow } from '../../presenters/request-window.js';
+import { type LoginStart, openCommandWindow, openLoginRequest } from '../../presenters/request-window.js';
 import { ephemeral } from '../../reply.js';
 import { unavailable } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
@@ -8,7 +8,7 @@ type Deps = Pick<Services, 'clock' | 'config' | 'logger' | 'requests' | 'sender'
 
 /** /login: prove possession of the linked phone to get scope `login`. */
 export function login(s: Deps) {
-  return async ({ ack, command, client }: CommandArgs): Promise<void> => {
+  return async ({ ack, command, client, respond }: CommandArgs): Promise<void> => {
     const userId = command.user_id;
     let start: LoginStart;
     try {
@@ -23,6 +23,6 @@ export function login(s: Deps) {
       return;
     }
     await ack();
-    await openRequestWindow(s, client, command.trigger_id, userId, start.request);
+    await openCommandWindow(s, client, respond, command.trigger_id, userId, start.request);
   };
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { login } from '../../../../src/slack/listeners/commands/login.js';
+import { windowNotShown } from '../../../../src/slack/presenters/request-window.js';
 import { requestMetadata } from '../../../../src/slack/views/modals.js';
 import { unavailable } from '../../../../src/slack/views/text.js';
 import { type Core, errorsLogged, FakeBolt, realCore, textOf } from '../../../helpers/bolt-args.js';
@@ -41,6 +42,15 @@ describe('/login', () => {
     expect(core.provider.sent).toMatchObject([{ to: PHONES.alice, delivery: 'voice', purpose: 'login' }]);
     const [update] = slack.of('views.update');
     expect(update).toMatchObject({ view_id: 'V0OPENED1', view: { callback_id: 'code_entry' } });
+  });
+
+  // Rule: a window Slack refuses (a trigger that expired under load) is told where the command was typed, not left silent.
+  test('Slack refuses to open the window: the user is told where they typed, and nothing crashes', async () => {
+    const slack = new FakeBolt((method) => (method === 'views.open' ? 'expired_trigger_id' : undefined));
+    await login(core.s)(slack.command('/login', USERS.alice));
+    expect(slack.acks).toEqual([undefined]);
+    expect(slack.responds).toEqual([{ response_type: 'ephemeral', text: windowNotShown }]);
+    expect(errorsLogged(core.logs)).toEqual([]);
   });
 
   // Rule: running /login again while a code is out reopens the code entry; no second code is sent.
