@@ -6,6 +6,9 @@ import type { Logger } from '../logger.js';
 import { httpDelivery, socketDelivery } from './middleware/replay.js';
 import { BoundedSocketModeReceiver, SOCKET_RETRY, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
+/** Where Slack sends events, commands and interactions in HTTP mode. */
+const EVENTS_PATH = '/slack/events';
+
 /** Slack's rule: a request more than five minutes from our clock, either way, may be a replay. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
@@ -59,7 +62,7 @@ export function createReceiver({
   }
   const receiver = new HTTPReceiver({
     signingSecret: slack.signingSecret!,
-    endpoints: '/slack/events',
+    endpoints: EVENTS_PATH,
     port: slack.port,
     logger,
     customRoutes: Object.entries({ '/healthz': healthz(ping, undefined, draining), ...routes }).map(
@@ -121,7 +124,8 @@ export function screenSlackHeaders(next: RequestListener): RequestListener {
  * the target: it is the sender's text.
  */
 export function refuseMalformedUrl(req: IncomingMessage, res: ServerResponse, log: Logger): boolean {
-  if (URL.canParse(req.url ?? '/', 'http://localhost')) return false;
+  // Slack's own requests, every one of them, name the events path: no parse needed for that one.
+  if (req.url === EVENTS_PATH || URL.canParse(req.url ?? '/', 'http://localhost')) return false;
   log.debug({ method: req.method }, 'refused a request whose target is not a URL (400)');
   res.writeHead(400, { Connection: 'close' }).end();
   return true;
