@@ -6,6 +6,9 @@ import type { Logger } from '../logger.js';
 import { httpDelivery, socketDelivery } from './middleware/replay.js';
 import { BoundedSocketModeReceiver, SOCKET_RETRY, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
+/** When a response's request reached the receiver (performance.now()), for onAnswered. */
+const STARTED_AT = Symbol('startedAt');
+
 /** Where Slack sends events, commands and interactions in HTTP mode. */
 const EVENTS_PATH = '/slack/events';
 
@@ -76,6 +79,10 @@ export function createReceiver({
     customPropertiesExtractor: httpDelivery,
   });
   const listener = screenSlackHeaders(rejectSkewedRequests(receiver.requestListener, clock));
+  // One listener for every response (its `this`), the start kept on the response: no closure per request.
+  const answered = function (this: ServerResponse & { [STARTED_AT]?: number }) {
+    onAnswered?.(this[STARTED_AT]!);
+  };
   receiver.requestListener = (req, res) => {
     if (refuseMalformedUrl(req, res, log)) return;
     // Once a shutdown has begun, each answer closes its connection. server.close() waits for every
@@ -83,8 +90,8 @@ export function createReceiver({
     // balancer polling /healthz on a kept-alive socket) would otherwise hold the stop open forever.
     if (draining?.()) res.setHeader('Connection', 'close');
     if (onAnswered && req.method === 'POST') {
-      const startedAt = performance.now();
-      res.once('finish', () => onAnswered(startedAt));
+      (res as ServerResponse & { [STARTED_AT]?: number })[STARTED_AT] = performance.now();
+      res.on('finish', answered);
     }
     listener(req, res);
   };
