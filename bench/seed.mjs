@@ -207,12 +207,13 @@ export async function redisClones(url, template, { users, prefix, now }) {
   const client = createClient({ url });
   await client.connect();
   try {
-    await client.flushDb();
+    await client.flushDb('ASYNC'); // a large database freed in the background: the shared server keeps answering
     const tpl = template.rows.map((r) => ({ ...r, ka: age(r.k, now), va: age(r.v, now), audit: AUDIT_KEY.test(r.k) }));
     const audited = auditClones(template.rows.map((r) => r.k));
     let written = 0;
-    for (let from = 1; from <= users; from += 2000) {
-      const to = Math.min(users, from + 1999);
+    // Batches of 500 clones: each script holds the (shared) server for a few milliseconds only.
+    for (let from = 1; from <= users; from += 500) {
+      const to = Math.min(users, from + 499);
       written += Number(
         await client.eval(CLONE, {
           keys: [],
@@ -259,7 +260,7 @@ export async function flushRedis(url) {
   const client = createClient({ url });
   await client.connect();
   try {
-    await client.flushDb();
+    await client.flushDb('ASYNC');
   } finally {
     client.destroy();
   }
