@@ -386,11 +386,13 @@ async function purgeRuns(launch, seed, slack, freshUrl, onLargeStore) {
   const loadedClient = new SlackClient(loaded.port, SIGNING_SECRET);
   const during = [];
   let duringWrong = 0;
+  let duringExample;
   const from = performance.now();
   const window = Math.min(result.ms ?? DURING_LOAD_MS, DURING_LOAD_MS);
   while (performance.now() - from < window && !purgeLine(loaded)) {
     const r = await whoamiRound(loadedClient, bodies, 100, 32, liveWhoami);
     duringWrong += r.failures;
+    duringExample ??= r.example;
     during.push(...r.latencies);
   }
   const elapsed = performance.now() - from;
@@ -399,6 +401,7 @@ async function purgeRuns(launch, seed, slack, freshUrl, onLargeStore) {
   during.sort((a, b) => a - b);
   result.during = {
     wrong: duringWrong,
+    example: duringExample,
     n: during.length,
     p50: percentile(during, 50),
     p99: percentile(during, 99),
@@ -514,7 +517,7 @@ function report(results, skipped) {
       `  a start with nothing to purge, the same probes: ${loop(p.control)}; first requests: worst ${f(p.control.firstMax, 1)} ms`,
     );
     lines.push(
-      `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
+      `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly, e.g. ${p.during.example}` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
     );
     const large = p.large;
     lines.push(
