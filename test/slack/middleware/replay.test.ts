@@ -8,7 +8,7 @@ import {
   socketDelivery,
 } from '../../../src/slack/middleware/replay.js';
 import { unavailable } from '../../../src/slack/views/text.js';
-import { type Core, FakeBolt, realCore, textOf } from '../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore } from '../../helpers/bolt-args.js';
 import { USERS } from '../../helpers/harness.js';
 
 describe('claimKey', () => {
