@@ -521,7 +521,7 @@ function report(results, skipped) {
     );
     const large = p.large;
     lines.push(
-      `at ${r.seed.users} users (the first start, after its purge; bare Bolt beside it), and each ratio ÷ the same with ${USERS} users above:`,
+      `at ${r.seed.users} users (the first start, ${p.ms === undefined ? 'its purge still running' : 'after its purge'}; bare Bolt beside it), and each ratio ÷ the same with ${USERS} users above:`,
     );
     lines.push('concurrency | app req/s | app/bare | ÷ small | app/bare CPU | ÷ small | app p50/p99 ms | p99 ÷ small');
     for (const c of [1, 32, 128]) {
