@@ -101,7 +101,37 @@ class Child {
  * The real app, configured by environment only (CONFIG_FILE names an empty file, so the checkout's
  * config.ini is never read). Resolves once GET /healthz answers 200, with `readyMs` = spawn to 200.
  */
-export async function startApp({
+export async function startApp(options) {
+  const port = await freePort();
+  const app = new Child([...START_FLAGS, 'scripts/start.mjs'], appEnv({ ...options, port }));
+  app.port = port;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      async (res) => (await res.arrayBuffer(), res.status === 200),
+      () => false,
+    );
+    if (ok) break;
+    if (app.exit) throw new Error(`the app exited before /healthz answered 200\n${app.describe()}`);
+    if (performance.now() - app.startedAt > 60_000) {
+      await app.stop();
+      throw new Error(`/healthz did not answer 200 within 60 s\n${app.describe()}`);
+    }
+    await sleep(10);
+  }
+  app.readyMs = performance.now() - app.startedAt;
+  return app;
+}
+
+/** `npm run admin -- <args>` on the app's store, configured as the app is; resolves with its stdout, or throws. */
+export async function runAdmin(options, args) {
+  const admin = new Child(['scripts/admin.mjs', ...args], appEnv({ ...options, port: 0 }));
+  const { code } = await admin.exited;
+  if (code !== 0) throw new Error(`npm run admin -- ${args.join(' ')} failed\n${admin.describe()}`);
+  return admin.stdout;
+}
+
+/** The app's environment (the only configuration it gets). */
+function appEnv({
   configFile,
   storeUrl,
   slack,
@@ -110,9 +140,9 @@ export async function startApp({
   botToken,
   userNumber,
   logLevel = 'warn',
+  port,
 }) {
-  const port = await freePort();
-  const env = {
+  return {
     ...cleanEnv(),
     CONFIG_FILE: configFile,
     BANDWIDTH_ACCOUNT_ID: '9900000',
@@ -135,23 +165,6 @@ export async function startApp({
     STORE_URL: storeUrl,
     LOG_LEVEL: logLevel,
   };
-  const app = new Child([...START_FLAGS, 'scripts/start.mjs'], env);
-  app.port = port;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-      async (res) => (await res.arrayBuffer(), res.status === 200),
-      () => false,
-    );
-    if (ok) break;
-    if (app.exit) throw new Error(`the app exited before /healthz answered 200\n${app.describe()}`);
-    if (performance.now() - app.startedAt > 60_000) {
-      await app.stop();
-      throw new Error(`/healthz did not answer 200 within 60 s\n${app.describe()}`);
-    }
-    await sleep(10);
-  }
-  app.readyMs = performance.now() - app.startedAt;
-  return app;
 }
 
 /** The bare Bolt app (bench/bare-bolt.mjs), with the gate's store read first if `read` is set; resolves once it printed its port. */

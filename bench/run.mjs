@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { build, cpuMs, ROOT, rssMb, startApp, startBare } from './processes.mjs';
+import { build, cpuMs, ROOT, rssMb, runAdmin, startApp, startBare } from './processes.mjs';
 import {
   cloneId,
   emptyRedisDb,
@@ -31,9 +31,15 @@ import { bandwidthStandIn, CODE_DIGITS, slackStandIn } from './stand-ins.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--store='))?.slice('--store='.length);
-const SIZE = quick
-  ? { warm: 1000, rounds: 3, perRound: 500, perRoundSerial: 200, logins: 64, seedUsers: 10_000, readyStarts: 1 }
-  : { warm: 5000, rounds: 5, perRound: 2000, perRoundSerial: 500, logins: 320, seedUsers: 100_000, readyStarts: 3 };
+const seedUsers = args.find((a) => a.startsWith('--users='))?.slice('--users='.length);
+const SIZE = {
+  ...(quick
+    ? { warm: 1000, rounds: 3, perRound: 500, perRoundSerial: 200, logins: 64, seedUsers: 10_000, readyStarts: 1 }
+    : { warm: 5000, rounds: 5, perRound: 2000, perRoundSerial: 500, logins: 320, seedUsers: 100_000, readyStarts: 3 }),
+  ...(seedUsers === undefined ? {} : { seedUsers: Number(seedUsers) }),
+};
+if (!(Number.isSafeInteger(SIZE.seedUsers) && SIZE.seedUsers >= 2))
+  throw new Error(`--users: a whole number of users, at least 2, not ${seedUsers}`);
 const USERS = 20;
 const SIGNING_SECRET = 'bench0signing0secret0value012345';
 const BOT_TOKEN = 'xoxb-bench-0000-token';
@@ -224,17 +230,60 @@ async function benchStore(store, stand) {
     }
     log(`${store.name}: ${SIZE.logins} logins at 32 concurrent`);
     const loginUsers = Array.from({ length: SIZE.logins }, (_, i) => cloneId('UL', i + 1));
+    // The user whose state is cloned below has a phone linked by the operator, so every clone has one too.
+    await runAdmin({ ...appOptions, storeUrl }, ['link', loginUsers[0], USER_PHONE]);
     out.logins = await loginRound(appClient, stand.slack, loginUsers, 32);
     out.rss = { app: rssMb(app.pid), bare: rssMb(bare.pid) };
     appClient.close();
-    bareClient.close();
     bareReadClient.close();
-    await Promise.all([app.stop(), bare.stop(), bareRead.stop()]);
+    await Promise.all([app.stop(), bareRead.stop()]); // bare Bolt stays, for the rounds on the large store
 
     // Many users: clones of one user the app logged in above, then a start, and the purge it runs.
     log(`${store.name}: state of ${SIZE.seedUsers} users`);
+    const seedStarted = performance.now();
     out.seed = await store.seed(dir, storeUrl, loginUsers[0], SIZE.seedUsers);
-    out.purge = await purgeRuns(launch, out.seed, stand.slack, () => store.fresh(dir, 'nothing-to-purge'));
+    out.seed.ms = performance.now() - seedStarted;
+    // Once the purge is done: the same rounds and logins on the large store, bare Bolt beside it again.
+    const onLargeStore = async (large) => {
+      const largeClient = new SlackClient(large.port, SIGNING_SECRET);
+      const live = Array.from({ length: USERS }, (_, i) => cloneId('US', 2 * i + 1)); // odd clones: logged in
+      const largeSides = [
+        sides[0],
+        {
+          name: 'app',
+          pid: large.pid,
+          client: largeClient,
+          bodies: whoamiBodies(live, stand.slack),
+          check: liveWhoami,
+        },
+      ];
+      log(`${store.name}: ${SIZE.seedUsers} users: warming, then the same rounds`);
+      await whoamiRound(largeClient, largeSides[1].bodies, SIZE.warm, 32, liveWhoami);
+      const levels = {};
+      for (const concurrency of [32, 128, 1])
+        levels[concurrency] = await sideBySide(
+          largeSides,
+          concurrency === 1 ? SIZE.perRoundSerial : SIZE.perRound,
+          concurrency,
+        );
+      const logins = await loginRound(
+        largeClient,
+        stand.slack,
+        Array.from({ length: SIZE.logins }, (_, i) => cloneId('UM', i + 1)),
+        32,
+      );
+      const rss = { app: rssMb(large.pid), bare: rssMb(bare.pid) };
+      largeClient.close();
+      return { levels, logins, rss };
+    };
+    out.purge = await purgeRuns(
+      launch,
+      out.seed,
+      stand.slack,
+      () => store.fresh(dir, 'nothing-to-purge'),
+      onLargeStore,
+    );
+    bareClient.close();
     return out;
   } finally {
     await Promise.all(started.map((child) => child.stop()));
@@ -244,7 +293,10 @@ async function benchStore(store, stand) {
 }
 
 const DURING_LOAD_MS = 15_000;
-const PURGE_TIMEOUT_MS = 60_000; // keeps the whole run near 5 minutes; a longer purge is reported as "> 60 s"
+// A minute per 250,000 users, at least one (the whole run near 5 minutes at 100,000); a longer purge is reported as "> N s".
+const PURGE_TIMEOUT_MS = Math.max(60_000, SIZE.seedUsers * 0.24);
+/** The control probes as long as the purge did, a minute at most: enough to see what the machine gives. */
+const CONTROL_PROBES_MAX = 10_000;
 const logTime = (line) => (typeof line?.time === 'string' ? Date.parse(line.time) : line?.time);
 const purgeLine = (app) =>
   app.jsonLines().find((l) => l.msg === 'purged old state' || l.msg === 'purging old state failed');
@@ -300,7 +352,7 @@ async function probeEventLoop(app, { done = () => false, count = Number.POSITIVE
  * probe and the monitor meet on this machine anyway (start-up's garbage collections, the scheduler, the
  * bench itself), to read the purge's numbers against.
  */
-async function purgeRuns(launch, seed, slack, freshUrl) {
+async function purgeRuns(launch, seed, slack, freshUrl, onLargeStore) {
   const live = Array.from({ length: USERS }, (_, i) => cloneId('US', 2 * i + 1)); // odd clones are not aged: logged in
   const bodies = whoamiBodies(live, slack);
   const result = {};
@@ -320,6 +372,7 @@ async function purgeRuns(launch, seed, slack, freshUrl) {
   const client = new SlackClient(alone.port, SIGNING_SECRET);
   const without = await whoamiRound(client, bodies, SIZE.perRound, 32, liveWhoami);
   client.close();
+  result.large = await onLargeStore(alone);
   await alone.stop();
   result.without = {
     stillPurging: !purged,
@@ -333,11 +386,13 @@ async function purgeRuns(launch, seed, slack, freshUrl) {
   const loadedClient = new SlackClient(loaded.port, SIGNING_SECRET);
   const during = [];
   let duringWrong = 0;
+  let duringExample;
   const from = performance.now();
   const window = Math.min(result.ms ?? DURING_LOAD_MS, DURING_LOAD_MS);
   while (performance.now() - from < window && !purgeLine(loaded)) {
     const r = await whoamiRound(loadedClient, bodies, 100, 32, liveWhoami);
     duringWrong += r.failures;
+    duringExample ??= r.example;
     during.push(...r.latencies);
   }
   const elapsed = performance.now() - from;
@@ -346,6 +401,7 @@ async function purgeRuns(launch, seed, slack, freshUrl) {
   during.sort((a, b) => a - b);
   result.during = {
     wrong: duringWrong,
+    example: duringExample,
     n: during.length,
     p50: percentile(during, 50),
     p99: percentile(during, 99),
@@ -353,7 +409,7 @@ async function purgeRuns(launch, seed, slack, freshUrl) {
   };
 
   const control = await launch(await freshUrl(), 'info');
-  result.control = await probeEventLoop(control, { count: result.loop.probes });
+  result.control = await probeEventLoop(control, { count: Math.min(result.loop.probes, CONTROL_PROBES_MAX) });
   await control.stop();
   return result;
 }
@@ -447,7 +503,7 @@ function report(results, skipped) {
       `ready (spawn to /healthz 200, warm start): empty store ${f(r.readyEmpty)} ms (median of ${SIZE.readyStarts}); ${r.seed.users} users ${f(p.readyMs)} ms (one start)${p.rebuilt ? ' (it rebuilt first: not a warm start)' : ''}`,
     );
     lines.push(
-      `${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}`,
+      `${r.seed.users} users: each a clone of one user the app logged in (${r.seed.shapes.join(', ')}), every second one aged a day; ${r.seed.rows} rows${r.seed.mb ? `, ${f(r.seed.mb)} MB` : ''}; seeded in ${f(r.seed.ms / 1000, 1)} s`,
     );
     const loop = (l) =>
       `worst 404 probe ${f(l.probeMax, 1)} ms (${l.probes} probes), the app's own monitor's longest tick ${f(l.lagMax, 1)} ms`;
@@ -461,7 +517,26 @@ function report(results, skipped) {
       `  a start with nothing to purge, the same probes: ${loop(p.control)}; first requests: worst ${f(p.control.firstMax, 1)} ms`,
     );
     lines.push(
-      `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
+      `  /whoami at 32 during the purge (a second start): p50 ${f(p.during.p50, 1)} ms, p99 ${f(p.during.p99, 1)} ms, ${f(p.during.rps)} req/s (n=${p.during.n}${p.during.wrong ? `, ${p.during.wrong} answered wrongly, e.g. ${p.during.example}` : ''}); ${p.without.stillPurging ? 'on the first start, purge still running' : 'after it'}: p50 ${f(p.without.p50, 1)} ms, p99 ${f(p.without.p99, 1)} ms, ${f(p.without.rps)} req/s${p.without.wrong ? ` (${p.without.wrong} answered wrongly)` : ''}`,
+    );
+    const large = p.large;
+    lines.push(
+      `at ${r.seed.users} users (the first start, ${p.ms === undefined ? 'its purge still running' : 'after its purge'}; bare Bolt beside it), and each ratio ÷ the same with ${USERS} users above:`,
+    );
+    lines.push('concurrency | app req/s | app/bare | ÷ small | app/bare CPU | ÷ small | app p50/p99 ms | p99 ÷ small');
+    for (const c of [1, 32, 128]) {
+      const small = r.levels[c];
+      const { bare, app } = large.levels[c];
+      const rps = app.rps / bare.rps;
+      const cpu = app.cpu / bare.cpu;
+      lines.push(
+        `${String(c).padStart(11)} | ${f(app.rps).padStart(9)} | ${f(rps, 2).padStart(8)} | ${f(rps / (small.app.rps / small.bare.rps), 2).padStart(7)} | ${f(cpu, 2).padStart(12)} | ${f(cpu / (small.app.cpu / small.bare.cpu), 2).padStart(7)} | ${`${f(app.p50, 1)}/${f(app.p99, 1)}`.padStart(14)} | ${f(app.p99 / small.app.p99, 2).padStart(11)}`,
+      );
+      if (app.wrong)
+        lines.push(`  at ${c} concurrent, the app answered ${app.wrong.count} wrongly, e.g. ${app.wrong.example}`);
+    }
+    lines.push(
+      `  logins at 32 concurrent: ${f(large.logins.perSecond, 1)}/s (÷ small ${f(large.logins.perSecond / r.logins.perSecond, 2)}), ${SIZE.logins - large.logins.failed.length} of ${SIZE.logins}; code-submission ack p99 ${f(large.logins.ackP99)} ms${large.logins.failed.length ? `; failed e.g. ${large.logins.failed[0]}` : ''}; RSS after: app ${f(large.rss.app)} MB (bare Bolt ${f(large.rss.bare)} MB)`,
     );
   }
   for (const s of skipped) lines.push('', `== ${s.name}: skipped (${s.why})`);

@@ -5,6 +5,9 @@
 // codes have expired, its audit events are a day old). Rows that name neither the user nor one of
 // its UUIDs are not copied. SQLite: one INSERT ... SELECT per template row, generated inside SQLite;
 // Redis: a Lua script per batch of clones.
+//
+// The audit trail is kept at its bound, as a running bot keeps it: the template's audit events are
+// cloned only for as many clones as fill AUDIT_MAX_EVENTS (and one more, so the first purge trims a few).
 
 import { createClient } from '@redis/client';
 import sqlite3 from 'sqlite3';
@@ -13,6 +16,17 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 export const cloneId = (prefix, i) => `${prefix}${String(i).padStart(8, '0')}`;
 export const isAged = (i) => i % 2 === 0;
+
+/** The audit trail's bound on security events (src/core/audit.ts, DEFAULT_RETENTION.maxEvents). */
+export const AUDIT_MAX_EVENTS = 5000;
+/** A key of the audit trail's events, in any backend's spelling (`state:audit:…`, `keyv::audit:…`). */
+const AUDIT_KEY = /(?:^|:)audit:\d/;
+
+/** How many clones get the template's audit events: enough to fill the bound, and one more. */
+function auditClones(keys) {
+  const perUser = keys.filter((key) => AUDIT_KEY.test(key)).length;
+  return perUser === 0 ? 0 : Math.ceil(AUDIT_MAX_EVENTS / perUser) + 1;
+}
 
 /** Every ms timestamp within two days of `now` in the text, moved a day back. */
 function age(text, now) {
@@ -96,6 +110,8 @@ export async function sqliteClones(file, template, { users, prefix, now }) {
     await exec(db, 'PRAGMA journal_mode=WAL');
     for (const sql of template.schema) await exec(db, sql);
     await exec(db, 'BEGIN');
+    const firstKey = (table, row) => String(row[table.columns[0]]);
+    const audited = auditClones(template.tables.flatMap((t) => t.rows.map((row) => firstKey(t, row))));
     for (const table of template.tables) {
       const uuids = table.uuids;
       const chain = (text) => {
@@ -119,7 +135,7 @@ export async function sqliteClones(file, template, { users, prefix, now }) {
         await exec(
           db,
           `INSERT OR IGNORE INTO "${table.name}" (${table.columns.map((c) => `"${c}"`).join(', ')})
-           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${users}) SELECT ${exprs.join(', ')} FROM n`,
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${AUDIT_KEY.test(firstKey(table, row)) ? Math.min(users, audited) : users}) SELECT ${exprs.join(', ')} FROM n`,
         );
       }
     }
@@ -158,7 +174,7 @@ export async function redisTemplate(url, userId) {
 const CLONE = `
 local tpl = cjson.decode(ARGV[1])
 local from, to = tonumber(ARGV[2]), tonumber(ARGV[3])
-local prefix, shift = ARGV[5], tonumber(ARGV[7])
+local prefix, shift, audited = ARGV[5], tonumber(ARGV[7]), tonumber(ARGV[8])
 local function esc(s) return (string.gsub(s, '%W', '%%%0')) end
 local user = esc(ARGV[4])
 local uuids = {}
@@ -174,7 +190,7 @@ for i = from, to do
   for _, t in ipairs(tpl) do
     local ttl = t.ttl
     if aged and ttl > 0 then ttl = ttl - shift end
-    if ttl == -1 or ttl > 0 then
+    if (ttl == -1 or ttl > 0) and (i <= audited or not t.audit) then
       local k, v = subst(aged and t.ka or t.k, i), subst(aged and t.va or t.v, i)
       if ttl > 0 then redis.call('SET', k, v, 'PX', ttl) else redis.call('SET', k, v) end
       -- The app keeps the audit trail's keys in a sorted set too (src/store/redis.ts), so the purge finds them by range.
@@ -191,11 +207,13 @@ export async function redisClones(url, template, { users, prefix, now }) {
   const client = createClient({ url });
   await client.connect();
   try {
-    await client.flushDb();
-    const tpl = template.rows.map((r) => ({ ...r, ka: age(r.k, now), va: age(r.v, now) }));
+    await client.flushDb('ASYNC'); // a large database freed in the background: the shared server keeps answering
+    const tpl = template.rows.map((r) => ({ ...r, ka: age(r.k, now), va: age(r.v, now), audit: AUDIT_KEY.test(r.k) }));
+    const audited = auditClones(template.rows.map((r) => r.k));
     let written = 0;
-    for (let from = 1; from <= users; from += 2000) {
-      const to = Math.min(users, from + 1999);
+    // Batches of 500 clones: each script holds the (shared) server for a few milliseconds only.
+    for (let from = 1; from <= users; from += 500) {
+      const to = Math.min(users, from + 499);
       written += Number(
         await client.eval(CLONE, {
           keys: [],
@@ -207,6 +225,7 @@ export async function redisClones(url, template, { users, prefix, now }) {
             prefix,
             JSON.stringify(template.uuids),
             String(DAY_MS),
+            String(audited),
           ],
         }),
       );
@@ -241,7 +260,7 @@ export async function flushRedis(url) {
   const client = createClient({ url });
   await client.connect();
   try {
-    await client.flushDb();
+    await client.flushDb('ASYNC');
   } finally {
     client.destroy();
   }

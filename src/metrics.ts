@@ -170,34 +170,52 @@ export class Metrics {
     return { ...store, kv: this.timeCalls(store.kv), counters: this.timeCalls(store.counters) };
   }
 
+  /**
+   * The port with each of its methods wrapped once, here (a gated command makes a store call, so the
+   * wrapper is on every request's path: no closure or label object is made per call). Anything else
+   * is read through from the port.
+   */
   private timeCalls<P extends object>(port: P): P {
     const histogram = this.store;
-    return new Proxy(port, {
-      get(target, property, receiver) {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const end = histogram.startTimer({ operation: String(property) });
-          const result: unknown = value.apply(target, args);
-          if (!(result instanceof Promise)) return result; // e.g. entries(): an async iterable
-          return result.then(
-            (ok) => {
-              end({ outcome: 'ok' });
-              return ok;
-            },
-            (error: unknown) => {
-              end({ outcome: 'error' });
-              throw error;
-            },
-          );
-        };
-      },
-    });
+    const timed = Object.create(port) as Record<string, unknown>;
+    for (const name of methodNames(port)) {
+      const ok = { operation: name, outcome: 'ok' };
+      const failed = { operation: name, outcome: 'error' };
+      timed[name] = (...args: unknown[]) => {
+        const startedAt = performance.now();
+        // Looked up per call, as the port has it now (a test may replace a method after wiring).
+        const method = (port as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+        const result = method.apply(port, args);
+        if (!(result instanceof Promise)) return result; // e.g. entries(): an async iterable
+        return result.then(
+          (value: unknown) => {
+            histogram.observe(ok, (performance.now() - startedAt) / 1000);
+            return value;
+          },
+          (error: unknown) => {
+            histogram.observe(failed, (performance.now() - startedAt) / 1000);
+            throw error;
+          },
+        );
+      };
+    }
+    return timed as P;
   }
 
   /** Call when a Slack request is acknowledged, with when it reached the app (ms). */
   observeAck(kind: string, startedAt: number): void {
-    this.ack.observe({ kind }, (performance.now() - startedAt) / 1000);
+    this.ack.observe(this.ackLabels(kind), (performance.now() - startedAt) / 1000);
+  }
+
+  private readonly ackKinds = new Map<string, { kind: string }>();
+  /** One label object per kind, kept (observeAck runs on every request). */
+  private ackLabels(kind: string): { kind: string } {
+    let labels = this.ackKinds.get(kind);
+    if (!labels) {
+      labels = { kind };
+      this.ackKinds.set(kind, labels);
+    }
+    return labels;
   }
 
   private async time<R>(
@@ -215,4 +233,13 @@ export class Metrics {
       throw error;
     }
   }
+}
+
+/** The names of the methods an object has, its own and its classes' (not Object's). */
+function methodNames(object: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = object; o && o !== Object.prototype; o = Object.getPrototypeOf(o))
+    for (const name of Object.getOwnPropertyNames(o))
+      if (name !== 'constructor' && typeof (object as Record<string, unknown>)[name] === 'function') names.add(name);
+  return [...names];
 }

@@ -6,6 +6,12 @@ import type { Logger } from '../logger.js';
 import { httpDelivery, socketDelivery } from './middleware/replay.js';
 import { BoundedSocketModeReceiver, SOCKET_RETRY, type SocketRetry, type SocketStartError } from './socket-mode.js';
 
+/** When a response's request reached the receiver (performance.now()), for onAnswered. */
+const STARTED_AT = Symbol('startedAt');
+
+/** Where Slack sends events, commands and interactions in HTTP mode. */
+const EVENTS_PATH = '/slack/events';
+
 /** Slack's rule: a request more than five minutes from our clock, either way, may be a replay. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
@@ -59,7 +65,7 @@ export function createReceiver({
   }
   const receiver = new HTTPReceiver({
     signingSecret: slack.signingSecret!,
-    endpoints: '/slack/events',
+    endpoints: EVENTS_PATH,
     port: slack.port,
     logger,
     customRoutes: Object.entries({ '/healthz': healthz(ping, undefined, draining), ...routes }).map(
@@ -73,6 +79,10 @@ export function createReceiver({
     customPropertiesExtractor: httpDelivery,
   });
   const listener = screenSlackHeaders(rejectSkewedRequests(receiver.requestListener, clock));
+  // One listener for every response (its `this`), the start kept on the response: no closure per request.
+  const answered = function (this: ServerResponse & { [STARTED_AT]?: number }) {
+    onAnswered?.(this[STARTED_AT]!);
+  };
   receiver.requestListener = (req, res) => {
     if (refuseMalformedUrl(req, res, log)) return;
     // Once a shutdown has begun, each answer closes its connection. server.close() waits for every
@@ -80,8 +90,8 @@ export function createReceiver({
     // balancer polling /healthz on a kept-alive socket) would otherwise hold the stop open forever.
     if (draining?.()) res.setHeader('Connection', 'close');
     if (onAnswered && req.method === 'POST') {
-      const startedAt = performance.now();
-      res.once('finish', () => onAnswered(startedAt));
+      (res as ServerResponse & { [STARTED_AT]?: number })[STARTED_AT] = performance.now();
+      res.on('finish', answered);
     }
     listener(req, res);
   };
@@ -121,7 +131,8 @@ export function screenSlackHeaders(next: RequestListener): RequestListener {
  * the target: it is the sender's text.
  */
 export function refuseMalformedUrl(req: IncomingMessage, res: ServerResponse, log: Logger): boolean {
-  if (URL.canParse(req.url ?? '/', 'http://localhost')) return false;
+  // Slack's own requests, every one of them, name the events path: no parse needed for that one.
+  if (req.url === EVENTS_PATH || URL.canParse(req.url ?? '/', 'http://localhost')) return false;
   log.debug({ method: req.method }, 'refused a request whose target is not a URL (400)');
   res.writeHead(400, { Connection: 'close' }).end();
   return true;

@@ -12,24 +12,33 @@ export const PING_DEADLINE_MS = 500;
 export const OPEN_DEADLINE_MS = 10_000;
 
 /** Runs a backend call within deadlineMs; any failure becomes a StoreError, which the core treats as "deny". */
-export async function guardStore<T>(
+export function guardStore<T>(
   operation: 'read' | 'write',
   fn: () => Promise<T>,
   deadlineMs = STORE_DEADLINE_MS,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StoreError(`store timed out after ${deadlineMs} ms`)), deadlineMs);
+  // One promise, settled by the call or by the timer, whichever comes first (every gated command
+  // makes a store call: no race of two promises). The timer does not cancel the call underneath:
+  // each backend bounds its own waits too (SQLite's busy timeout and start limit), so a call that
+  // lost here does not linger.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreError(`store timed out after ${deadlineMs} ms`)), deadlineMs);
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(toStoreError(operation, error));
+    };
+    let call: Promise<T>;
+    try {
+      call = fn();
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    call.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, fail);
   });
-  try {
-    // The race does not cancel the call underneath: each backend bounds its own waits too (SQLite's
-    // busy timeout and start limit), so a call that lost here does not linger.
-    return await Promise.race([fn(), late]);
-  } catch (error) {
-    throw toStoreError(operation, error);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function toStoreError(operation: 'read' | 'write', error: unknown): StoreError {

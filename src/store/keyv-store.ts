@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { type KeyRange, type KeyValueStore, type OrderedKeys, StoreError } from '../core/ports.js';
+import { skipUnneededReviver } from './deserialize.js';
 import { guardStore as guard } from './errors.js';
 
 /** The backend's own key listing by range (keyv has none): keys as the app names them, without keyv's prefix. */
@@ -39,7 +40,10 @@ export class KeyvStore implements KeyValueStore, OrderedKeys {
     private readonly keyv: Keyv,
     private readonly listKeys: ListKeys,
     private readonly extras: BackendExtras = {},
-  ) {}
+  ) {
+    // Every read parses stored JSON: without keyv's reviver where it has nothing to do (deserialize.ts).
+    if (keyv.deserialize) keyv.deserialize = skipUnneededReviver(keyv.deserialize);
+  }
 
   get<T>(key: string): Promise<T | undefined> {
     return guard('read', () => this.keyv.get<T>(key));

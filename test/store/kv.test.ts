@@ -82,6 +82,16 @@ describe.each(backends)('KeyValueStore basics on $name', (backend) => {
       expect(await store.kv.get(`${p}missing`)).toBeUndefined();
     });
 
+    // Strings that keyv escapes (a leading ':') and Buffers come back as written, alone or inside objects.
+    test('values with leading colons and Buffers round-trip', async () => {
+      const p = ns();
+      const value = { a: ':one', b: ['::two', ':base64:x'], c: Buffer.from('bytes'), ':d': 'plain' };
+      await store.kv.set(`${p}obj`, value);
+      await store.kv.set(`${p}text`, ':alone');
+      expect(await store.kv.get(`${p}obj`)).toEqual(value);
+      expect(await store.kv.getMany([`${p}text`, `${p}obj`])).toEqual([':alone', value]);
+    });
+
     // getMany answers in the order asked, with undefined for the missing keys.
     test('getMany', async () => {
       const p = ns();

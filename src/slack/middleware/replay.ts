@@ -21,10 +21,30 @@ export const REPLAY_WINDOW_MS = 11 * 60_000;
  */
 export const UNCLAIMED_COMMANDS: ReadonlySet<string> = new Set(['/whoami']);
 
-/** What the receiver adds to the context: an id for this one delivery. */
+/**
+ * What the receiver adds to the context to name this one delivery: its id (Socket Mode), or what Slack
+ * signed (HTTP), whose id is a hash made only if the request is claimed (/whoami never is).
+ */
 export interface DeliveryProperties {
-  [key: string]: string;
-  deliveryId: string;
+  [key: string]: unknown;
+  deliveryId?: string;
+  signed?: SignedDelivery;
+}
+
+/** An HTTP delivery as Slack signed it: the timestamp (the number Bolt signs it as) and the raw body. */
+export class SignedDelivery {
+  private hash: string | undefined;
+
+  constructor(
+    private readonly timestamp: number,
+    private readonly body: Buffer,
+  ) {}
+
+  /** `sig:` and a sha256 of the signed content, made on first use. */
+  get id(): string {
+    this.hash ??= createHash('sha256').update(`${this.timestamp}:`).update(this.body).digest('hex');
+    return `sig:${this.hash}`;
+  }
 }
 
 /**
@@ -32,18 +52,23 @@ export interface DeliveryProperties {
  * delivery is named by what the signature covers, the timestamp (as the number Bolt signs it as) and
  * the raw body, never by the header: Bolt reads `v0=<hex>` and ignores anything after a second `=`, so
  * the same signed bytes can arrive under many spellings of the header (the receiver refuses those with
- * 401 too; see screenSlackHeaders). A hash keeps the key short.
+ * 401 too; see screenSlackHeaders). A hash keeps the key short; it is made only when a claim needs it.
  */
-export function httpDelivery(req: IncomingMessage & { rawBody?: Buffer }): DeliveryProperties | Record<string, never> {
+export function httpDelivery(req: IncomingMessage & { rawBody?: Buffer }): DeliveryProperties {
   const header = req.headers['x-slack-request-timestamp'];
   const timestamp = Number(Array.isArray(header) ? header[0] : header);
   if (!Number.isFinite(timestamp) || !req.rawBody) return {};
-  const id = createHash('sha256').update(`${timestamp}:`).update(req.rawBody).digest('hex');
-  return { deliveryId: `sig:${id}` };
+  return { signed: new SignedDelivery(timestamp, req.rawBody) };
+}
+
+/** The id of the delivery in `context`, from either receiver; undefined when it has none. */
+export function deliveryIdOf(context: Context): string | undefined {
+  if (typeof context.deliveryId === 'string') return context.deliveryId;
+  return context.signed instanceof SignedDelivery ? context.signed.id : undefined;
 }
 
 /** SocketModeReceiver's customPropertiesExtractor: Slack redelivers an unacknowledged envelope with its id. */
-export function socketDelivery(args: { envelope_id?: string }): DeliveryProperties | Record<string, never> {
+export function socketDelivery(args: { envelope_id?: string }): DeliveryProperties {
   return args.envelope_id ? { deliveryId: `envelope:${args.envelope_id}` } : {};
 }
 
@@ -62,7 +87,8 @@ export function claimKey(body: Body, context: Context): string | undefined {
   // A retried event has a new signature (and a new envelope) but the same event_id.
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `seen:event:${body.event_id}`;
   if (typeof body.command === 'string' && UNCLAIMED_COMMANDS.has(body.command)) return undefined;
-  return typeof context.deliveryId === 'string' ? `seen:${context.deliveryId}` : undefined;
+  const id = deliveryIdOf(context);
+  return id === undefined ? undefined : `seen:${id}`;
 }
 
 /**

@@ -1,8 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { claimKey, httpDelivery, onlyOnce, socketDelivery } from '../../../src/slack/middleware/replay.js';
+import {
+  claimKey,
+  httpDelivery,
+  onlyOnce,
+  SignedDelivery,
+  socketDelivery,
+} from '../../../src/slack/middleware/replay.js';
 import { unavailable } from '../../../src/slack/views/text.js';
-import { type Core, FakeBolt, realCore, textOf } from '../../helpers/bolt-args.js';
+import { type Core, FakeBolt, realCore } from '../../helpers/bolt-args.js';
 import { USERS } from '../../helpers/harness.js';
 
 describe('claimKey', () => {
@@ -29,18 +35,32 @@ describe('delivery ids', () => {
         headers: { 'x-slack-signature': signature, ...(timestamp ? { 'x-slack-request-timestamp': timestamp } : {}) },
         ...(body === undefined ? {} : { rawBody: Buffer.from(body) }),
       }) as unknown as IncomingMessage & { rawBody?: Buffer };
-    const a = httpDelivery(req('1700000000', 'command=%2Flogin'));
-    expect(a).toEqual({ deliveryId: expect.stringMatching(/^sig:[0-9a-f]{64}$/) });
+    const id = (timestamp: string | undefined, body: string | undefined, signature?: string) =>
+      claimKey({ command: '/login' }, httpDelivery(req(timestamp, body, signature)) as any);
+    const a = id('1700000000', 'command=%2Flogin');
+    expect(a).toMatch(/^seen:sig:[0-9a-f]{64}$/);
     // The same signed content under other spellings of the headers is the same delivery.
-    expect(httpDelivery(req('1700000000', 'command=%2Flogin', 'v0=aaaa=x'))).toEqual(a);
-    expect(httpDelivery(req('01700000000', 'command=%2Flogin'))).toEqual(a);
-    expect(httpDelivery(req('1700000000.0', 'command=%2Flogin'))).toEqual(a);
+    expect(id('1700000000', 'command=%2Flogin', 'v0=aaaa=x')).toBe(a);
+    expect(id('01700000000', 'command=%2Flogin')).toBe(a);
+    expect(id('1700000000.0', 'command=%2Flogin')).toBe(a);
     // Other content is another delivery.
-    expect(httpDelivery(req('1700000001', 'command=%2Flogin'))).not.toEqual(a);
-    expect(httpDelivery(req('1700000000', 'command=%2Flogout'))).not.toEqual(a);
-    expect(textOf(a)).not.toContain('login');
+    expect(id('1700000001', 'command=%2Flogin')).not.toBe(a);
+    expect(id('1700000000', 'command=%2Flogout')).not.toBe(a);
+    expect(a).not.toContain('login');
     expect(httpDelivery(req(undefined, 'command=%2Flogin'))).toEqual({});
     expect(httpDelivery(req('1700000000', undefined))).toEqual({});
+  });
+
+  // The hash is made only for a request that is claimed: /whoami, never claimed, does not pay for it.
+  test('HTTP: the id is not computed for a request that is not claimed', () => {
+    class Unread extends SignedDelivery {
+      override get id(): string {
+        throw new Error('the delivery id was read');
+      }
+    }
+    const context = { signed: new Unread(1700000000, Buffer.from('command=%2Fwhoami')) } as any;
+    expect(claimKey({ command: '/whoami' }, context)).toBeUndefined();
+    expect(() => claimKey({ command: '/login' }, context)).toThrow('the delivery id was read');
   });
 
   test('Socket Mode: the envelope id', () => {
