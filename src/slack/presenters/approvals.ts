@@ -112,7 +112,7 @@ export async function askForApproval(s: Deps, client: Client, ask: Ask): Promise
   if (places.posts.length === 0) {
     // Nobody was asked (the bot is not in approval_channel, or Slack refused every DM): say so, and end it.
     await s.approvals.cancel(request.id, ask.requesterId);
-    await showStatus(s, client, places, { text: nobodyAsked(channel), blocks: [] });
+    await showStatus(s, client, places, { text: nobodyAsked(channel) });
     return request;
   }
   await showStatus(s, client, places, requesterStatus(view, s.clock.now()));
@@ -445,7 +445,7 @@ async function showStatus(
   s: Pick<Deps, 'logger'>,
   client: Client,
   places: Places,
-  message: { text: string; blocks: types.KnownBlock[] },
+  message: { text: string; blocks?: types.KnownBlock[] },
 ): Promise<void> {
   const { status } = places;
   if (status.responseUrl) {
