@@ -161,7 +161,10 @@ describe('what the manifest asks for', () => {
   // Rule: /admin shows its sub-commands and escapes mentions so they arrive as <@U123|name>.
   test('/admin has its usage hint and escapes mentions', () => {
     const admin = loadManifest().features.slash_commands.find((c) => c.command === '/admin');
-    expect(admin).toMatchObject({ usage_hint: '<help|sessions|revoke|link|unlink|audit> [args]', should_escape: true });
+    expect(admin).toMatchObject({
+      usage_hint: '<help|sessions|approvals|revoke|link|unlink|audit> [args]',
+      should_escape: true,
+    });
   });
 
   // Rule: least privilege: only the bot scopes commands and chat:write, no user scopes.
