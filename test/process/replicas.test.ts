@@ -225,6 +225,8 @@ describe.each(BACKENDS)('two replicas on one $kind', ({ kind, open }) => {
         const wrong = await c.a.requests.submitCode(ADMIN, entry, c.standIns.bandwidth.wrongCode());
         expect(wrong.status).toBe(200);
       }
+      // The audit line is the replica's stdout, which can reach us a moment after the HTTP answer.
+      await until(() => c.audit('authn_login_lock').length > 0, 'the lock in the audit lines', 5_000).catch(() => {});
       expect(c.audit('authn_login_lock')).toHaveLength(1);
       expect(await whoami(c.b, ADMIN)).toContain('needs you to log in first');
       const login = await c.b.command(c.standIns, '/login', ADMIN);
