@@ -106,28 +106,25 @@ export class AdminActions {
   }
 
   /** Users with live scopes, soonest expiry first. */
-  async liveSessions(actor: Actor): Promise<Listed<LiveSession[]>> {
-    const refused = await this.authority(actor, 'sessions');
-    if (refused) return refused;
-    await this.recordRead(actor, { command: 'sessions' });
-    return { ok: true, value: await this.deps.sessions.allLive() };
+  liveSessions(actor: Actor): Promise<Listed<LiveSession[]>> {
+    return this.readAs(actor, { command: 'sessions' }, () => this.deps.sessions.allLive());
   }
 
-  /** The newest security events, newest first. */
-  async recentEvents(actor: Actor, count: number): Promise<Listed<AuditRecord[]>> {
-    const refused = await this.authority(actor, 'audit');
-    if (refused) return refused;
-    const events = await this.deps.trail.recent(count);
-    await this.recordRead(actor, { command: 'audit', count });
-    return { ok: true, value: events };
+  /** The newest security events, newest first (read before this read is itself recorded). */
+  recentEvents(actor: Actor, count: number): Promise<Listed<AuditRecord[]>> {
+    return this.readAs(actor, { command: 'audit', count }, () => this.deps.trail.recent(count));
   }
 
-  /** Any other read an admin command makes (`/admin approvals`): authority first, then audited like the others. */
-  async readAs<T>(actor: Actor, command: string, read: () => Promise<T>): Promise<Listed<T>> {
-    const refused = await this.authority(actor, command);
+  /** A read an admin command makes: authority first, then the read, then it is audited. */
+  async readAs<T>(
+    actor: Actor,
+    detail: { command: string } & Record<string, string | number>,
+    read: () => Promise<T>,
+  ): Promise<Listed<T>> {
+    const refused = await this.authority(actor, detail.command);
     if (refused) return refused;
     const value = await read();
-    await this.recordRead(actor, { command });
+    await this.recordRead(actor, detail);
     return { ok: true, value };
   }
 

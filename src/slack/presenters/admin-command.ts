@@ -34,7 +34,7 @@ export async function runAdminCommand(
       case 'unlink':
         return text.unlinked(command.target, await s.admin.unlink(actor, command.target));
       case 'approvals': {
-        const lines = await s.admin.readAs(actor, 'approvals', async () => {
+        const lines = await s.admin.readAs(actor, { command: 'approvals' }, async () => {
           const now = s.clock.now();
           return (await s.approvals.listOpen<ApprovalAction>()).map(({ request, approvals }) =>
             approvalLine(viewOf(s, request, undefined, approvals, undefined), now),
