@@ -37,11 +37,6 @@ export function windowOf(privateMetadata: string | undefined): WindowRef {
   return { requestId, confirms: typeof windowId === 'string' ? { windowId, shows } : { shows } };
 }
 
-/** The request id a window was opened for ('' if it carries none): it can only make a step fail. */
-export function requestIdOf(privateMetadata: string | undefined): string {
-  return windowOf(privateMetadata).requestId;
-}
-
 type ViewState = {
   state: {
     values: Record<string, Record<string, { value?: string | null; selected_option?: { value?: string } | null }>>;

@@ -1,19 +1,19 @@
 import { describe, expect, test } from 'vitest';
-import { chosenDelivery, requestIdOf, typedCode } from '../../../src/slack/input/view-state.js';
+import { chosenDelivery, typedCode, windowOf } from '../../../src/slack/input/view-state.js';
 import { requestMetadata } from '../../../src/slack/views/modals.js';
 import { picked, typed } from '../../helpers/bolt-args.js';
 
 /** What a submitted window carries back: read defensively, since the client can send anything. */
 
-describe('requestIdOf', () => {
+describe('windowOf (the request id)', () => {
   test('reads back what requestMetadata wrote', () => {
-    expect(requestIdOf(requestMetadata('abc'))).toBe('abc');
+    expect(windowOf(requestMetadata('abc')).requestId).toBe('abc');
   });
 
   // Rule: anything else gives no id (which can only make the step fail), never a throw.
   test('garbage gives no id', () => {
     for (const junk of [undefined, '', '{', 'null', '[]', '{"requestId":7}', '"req-0001"'])
-      expect(requestIdOf(junk)).toBe('');
+      expect(windowOf(junk).requestId).toBe('');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { RequestState } from '../../../src/core/requests.js';
-import { requestIdOf } from '../../../src/slack/input/view-state.js';
+import { windowOf } from '../../../src/slack/input/view-state.js';
 import {
   codeEntryModal,
   deliveryChoiceModal,
@@ -31,7 +31,7 @@ describe('modals carry the request id only, and the phone masked', () => {
   // Rule (invariant 1): nothing in a window decides what a code grants: private_metadata is the request id alone.
   test.each(Object.entries(windows))('%s: private_metadata is exactly {requestId}', (_name, view) => {
     expect(JSON.parse(view.private_metadata!)).toEqual({ requestId: 'req-0001' });
-    expect(requestIdOf(view.private_metadata)).toBe('req-0001');
+    expect(windowOf(view.private_metadata).requestId).toBe('req-0001');
     expect(text(view)).not.toMatch(/"scope"|login-|"userId"/);
   });
 
