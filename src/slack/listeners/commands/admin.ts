@@ -4,6 +4,7 @@ import { withinDeadline } from '../../deadline.js';
 import { needsStepUp, parseAdminCommand } from '../../input/admin-command.js';
 import type { Confirms } from '../../input/view-state.js';
 import { runAdminCommand } from '../../presenters/admin-command.js';
+import type { Deps as ApprovalDeps } from '../../presenters/approvals.js';
 import { explain, openCommandWindow } from '../../presenters/request-window.js';
 import { askAdminApproval, describePending, needsAdminApproval } from '../../presenters/step-up.js';
 import { ephemeral } from '../../reply.js';
@@ -11,22 +12,8 @@ import { help, usage } from '../../views/admin-text.js';
 import { unavailable } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
 
-type Deps = Pick<
-  Services,
-  | 'admin'
-  | 'approvals'
-  | 'approvalState'
-  | 'audit'
-  | 'clock'
-  | 'config'
-  | 'logger'
-  | 'pending'
-  | 'requests'
-  | 'sender'
-  | 'sessions'
-  | 'signingKeys'
-  | 'slackDeadlineMs'
->;
+/** What approvals need (presenters/approvals.ts), and what this listener needs besides. */
+type Deps = ApprovalDeps & Pick<Services, 'pending' | 'slackDeadlineMs'>;
 
 /**
  * /admin <subcommand>, behind adminsOnly and gate('login'). Help and bad arguments are answered at

@@ -6,7 +6,7 @@ import { auditAfterAnswer } from '../../audit-after-answer.js';
 import type { Confirms } from '../../input/view-state.js';
 import { gate } from '../../middleware/gate.js';
 import type { DeclaredRun } from '../../pending-commands.js';
-import { askForApproval, declaredNext } from '../../presenters/approvals.js';
+import { type Deps as ApprovalDeps, askForApproval, declaredNext } from '../../presenters/approvals.js';
 import { answerWhereTyped, runDeclared } from '../../presenters/declared-command.js';
 import { explain, openCommandWindow } from '../../presenters/request-window.js';
 import { describePending } from '../../presenters/step-up.js';
@@ -17,21 +17,8 @@ import { loginRequired, unavailable } from '../../views/text.js';
 import type { CommandArgs } from '../args.js';
 import { chain } from '../chain.js';
 
-type Deps = Pick<
-  Services,
-  | 'admin'
-  | 'approvals'
-  | 'approvalState'
-  | 'audit'
-  | 'clock'
-  | 'config'
-  | 'logger'
-  | 'pending'
-  | 'requests'
-  | 'sender'
-  | 'sessions'
-  | 'signingKeys'
->;
+/** What approvals need (presenters/approvals.ts), and what this listener needs besides. */
+type Deps = ApprovalDeps & Pick<Services, 'pending'>;
 
 /** Each `[command /name]` of config.ini, behind `allow` and the same login gate as the built-in commands. */
 export function declaredCommands(s: Services): Array<[string, (args: CommandArgs) => Promise<void>]> {

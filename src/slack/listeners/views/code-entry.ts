@@ -5,7 +5,7 @@ import { withinDeadline } from '../../deadline.js';
 import { BLOCK } from '../../ids.js';
 import { typedCode, type WindowRef, windowOf } from '../../input/view-state.js';
 import type { PendingCommand, Taken } from '../../pending-commands.js';
-import { approvalCodeVerified, finish, refresh } from '../../presenters/approvals.js';
+import { type Deps as ApprovalDeps, approvalCodeVerified, finish, refresh } from '../../presenters/approvals.js';
 import { publishHome } from '../../presenters/home-tab.js';
 import { explain, refusalView, replacedBy, windowStaysOpen } from '../../presenters/request-window.js';
 import { type Next, nextAfterStepUp, pendingLost, replacedAfterGrant, replacedText } from '../../presenters/step-up.js';
@@ -14,24 +14,8 @@ import { messageModal } from '../../views/modals.js';
 import { checking, granted, plainText, type Unavailable } from '../../views/text.js';
 import type { SubmitArgs } from '../args.js';
 
-type Deps = Pick<
-  Services,
-  | 'admin'
-  | 'approvals'
-  | 'approvalState'
-  | 'audit'
-  | 'clock'
-  | 'config'
-  | 'logger'
-  | 'pending'
-  | 'phones'
-  | 'requests'
-  | 'sender'
-  | 'sessions'
-  | 'signingKeys'
-  | 'slackDeadlineMs'
-  | 'verifier'
->;
+/** What approvals need (presenters/approvals.ts), and what this listener needs besides. */
+type Deps = ApprovalDeps & Pick<Services, 'pending' | 'phones' | 'slackDeadlineMs' | 'verifier'>;
 
 /** A window that a newer one replaced: it checks no code and runs nothing. */
 type Replaced = { ok: false; reason: 'replaced'; by: PendingCommand };
