@@ -5,7 +5,6 @@ import type { RequestState } from '../../core/requests.js';
 import type { Services } from '../../services.js';
 import type { ApprovalAction, Places } from '../approval-state.js';
 import type { Confirms } from '../input/view-state.js';
-import type { DeclaredRun } from '../pending-commands.js';
 import { postMessageToResponseUrl } from '../reply.js';
 import {
   type ApprovalView,
@@ -410,15 +409,12 @@ async function run(s: Deps, client: Client, request: Request, end: ApprovalEnd):
     s.logger.error({ err: error, approval: request.id }, 'an approved admin command failed');
     return { ran: false, text: 'It could not run: my database did not answer. Nothing was changed; ask again.' };
   }
-  const run: DeclaredRun = {
-    name: '/admin',
-    text: '',
+  const where = {
     userId: request.requesterId,
-    teamId: '',
     channelId: action.channelId ?? request.requesterId,
     responseUrl: action.responseUrl,
   };
-  await answerWhereTyped(s, client, run, text);
+  await answerWhereTyped(s, client, where, text);
   return { ran: true, text };
 }
 

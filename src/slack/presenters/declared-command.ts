@@ -135,7 +135,7 @@ export async function runDeclaredWith(s: Deps, run: DeclaredRun, extras: RunExtr
 export async function answerWhereTyped(
   s: Pick<Services, 'logger'>,
   client: webApi.WebClient,
-  run: DeclaredRun,
+  run: Pick<DeclaredRun, 'userId' | 'channelId' | 'responseUrl'>,
   reply: string,
 ): Promise<void> {
   try {
