@@ -44,6 +44,11 @@ export type LinkResult =
   | { ok: false; reason: 'invalid' | 'extension' | 'country' | 'not_personal'; detail: string }
   | AdminRefusal;
 
+/** Why a number cannot be linked: the rules of parsePhone, or one's own phone from chat. */
+type LinkRefusal =
+  | { ok: false; reason: 'invalid' | 'extension' | 'country' | 'not_personal'; detail: string }
+  | { ok: false; reason: 'own_phone' };
+
 export type UnlinkResult = ({ ok: true; hadPhone: boolean; resumed: boolean } & Ended) | AdminRefusal;
 
 export type Listed<T> = { ok: true; value: T } | AdminRefusal;
@@ -153,32 +158,29 @@ export class AdminActions {
     const refused = await this.authority(actor, 'link');
     if (refused) return refused;
     const by = actorId(actor);
-    const parsed = parsePhone(input, this.deps.phoneRules);
-    if (actor.kind !== 'operator' && actor.userId === targetId) {
-      await this.recordRefusal('authn_phone_linked', targetId, by, 'own_phone');
-      return { ok: false, reason: 'own_phone' };
+    const checked = this.checkLink(actor, targetId, input);
+    if (!checked.ok) {
+      await this.recordRefusal('authn_phone_linked', targetId, by, checked.reason);
+      return checked;
     }
-    if (!parsed.ok) {
-      await this.recordRefusal('authn_phone_linked', targetId, by, parsed.reason);
-      return parsed;
-    }
-    const maskedPhone = maskPhone(parsed.e164);
+    const { e164 } = checked;
+    const maskedPhone = maskPhone(e164);
     const [current, pending] = await Promise.all([this.deps.phones.phoneOf(targetId), this.pendingChange(targetId)]);
-    const resumed = pending?.kind === 'link' && pending.phone === parsed.e164;
-    if (current === parsed.e164 && !resumed) {
+    const resumed = pending?.kind === 'link' && pending.phone === e164;
+    if (current === e164 && !resumed) {
       // Stored even when unchanged, so it holds whatever config.ini says later.
-      await this.deps.phones.link(targetId, parsed.e164, by, this.deps.clock.now());
+      await this.deps.phones.link(targetId, e164, by, this.deps.clock.now());
       return { ok: true, changed: false, resumed: false, maskedPhone, ended: [], endedRequest: false };
     }
-    const record: ChangeRecord = { kind: 'link', phone: parsed.e164, by, at: this.deps.clock.now() };
+    const record: ChangeRecord = { kind: 'link', phone: e164, by, at: this.deps.clock.now() };
     const ending = await this.change(targetId, record, async () => {
-      await this.deps.phones.link(targetId, parsed.e164, by, record.at);
+      await this.deps.phones.link(targetId, e164, by, record.at);
       await this.deps.audit.record({
         event: 'authn_phone_linked',
         userId: targetId,
         actorId: by,
         outcome: 'success',
-        detail: { maskedPhone, replaced: current !== undefined && current !== parsed.e164 },
+        detail: { maskedPhone, replaced: current !== undefined && current !== e164 },
       });
       await this.deps.notifier.notify(targetId, { kind: 'phone_linked', maskedPhone, by });
     });
@@ -190,16 +192,13 @@ export class AdminActions {
     const refused = await this.authority(actor, 'unlink');
     if (refused) return refused;
     const by = actorId(actor);
-    const [phone, pending] = await Promise.all([this.deps.phones.phoneOf(targetId), this.pendingChange(targetId)]);
-    const hadPhone = phone !== undefined;
-    const resumed = pending?.kind === 'unlink';
-    if (actor.kind !== 'operator') {
-      const lockout = actor.userId === targetId ? 'own_phone' : await this.lastAdminPhone(targetId, hadPhone);
-      if (lockout) {
-        await this.recordRefusal('authn_phone_unlinked', targetId, by, lockout);
-        return { ok: false, reason: lockout };
-      }
+    const [checked, pending] = await Promise.all([this.checkUnlink(actor, targetId), this.pendingChange(targetId)]);
+    if (!checked.ok) {
+      await this.recordRefusal('authn_phone_unlinked', targetId, by, checked.reason);
+      return checked;
     }
+    const { hadPhone } = checked;
+    const resumed = pending?.kind === 'unlink';
     const record: ChangeRecord = { kind: 'unlink', by, at: this.deps.clock.now() };
     const ending = await this.change(targetId, record, async () => {
       await this.deps.phones.link(targetId, null, by, record.at);
@@ -217,25 +216,49 @@ export class AdminActions {
 
   /**
    * What would refuse this change before it is asked of other admins ([policy] admin_approvals): the
-   * actor's authority, the number, their own phone, the last admin with a phone. Changes nothing.
+   * same checks link, unlink and revoke make, in the same order. Changes nothing and records nothing.
    * For a link, `shows` is the new phone masked to its last four digits, with its region.
    */
   async precheck(
     actor: Actor,
-    change: { kind: 'link'; targetId: string; input: string } | { kind: 'unlink' | 'revoke'; targetId: string },
+    change:
+      | { kind: 'link'; targetId: string; input: string }
+      | { kind: 'unlink'; targetId: string }
+      | { kind: 'revoke'; targetId: string },
   ): Promise<{ ok: true; shows?: string | undefined } | Exclude<LinkResult, { ok: true }>> {
     const refused = await this.authority(actor, change.kind);
     if (refused) return refused;
-    const own = actor.kind !== 'operator' && actor.userId === change.targetId;
     if (change.kind === 'revoke') return { ok: true };
-    if (own) return { ok: false, reason: 'own_phone' };
-    if (change.kind !== 'link') {
-      const hadPhone = (await this.deps.phones.phoneOf(change.targetId)) !== undefined;
-      const lockout = await this.lastAdminPhone(change.targetId, hadPhone);
-      return lockout ? { ok: false, reason: lockout } : { ok: true };
+    if (change.kind === 'unlink') {
+      const checked = await this.checkUnlink(actor, change.targetId);
+      return checked.ok ? { ok: true } : checked;
     }
-    const parsed = parsePhone(change.input, this.deps.phoneRules);
-    return parsed.ok ? { ok: true, shows: maskPhoneWithRegion(parsed.e164) } : parsed;
+    const checked = this.checkLink(actor, change.targetId, change.input);
+    return checked.ok ? { ok: true, shows: maskPhoneWithRegion(checked.e164) } : checked;
+  }
+
+  /**
+   * A3. The rules of a link, once authority is settled: an admin never changes their own phone from
+   * chat, and the number must be a valid personal line where codes may go.
+   */
+  private checkLink(actor: Actor, targetId: string, input: string): { ok: true; e164: string } | LinkRefusal {
+    if (actor.kind !== 'operator' && actor.userId === targetId) return { ok: false, reason: 'own_phone' };
+    const parsed = parsePhone(input, this.deps.phoneRules);
+    return parsed.ok ? { ok: true, e164: parsed.e164 } : parsed;
+  }
+
+  /**
+   * A3. The rules of an unlink: not one's own phone from chat, and not the last admin's who has one (an
+   * operator at the shell, the way back from there, is held to neither).
+   */
+  private async checkUnlink(
+    actor: Actor,
+    targetId: string,
+  ): Promise<{ ok: true; hadPhone: boolean } | { ok: false; reason: 'own_phone' | 'last_admin_phone' }> {
+    if (actor.kind !== 'operator' && actor.userId === targetId) return { ok: false, reason: 'own_phone' };
+    const hadPhone = (await this.deps.phones.phoneOf(targetId)) !== undefined;
+    const lockout = actor.kind !== 'operator' ? await this.lastAdminPhone(targetId, hadPhone) : undefined;
+    return lockout ? { ok: false, reason: lockout } : { ok: true, hadPhone };
   }
 
   /**
