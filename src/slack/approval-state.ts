@@ -64,12 +64,37 @@ export class ApprovalState {
     return draft;
   }
 
+  /**
+   * Where a request's messages are. Its three parts are kept apart, so that two steps at once (an
+   * approval's progress, the end's result) each write only their own part and never undo the other's.
+   */
   async places(id: string): Promise<Places | undefined> {
-    return this.store.get<Places>(`approval-places:${id}`);
+    const [posts, status, result] = await this.store.getMany<unknown>([
+      `approval-posts:${id}`,
+      `approval-status:${id}`,
+      `approval-result:${id}`,
+    ]);
+    if (status === undefined) return undefined;
+    return {
+      posts: (posts as Places['posts'] | undefined) ?? [],
+      status: status as Places['status'],
+      result: result as Places['result'],
+    };
   }
 
-  async savePlaces(id: string, places: Places): Promise<void> {
-    await this.store.set(`approval-places:${id}`, places, KEEP_MS);
+  /** The approvers' messages (written once, when they are posted). */
+  async savePosts(id: string, posts: Places['posts']): Promise<void> {
+    await this.store.set(`approval-posts:${id}`, posts, KEEP_MS);
+  }
+
+  /** The requester's status: its newest response_url and whether a message stands there. */
+  async saveStatus(id: string, status: Places['status']): Promise<void> {
+    await this.store.set(`approval-status:${id}`, status, KEEP_MS);
+  }
+
+  /** What ran (written once, by the step that ended the request). */
+  async saveResult(id: string, result: NonNullable<Places['result']>): Promise<void> {
+    await this.store.set(`approval-result:${id}`, result, KEEP_MS);
   }
 
   /** A break-glass reason, waiting for the requester's code (the code window carries none of it). */

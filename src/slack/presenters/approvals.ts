@@ -94,7 +94,7 @@ export async function askForApproval(s: Deps, client: Client, ask: Ask): Promise
     posts: [],
     status: { userId: ask.requesterId, responseUrl, channelId, posted: false },
   };
-  await s.approvalState.savePlaces(request.id, places);
+  await s.approvalState.saveStatus(request.id, places.status);
   const view = viewOf(s, request, undefined, [], places);
   const message = approverMessage(view);
   const channel = s.config.policy.approvalChannel;
@@ -107,7 +107,7 @@ export async function askForApproval(s: Deps, client: Client, ask: Ask): Promise
       s.logger.warn({ err: error, approval: request.id }, 'could not post an approval request');
     }
   }
-  await s.approvalState.savePlaces(request.id, places);
+  await s.approvalState.savePosts(request.id, places.posts);
   if (places.posts.length === 0) {
     // Nobody was asked (the bot is not in approval_channel, or Slack refused every DM): say so, and end it.
     await s.approvals.cancel(request.id, ask.requesterId);
@@ -115,7 +115,7 @@ export async function askForApproval(s: Deps, client: Client, ask: Ask): Promise
     return request;
   }
   await showStatus(s, client, places, requesterStatus(view, s.clock.now()));
-  await s.approvalState.savePlaces(request.id, places);
+  await s.approvalState.saveStatus(request.id, places.status);
   return request;
 }
 
@@ -329,12 +329,11 @@ export async function breakGlassSubmitted(
  */
 export async function finish(s: Deps, client: Client, settled: Settled<ApprovalAction>): Promise<void> {
   const { request, end } = settled;
-  const places = (await s.approvalState.places(request.id)) ?? emptyPlaces(request);
   if (end.state === 'approved' || end.state === 'break_glass') {
     await refresh(s, client, request.id); // "running it now"
-    places.result = await run(s, client, request, end);
-    await s.approvalState.savePlaces(request.id, places);
-    if (end.state === 'break_glass') await announceBreakGlass(s, client, request, end.reason, places);
+    const result = await run(s, client, request, end);
+    await s.approvalState.saveResult(request.id, result);
+    if (end.state === 'break_glass') await announceBreakGlass(s, client, request, end.reason, result);
   }
   await refresh(s, client, request.id);
 }
@@ -350,7 +349,7 @@ export async function refresh(s: Deps, client: Client, id: string): Promise<void
       .update({ channel: post.channel, ts: post.ts, ...message })
       .catch((error: unknown) => s.logger.warn({ err: error, approval: id }, 'could not update an approval message'));
   await showStatus(s, client, places, requesterStatus(view, s.clock.now()));
-  await s.approvalState.savePlaces(id, places);
+  await s.approvalState.saveStatus(id, places.status);
 }
 
 /** Ends what is due (expiry, an ending of a requester) on every replica's sweep, and tells people. */
@@ -385,7 +384,12 @@ export function viewOf(
   };
 }
 
-async function run(s: Deps, client: Client, request: Request, end: ApprovalEnd): Promise<Places['result']> {
+async function run(
+  s: Deps,
+  client: Client,
+  request: Request,
+  end: ApprovalEnd,
+): Promise<NonNullable<Places['result']>> {
   const { action } = request;
   const glass = end.state === 'break_glass';
   const approvals = end.state === 'approved' ? end.approvals : [];
@@ -423,9 +427,9 @@ async function announceBreakGlass(
   client: Client,
   request: Request,
   reason: string,
-  places: Places,
+  result: NonNullable<Places['result']>,
 ): Promise<void> {
-  const view = viewOf(s, request, undefined, [], places);
+  const view = { ...viewOf(s, request, undefined, [], undefined), result };
   const notice = breakGlassNotice(view, reason);
   const { securityChannel, admins } = s.config.policy;
   for (const to of securityChannel ? [securityChannel] : admins)
@@ -473,16 +477,11 @@ async function freshStatusUrl(s: Deps, id: string, responseUrl: string | undefin
   if (!responseUrl) return;
   const places = await s.approvalState.places(id);
   if (!places) return;
-  places.status = { ...places.status, responseUrl, posted: true };
-  await s.approvalState.savePlaces(id, places);
+  await s.approvalState.saveStatus(id, { ...places.status, responseUrl, posted: true });
 }
 
 async function tellOnTrigger(s: Pick<Deps, 'logger'>, client: Client, triggerId: string, title: string, text: string) {
   await client.views
     .open({ trigger_id: triggerId, view: messageModal(title, text) })
     .catch((error: unknown) => s.logger.warn({ err: error }, 'could not show why an approval step did nothing'));
-}
-
-function emptyPlaces(request: Request): Places {
-  return { posts: [], status: { userId: request.requesterId, posted: true } };
 }
