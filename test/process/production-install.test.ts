@@ -285,6 +285,43 @@ function runHealthcheck(cwd: string, env: Record<string, string>): Promise<numbe
   });
 }
 
+/**
+ * Starts a bot process the way a launcher does, collects what it prints, and waits until its /healthz
+ * answers 200 (a generous bound: a cold start of a fresh install).
+ */
+async function launch(
+  file: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+  port: number,
+): Promise<{
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}> {
+  const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (child.exitCode !== null || Date.now() > until) {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
+    }
+    await sleep(50);
+  }
+  return { child, output: () => output, exited };
+}
+
 /** Runs an install command in `cwd` without blocking the event loop; rejects with the end of its stderr. */
 function shellInstall(command: string, cwd: string): Promise<number> {
   const started = performance.now();
@@ -411,40 +448,21 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
         SLACK_PORT: String(port),
       };
       const [file, ...args] = execForm(stepsOf(RUNTIME, 'CMD').at(-1) ?? '')!;
-      const child = spawn(file!, args, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const { child, output, exited } = await launch(file!, args, { cwd: app, env }, port);
       running.push(child);
-      let output = '';
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-
-      // /healthz answers 200 (a generous bound: a cold start of a fresh install).
-      const until = Date.now() + 30_000;
-      for (;;) {
-        const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 200) break;
-        if (child.exitCode !== null || Date.now() > until)
-          throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
-        await sleep(50);
-      }
-      expect(await runHealthcheck(app, env), output).toBe(0);
+      expect(await runHealthcheck(app, env), output()).toBe(0);
 
       const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
       const who = await requests.post(requests.commandBody('/whoami', USERS.bob));
-      expect(who.status, output).toBe(200);
+      expect(who.status, output()).toBe(200);
       expect(who.json?.response_type).toBe('ephemeral');
       // The default [store] url reached the volume through /app/data.
       expect(existsSync(join(volume, 'state.sqlite'))).toBe(true);
 
       child.kill('SIGTERM');
       const exit = await Promise.race([exited, sleep(10_000).then(() => undefined)]);
-      expect(exit, output).toEqual({ code: 0, signal: null });
-      expect(output).toContain('"msg":"shutting down"');
+      expect(exit, output()).toEqual({ code: 0, signal: null });
+      expect(output()).toContain('"msg":"shutting down"');
       // With nothing listening, the health check reports unhealthy.
       expect(await runHealthcheck(app, env)).not.toBe(0);
     } finally {
@@ -530,32 +548,15 @@ describe("the systemd unit's install steps, in a clean copy of the checkout (no 
         SLACK_PORT: String(port),
       };
       // This machine's node stands in for /usr/bin/node; the arguments are the unit's.
-      const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
+      const { child, output, exited } = await launch(process.execPath, args, { cwd: dir, env }, port);
       try {
-        const until = Date.now() + 30_000;
-        for (;;) {
-          const status = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-            (r) => r.status,
-            () => 0,
-          );
-          if (status === 200) break;
-          if (child.exitCode !== null || Date.now() > until)
-            throw new Error(`/healthz did not answer 200 (last: ${status}).\n${output}`);
-          await sleep(50);
-        }
         const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
         const who = await requests.post(requests.commandBody('/whoami', USERS.bob));
-        expect(who.status, output).toBe(200);
+        expect(who.status, output()).toBe(200);
         expect(existsSync(join(dir, 'data', 'state.sqlite'))).toBe(true);
         child.kill('SIGTERM');
         const exit = await Promise.race([exited, sleep(10_000).then(() => undefined)]);
-        expect(exit, output).toEqual({ code: 0, signal: null });
+        expect(exit, output()).toEqual({ code: 0, signal: null });
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
