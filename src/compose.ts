@@ -187,7 +187,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
     verifier: new CodeVerifier(codes),
     pending: new PendingCommands(store.kv),
     approvals: new Approvals({ store: store.kv, counters, sessions, audit, clock }),
-    approvalState: new ApprovalState(store.kv),
+    approvalState: new ApprovalState(store.kv, counters),
     audit,
     admin,
     signingKeys,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Proof } from '../core/approvals.js';
-import type { KeyValueStore } from '../core/ports.js';
+import type { Counters, KeyValueStore } from '../core/ports.js';
 import type { AdminCommand } from './input/admin-command.js';
 import type { DeclaredRun } from './pending-commands.js';
 
@@ -44,7 +44,10 @@ const DRAFT_MS = 30 * 60_000;
 const BREAK_GLASS_MS = 15 * 60_000;
 
 export class ApprovalState {
-  constructor(private readonly store: KeyValueStore) {}
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly counters: Counters,
+  ) {}
 
   async keepDraft(draft: Draft): Promise<string> {
     const id = randomUUID();
@@ -57,8 +60,12 @@ export class ApprovalState {
     return this.store.get<Draft>(`draft:${id}`);
   }
 
-  /** The draft, once: a form submitted twice runs nothing the second time. */
+  /**
+   * The draft, once: one atomic claim, so a form sent twice (even to two replicas at the same moment)
+   * runs nothing the second time.
+   */
   async takeDraft(id: string): Promise<Draft | undefined> {
+    if ((await this.counters.increment(`draft-taken:${id}`, DRAFT_MS)).count > 1) return undefined;
     const draft = await this.store.get<Draft>(`draft:${id}`);
     if (draft) await this.store.delete(`draft:${id}`);
     return draft;
