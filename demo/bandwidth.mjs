@@ -1,12 +1,13 @@
 // A stand-in for Bandwidth's MFA API and its OAuth2 token endpoint, as test/helpers/fake-bandwidth.ts
-// is for the tests: the paths, bodies and answers of research/bandwidth-mfa-openapi.yml, checked the
-// same way. Each send makes a random code; codes are kept per (number, scope), and verify accepts any
-// code made for that pair within `expirationTimeInMinutes`, as Bandwidth documents (it does not burn a
-// code: the bot must). What "arrives" is put on the recipient's phone: a text, or a call's transcript.
+// is for the tests: the paths, bodies and answers of research/bandwidth-mfa-openapi.yml, the bodies
+// checked by the same code (bandwidth-requests.mjs). Each send makes a random code; codes are kept per
+// (number, scope), and verify accepts any code made for that pair within `expirationTimeInMinutes`, as
+// Bandwidth documents (it does not burn a code: the bot must). What "arrives" is put on the
+// recipient's phone: a text, or a call's transcript.
 import { randomBytes, randomInt } from 'node:crypto';
+import { sendProblem, verifyProblem } from './bandwidth-requests.mjs';
 import { json, listen } from './http.mjs';
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const TOKEN_PATH = '/api/v1/oauth2/token';
 const requestId = () => `req-${randomBytes(6).toString('hex')}`;
 
@@ -84,27 +85,4 @@ export async function startBandwidth({ accountId, clientId, clientSecret, onChan
     /** What arrived on `number`, oldest first. */
     arrivedAt: (number) => phones.get(number) ?? [],
   };
-}
-
-/** codeRequest in the OpenAPI spec. */
-function sendProblem(b) {
-  if (typeof b?.to !== 'string' || !E164.test(b.to)) return 'to number is required';
-  if (typeof b.from !== 'string' || !E164.test(b.from) || b.from.length > 32) return 'from number is required';
-  if (typeof b.applicationId !== 'string' || b.applicationId === '' || b.applicationId.length > 50)
-    return 'applicationId is required';
-  if (b.scope !== undefined && (typeof b.scope !== 'string' || b.scope.length > 25)) return 'scope is invalid';
-  if (typeof b.message !== 'string' || b.message.length > 2048 || !b.message.includes('{CODE}'))
-    return 'message must contain {CODE}';
-  if (!Number.isInteger(b.digits) || b.digits < 4 || b.digits > 8) return 'digits must be 4 to 8';
-  return undefined;
-}
-
-/** verifyCodeRequest in the OpenAPI spec. */
-function verifyProblem(b) {
-  if (typeof b?.to !== 'string' || !E164.test(b.to)) return 'to number is required';
-  if (b.scope !== undefined && typeof b.scope !== 'string') return 'scope is invalid';
-  const minutes = b.expirationTimeInMinutes;
-  if (typeof minutes !== 'number' || minutes < 1 || minutes > 15) return 'expirationTimeInMinutes must be 1 to 15';
-  if (typeof b.code !== 'string' || b.code.length < 4 || b.code.length > 8) return 'code must be 4 to 8 characters';
-  return undefined;
 }

@@ -50,7 +50,14 @@ export type BandwidthAuth =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'oauth'; clientId: string; clientSecret: string };
 
-const E164 = /^\+[1-9]\d{1,14}$/;
+/** The request bodies the API accepts: one check, shared with the demo's stand-in. */
+interface BandwidthRequests {
+  sendProblem(body: unknown): string | undefined;
+  verifyProblem(body: unknown): string | undefined;
+}
+const { sendProblem, verifyProblem } = (await import(
+  new URL('../../demo/bandwidth-requests.mjs', import.meta.url).href
+)) as BandwidthRequests;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const headerOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) ?? '';
 const requestId = () => `req-${randomInt(1e9)}`;
@@ -187,7 +194,7 @@ export class FakeBandwidth {
     if (!this.authorized(authorization)) return respond(401, { message: 'Unauthorized' });
 
     const body = JSON.parse(rawBody) as Record<string, unknown>;
-    const problem = operation === 'verify' ? this.checkVerify(body) : this.checkSend(body);
+    const problem = operation === 'verify' ? verifyProblem(body) : sendProblem(body);
     if (problem) {
       this.badRequests.push(problem);
       return respond(400, { error: problem, requestId: requestId() });
@@ -210,30 +217,6 @@ export class FakeBandwidth {
         ? { messageId: `1589228074636lm4k2je7j7jklbn2` }
         : { callId: 'c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85' },
     );
-  }
-
-  /** codeRequest in the OpenAPI spec. */
-  private checkSend(b: Record<string, unknown>): string | undefined {
-    if (typeof b.to !== 'string' || !E164.test(b.to)) return 'to number is required';
-    if (typeof b.from !== 'string' || !E164.test(b.from) || b.from.length > 32) return 'from number is required';
-    if (typeof b.applicationId !== 'string' || b.applicationId === '' || b.applicationId.length > 50)
-      return 'applicationId is required';
-    if (b.scope !== undefined && (typeof b.scope !== 'string' || b.scope.length > 25)) return 'scope is invalid';
-    if (typeof b.message !== 'string' || b.message.length > 2048 || !b.message.includes('{CODE}'))
-      return 'message must contain {CODE}';
-    if (typeof b.digits !== 'number' || !Number.isInteger(b.digits) || b.digits < 4 || b.digits > 8)
-      return 'digits must be 4 to 8';
-    return undefined;
-  }
-
-  /** verifyCodeRequest in the OpenAPI spec. */
-  private checkVerify(b: Record<string, unknown>): string | undefined {
-    if (typeof b.to !== 'string' || !E164.test(b.to)) return 'to number is required';
-    if (b.scope !== undefined && typeof b.scope !== 'string') return 'scope is invalid';
-    const minutes = b.expirationTimeInMinutes;
-    if (typeof minutes !== 'number' || minutes < 1 || minutes > 15) return 'expirationTimeInMinutes must be 1 to 15';
-    if (typeof b.code !== 'string' || b.code.length < 4 || b.code.length > 8) return 'code must be 4 to 8 characters';
-    return undefined;
   }
 }
 
