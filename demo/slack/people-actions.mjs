@@ -5,6 +5,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { BOT, dmChannelId, TEAM } from '../people.mjs';
 import { messageProblem, viewProblem } from './limits.mjs';
+import { slackView } from './workspace.mjs';
 
 /** Slack's own deadline for an app's answer. */
 const ANSWER_WITHIN_MS = 3000;
@@ -146,7 +147,7 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
         type: 'view_submission',
         ...who(userId),
         trigger_id: workspace.issueTrigger(userId),
-        view: viewPayload(record, values),
+        view: slackView(record, values),
         response_urls: [],
       });
       if (!workspace.isOpen(record)) return; // closed meanwhile
@@ -182,7 +183,7 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
       const record = ownView(workspace, userId, viewId);
       workspace.closeTop(userId);
       if (record.view.notify_on_close)
-        await interaction({ type: 'view_closed', ...who(userId), view: viewPayload(record, {}), is_cleared: false });
+        await interaction({ type: 'view_closed', ...who(userId), view: slackView(record), is_cleared: false });
     },
 
     /**
@@ -213,7 +214,7 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
       if (at.record) {
         Object.assign(payload, {
           container: { type: 'view', view_id: at.record.id },
-          view: viewPayload(at.record, stateOf(at.record.view, entered).values),
+          view: slackView(at.record, stateOf(at.record.view, entered).values),
         });
       } else {
         const { conversation, message } = at;
@@ -255,7 +256,7 @@ export function peopleActions({ workspace, botUrl, signingSecret, responseUrl })
           channel: dmChannelId(userId),
           tab,
           event_ts: String(Date.now() / 1000),
-          ...(home ? { view: viewPayload(home, {}) } : {}),
+          ...(home ? { view: slackView(home) } : {}),
         },
         type: 'event_callback',
         event_id: `Ev${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`,
@@ -337,23 +338,6 @@ export function stateOf(view, entered) {
     }
   }
   return { values, errors };
-}
-
-/** The view as Slack sends it back to the app, with the state of its inputs. */
-function viewPayload(record, values) {
-  return {
-    ...record.view,
-    id: record.id,
-    team_id: TEAM.id,
-    app_id: BOT.appId,
-    bot_id: BOT.botId,
-    hash: record.hash,
-    root_view_id: record.rootViewId,
-    previous_view_id: record.previousViewId,
-    private_metadata: record.view.private_metadata ?? '',
-    callback_id: record.view.callback_id ?? '',
-    state: { values },
-  };
 }
 
 /** What a person types is sent as Slack sends it: &, < and > escaped (so it cannot forge a mention or a link). */

@@ -5,6 +5,7 @@
 import { json, listen } from '../http.mjs';
 import { BOT, TEAM } from '../people.mjs';
 import { messageProblem, viewProblem } from './limits.mjs';
+import { slackView } from './workspace.mjs';
 
 /** Form fields that Slack's SDKs send as JSON text. */
 const JSON_FIELDS = new Set(['view', 'blocks', 'attachments', 'metadata']);
@@ -85,7 +86,7 @@ function call(workspace, method, args, server) {
           ? workspace.openModal(trigger.userId, args.view)
           : workspace.pushModal(trigger.userId, args.view);
       if (!record) return { ok: false, error: 'push_limit_reached' };
-      return { ok: true, view: viewAnswer(record) };
+      return { ok: true, view: slackView(record) };
     }
     case 'views.update': {
       const record = workspace.views.get(args.view_id);
@@ -93,7 +94,7 @@ function call(workspace, method, args, server) {
       const problem = viewProblem(args.view, record.view.type);
       if (problem) return invalid([problem]);
       if (args.hash && args.hash !== record.hash) return { ok: false, error: 'hash_conflict' };
-      return { ok: true, view: viewAnswer(workspace.updateView(record, args.view)) };
+      return { ok: true, view: slackView(workspace.updateView(record, args.view)) };
     }
     case 'views.publish': {
       if (!workspace.conversation(args.user_id)) return { ok: false, error: 'user_not_found' };
@@ -101,7 +102,7 @@ function call(workspace, method, args, server) {
       if (problem) return invalid([problem]);
       const current = workspace.views.get(workspace.homes.get(args.user_id));
       if (args.hash && current && args.hash !== current.hash) return { ok: false, error: 'hash_conflict' };
-      return { ok: true, view: viewAnswer(workspace.publishHome(args.user_id, args.view)) };
+      return { ok: true, view: slackView(workspace.publishHome(args.user_id, args.view)) };
     }
     case 'chat.postMessage': {
       const conversation = workspace.conversation(args.channel);
@@ -173,26 +174,6 @@ const messageAnswer = (m) => ({
   text: m.text,
   ...(m.blocks ? { blocks: m.blocks } : {}),
 });
-
-/** A view as Slack returns it: the app's view with Slack's own fields added. */
-function viewAnswer(record) {
-  return {
-    ...record.view,
-    id: record.id,
-    team_id: TEAM.id,
-    app_id: BOT.appId,
-    bot_id: BOT.botId,
-    hash: record.hash,
-    root_view_id: record.rootViewId,
-    previous_view_id: record.previousViewId,
-    private_metadata: record.view.private_metadata ?? '',
-    callback_id: record.view.callback_id ?? '',
-    external_id: record.view.external_id ?? '',
-    state: { values: {} },
-    clear_on_close: record.view.clear_on_close ?? false,
-    notify_on_close: record.view.notify_on_close ?? false,
-  };
-}
 
 /**
  * A post to a response_url: a new message (ephemeral unless `response_type: in_channel`), or

@@ -2,7 +2,7 @@
 // person's stack of modals and Home tab, the trigger_ids and response_urls it handed out. The Web API
 // (web-api.mjs) and the people (people-actions.mjs) change it; the page reads it (snapshot).
 import { randomBytes } from 'node:crypto';
-import { CHANNELS, dmChannelId, PEOPLE, personById } from '../people.mjs';
+import { BOT, CHANNELS, dmChannelId, PEOPLE, personById, TEAM } from '../people.mjs';
 
 /** Slack: a trigger_id expires about 3 s after the interaction and works once. */
 export const TRIGGER_LIFETIME_MS = 3000;
@@ -22,6 +22,29 @@ const upperId = (prefix, length = 10) =>
     .toUpperCase()
     .padEnd(length, '0')
     .slice(0, length);
+
+/**
+ * A view as Slack shows it to the app: the app's view with Slack's own fields added, and the state of
+ * its inputs (`values`: empty in a Web API answer, what was entered in a submission or an action).
+ */
+export function slackView(record, values = {}) {
+  return {
+    ...record.view,
+    id: record.id,
+    team_id: TEAM.id,
+    app_id: BOT.appId,
+    bot_id: BOT.botId,
+    hash: record.hash,
+    root_view_id: record.rootViewId,
+    previous_view_id: record.previousViewId,
+    private_metadata: record.view.private_metadata ?? '',
+    callback_id: record.view.callback_id ?? '',
+    external_id: record.view.external_id ?? '',
+    state: { values },
+    clear_on_close: record.view.clear_on_close ?? false,
+    notify_on_close: record.view.notify_on_close ?? false,
+  };
+}
 
 export class Workspace {
   /** @type {Map<string, { id: string, name: string, kind: 'channel' | 'dm', userId?: string, messages: object[] }>} */
