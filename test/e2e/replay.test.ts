@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { wrongCode } from '../helpers/codes.js';
 import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { until as waitFor } from '../helpers/until.js';
 
 /**
  * Invariant 9: a signed request is acted on once. Slack's signature bounds only the timestamp, so
@@ -28,13 +29,8 @@ afterAll(() => {
   nock.restore();
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 3000) =>
+  waitFor(condition, what, { timeoutMs, everyMs: 10 });
 
 /** Runs `/admin <text>` through the step-up, so the admin scope is live afterwards. */
 async function stepUp(h: Harness, text: string): Promise<void> {

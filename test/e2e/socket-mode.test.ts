@@ -20,6 +20,7 @@ import { ACCOUNT_ID, PHONES, SECRETS, testEnv, USERS } from '../helpers/harness.
 import { LogCapture } from '../helpers/logs.js';
 import { MALFORMED_REQUEST_LINES, rawRequest } from '../helpers/raw-http.js';
 import { type HttpResult, SlackRequests } from '../helpers/slack-client.js';
+import { until as waitFor } from '../helpers/until.js';
 
 /**
  * The bot in Socket Mode, end to end, with no internet: Slack's Web API is a FakeSlack mounted with
@@ -43,13 +44,8 @@ const ACK_TIMEOUT_MS = 5000;
 /** Our receiver reconnects at once; the margin is for a slow machine. */
 const RECONNECT_TIMEOUT_MS = 10_000;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 3000) =>
+  waitFor(condition, what, { timeoutMs, everyMs: 10 });
 
 interface Envelope {
   envelope_id: string;

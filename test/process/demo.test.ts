@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { cleanEnv, groupMembers, ROOT, sleep } from '../helpers/process.js';
 import { serve } from '../helpers/serve.js';
+import { until } from '../helpers/until.js';
 
 /**
  * `npm run demo` (issue 19 §1) as a new user runs it: a real child process, its page driven in headless
@@ -140,11 +141,11 @@ class DemoProcess {
 
   /** Resolves with the one URL the demo printed, once it printed it. */
   async url(timeoutMs = 120_000): Promise<string> {
-    const until = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const url = URL_LINE.exec(this.stdout)?.[1];
       if (url) return url;
-      if (this.proc.exitCode !== null || Date.now() > until)
+      if (this.proc.exitCode !== null || Date.now() > deadline)
         throw new Error(`the demo printed no URL.\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
       await sleep(50);
     }
@@ -217,14 +218,6 @@ function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
   } catch {
     return false;
-  }
-}
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
   }
 }
 
@@ -406,7 +399,7 @@ describe.skipIf(!HAS_CHROMIUM)('npm run demo, in a real browser', () => {
     process.kill(-demo.proc.pid!, 'SIGINT');
     const exit = await Promise.race([demo.exited, sleep(20_000).then(() => undefined)]);
     expect(exit, `the demo did not stop.\n${demo.stderr}`).toEqual({ code: 0, signal: null });
-    await waitUntil('the bot is gone', () => !alive(bot), 5000);
+    await until(() => !alive(bot), 'the bot is gone', { timeoutMs: 5000, everyMs: 50 });
     expect(readdirSync(demo.tmp)).toEqual([]);
     // One URL, and nothing alarming.
     expect(demo.stdout.match(/http:\/\//g)).toHaveLength(1);
@@ -437,8 +430,8 @@ describe('npm run demo, without a browser', () => {
     expect(readdirSync(demo.tmp)).toHaveLength(1);
 
     process.kill(demo.demoPid(), 'SIGKILL');
-    await waitUntil('the bot is gone', () => !alive(bot), 20_000);
-    await waitUntil('the folder is gone', () => readdirSync(demo.tmp).length === 0, 5000);
+    await until(() => !alive(bot), 'the bot is gone', { timeoutMs: 20_000, everyMs: 50 });
+    await until(() => readdirSync(demo.tmp).length === 0, 'the folder is gone', { timeoutMs: 5000, everyMs: 50 });
   }, 60_000);
 });
 
@@ -499,7 +492,10 @@ describe.skipIf(!HAS_CHROMIUM)('the Slack stand-in, ready for messages with butt
     const respond = (url: string, body: object) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const nextPayload = async (count: number) => {
-      await waitUntil(`the app received ${count} requests`, () => received.length >= count, 10_000);
+      await until(() => received.length >= count, `the app received ${count} requests`, {
+        timeoutMs: 10_000,
+        everyMs: 50,
+      });
       return received[count - 1];
     };
     const buttons = [

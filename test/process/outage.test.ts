@@ -13,6 +13,7 @@ import {
   sleep,
 } from '../helpers/replicas.js';
 import { requireService } from '../helpers/services.js';
+import { until as waitFor } from '../helpers/until.js';
 
 /**
  * Issue 9, "store outage": the store both replicas share goes away under load. Every replica fails
@@ -46,13 +47,8 @@ afterAll(() => removeReplicaTempFiles());
 
 const text = (value: unknown) => JSON.stringify(value ?? null);
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${cluster?.describe()}`);
-    await sleep(50);
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) =>
+  waitFor(condition, what, { timeoutMs, everyMs: 50, context: () => cluster?.describe() });
 
 async function openLogin(c: Cluster, userId: string, on: Replica): Promise<{ id: string; view: any }> {
   const { slack, bandwidth } = c.standIns;

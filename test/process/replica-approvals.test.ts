@@ -16,6 +16,7 @@ import {
 } from '../helpers/replicas.js';
 import { serve } from '../helpers/serve.js';
 import { requireService } from '../helpers/services.js';
+import { until as waitFor } from '../helpers/until.js';
 
 /**
  * Issue 20 §4: N distinct approvers, counted exactly across two replicas: two approvers entering their
@@ -49,10 +50,8 @@ afterAll(async () => {
   removeReplicaTempFiles();
 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await sleep(20);
-  if (!condition()) throw new Error(`timed out waiting for ${what}\n${cluster?.describe()}`);
-}
+const until = (condition: () => boolean, what: string) =>
+  waitFor(condition, what, { timeoutMs: 10_000, context: () => cluster?.describe() });
 
 describe.skipIf(!HAVE_REDIS)('approvals on two replicas', () => {
   test('two approvals needed, two approvers at the same moment on two replicas: it runs exactly once', async () => {

@@ -19,6 +19,7 @@ import {
   sleep,
 } from '../helpers/replicas.js';
 import { requireService } from '../helpers/services.js';
+import { until as waitFor } from '../helpers/until.js';
 
 /**
  * Issue 9, "replicas that behave as one": two real processes (`npm start`) on one Redis, then on one
@@ -49,13 +50,8 @@ afterAll(() => removeReplicaTempFiles());
 
 const text = (value: unknown) => JSON.stringify(value ?? null);
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${cluster?.describe()}`);
-    await sleep(20);
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 10_000) =>
+  waitFor(condition, what, { timeoutMs, context: () => cluster?.describe() });
 
 /** `/login` on `on`, the delivery choice on `choose`: returns the code-entry window. */
 async function openLogin(
