@@ -1,24 +1,16 @@
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Services } from '../../src/services.js';
 import type { CommandArgs } from '../../src/slack/listeners/args.js';
 import { gate, gatedUser } from '../../src/slack/middleware/gate.js';
-import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { botsPerTest, type Harness, logIn, USERS } from '../helpers/harness.js';
 
 /**
  * README, "Adding a gated command in code", followed word for word: a listener of the services, passed to
  * compose() as `commands` with the gate in front, sent through the real receiver signed as Slack signs.
  */
 
+const bot = botsPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
 
 /** The listener the README describes: a function of the services returning a Bolt command listener that acks. */
 const ran: Array<{ userId: string; text: string; gateRead: string | undefined }> = [];
@@ -32,7 +24,7 @@ function deploy(_s: Services) {
 describe('a command added in code (issue 19)', () => {
   // Rule: the command joins the router: the gate refuses without a login, and the listener runs with one.
   test('`commands: (s) => ({ "/deploy": [gate("login", s), deploy(s)] })`: the gate, then the listener', async () => {
-    h = await startBot({ commands: (s) => ({ '/deploy': [gate('login', s), deploy(s)] }) });
+    h = await bot({ commands: (s) => ({ '/deploy': [gate('login', s), deploy(s)] }) });
     ran.length = 0;
 
     const refused = await h.requests.command('/deploy', USERS.bob, 'api 1.4.2');
@@ -55,7 +47,7 @@ describe('a command added in code (issue 19)', () => {
 
   // Rule: a name already taken (built in, or declared in config.ini) is refused at start, not silently shadowed.
   test('a name that is built in stops start-up', async () => {
-    await expect(startBot({ commands: (s) => ({ '/login': [gate('login', s), deploy(s)] }) })).rejects.toThrow(
+    await expect(bot({ commands: (s) => ({ '/login': [gate('login', s), deploy(s)] }) })).rejects.toThrow(
       '/login is built in or declared in config.ini: add it under another name',
     );
   });

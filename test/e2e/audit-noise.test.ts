@@ -1,6 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, logIn, openCodeEntry, USERS } from '../helpers/harness.js';
 
 /**
  * Anyone in the workspace can cause refusals for free (a /whoami while logged out, a malformed code in
@@ -8,16 +7,10 @@ import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } f
  * `/admin audit`: they are counted, one line with ×N per kind and hour, under a bound of their own.
  */
 
+const bot = botsPerTest();
 let h: Harness;
 beforeEach(async () => {
-  h = await startBot({ env: { POLICY_LOCKOUT_FAILURES: '3' } });
-});
-afterEach(async () => {
-  await h.stop();
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
+  h = await bot({ env: { POLICY_LOCKOUT_FAILURES: '3' } });
 });
 
 const { alice: ADMIN, bob, carol, stranger } = USERS;

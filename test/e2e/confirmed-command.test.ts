@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { type Harness, logIn, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, logIn, PHONES, USERS } from '../helpers/harness.js';
 import { serve } from '../helpers/serve.js';
 
 /**
@@ -13,22 +12,7 @@ import { serve } from '../helpers/serve.js';
  */
 
 const { alice: ADMIN, bob, carol } = USERS;
-let running: Harness[] = [];
-
-afterEach(async () => {
-  for (const h of running.reverse()) await h.stop();
-  running = [];
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
-
-async function bot(options: Parameters<typeof startBot>[0] = {}): Promise<Harness> {
-  const h = await startBot(options);
-  running.push(h);
-  return h;
-}
+const bot = botsPerTest();
 
 const viewText = (view: unknown) => JSON.stringify(view);
 
@@ -114,7 +98,6 @@ describe('authority is read when the command acts (invariant 12)', () => {
     const code = h.bandwidth.lastCode();
     // The config changes and the bot restarts (or another replica with the new config answers).
     await h.stop();
-    running = running.filter((r) => r !== h);
     const later = await bot({ dbFile: h.dbFile, clock: h.clock, env: { POLICY_ADMINS: carol } });
     later.bandwidth.sent.push(...h.bandwidth.sent);
 
@@ -151,7 +134,6 @@ describe('a declared command reads its `allow` when it runs (invariant 12)', () 
       expect(viewText(window.view)).toContain('This code runs `/deploy api 1.4.2`');
       const code = h.bandwidth.lastCode();
       await h.stop();
-      running = running.filter((r) => r !== h);
 
       const later = await bot({ dbFile: h.dbFile, clock: h.clock, fileText: config(carol) });
       later.bandwidth.sent.push(...h.bandwidth.sent);

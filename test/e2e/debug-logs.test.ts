@@ -1,24 +1,17 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { ACTION, BLOCK } from '../../src/slack/ids.js';
 import { RESPONSE_URL_ORIGIN } from '../helpers/fake-slack.js';
-import { type Harness, openCodeEntry, PHONES, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { botsPerTest, type Harness, openCodeEntry, PHONES, USERS } from '../helpers/harness.js';
 
 /**
  * The whole bot at `debug` (the harness logs at debug into a LogCapture): whatever Bolt, its Web API
  * client and our own code write, no line holds what a Slack payload carries and a log must not.
  */
 
+const bot = botsPerTest();
 let h: Harness;
 beforeEach(async () => {
-  h = await startBot();
-});
-afterEach(async () => {
-  await h.stop();
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
+  h = await bot();
 });
 
 /** A code as a user may type it: `123 456`. */

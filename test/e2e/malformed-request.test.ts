@@ -1,6 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type Harness, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, USERS } from '../helpers/harness.js';
 import { MALFORMED_REQUEST_LINES, rawRequest } from '../helpers/raw-http.js';
 
 /**
@@ -8,16 +7,10 @@ import { MALFORMED_REQUEST_LINES, rawRequest } from '../helpers/raw-http.js';
  * answered 500 with an error-level line: anyone could fill the error log. It is a client error.
  */
 
+const bot = botsPerTest();
 let h: Harness;
 beforeEach(async () => {
-  h = await startBot();
-});
-afterEach(async () => {
-  await h.stop();
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
+  h = await bot();
 });
 
 describe('a malformed request line', () => {

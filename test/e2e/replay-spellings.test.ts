@@ -1,6 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, logIn, openCodeEntry, USERS } from '../helpers/harness.js';
 
 /**
  * Invariant 10: a delivery is what Slack signed (timestamp and body), however its headers are spelt.
@@ -10,22 +9,7 @@ import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } f
  */
 
 const { alice: ADMIN, bob, carol } = USERS;
-let running: Harness[] = [];
-
-afterEach(async () => {
-  for (const h of running.reverse()) await h.stop();
-  running = [];
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
-
-async function bot(): Promise<Harness> {
-  const h = await startBot();
-  running.push(h);
-  return h;
-}
+const bot = botsPerTest();
 
 type Captured = { body: string; headers: Record<string, string> };
 

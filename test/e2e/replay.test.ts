@@ -1,8 +1,7 @@
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { wrongCode } from '../helpers/codes.js';
-import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { botsPerTest, type Harness, logIn, openCodeEntry, USERS } from '../helpers/harness.js';
 import { until as waitFor } from '../helpers/until.js';
 
 /**
@@ -12,22 +11,7 @@ import { until as waitFor } from '../helpers/until.js';
  */
 
 const { alice: ADMIN, bob, carol } = USERS;
-let running: Harness[] = [];
-
-async function bot(options: Parameters<typeof startBot>[0] = {}): Promise<Harness> {
-  const h = await startBot(options);
-  running.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  for (const h of running.reverse()) await h.stop();
-  running = [];
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
+const bot = botsPerTest();
 
 const until = (condition: () => boolean, what: string, timeoutMs = 3000) =>
   waitFor(condition, what, { timeoutMs, everyMs: 10 });

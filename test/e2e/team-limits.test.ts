@@ -1,6 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, logIn, openCodeEntry, USERS } from '../helpers/harness.js';
 
 /**
  * Issue 18 §8, end to end (real Bolt receiver, real SQLite, Slack and Bandwidth stubbed at their URLs):
@@ -8,14 +7,8 @@ import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } f
  * region rule where an admin links a phone.
  */
 
+const bot = botsPerTest();
 let h: Harness;
-afterEach(async () => {
-  await h.stop();
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
 
 const { alice: ADMIN, bob, carol, stranger } = USERS;
 const HOUR = 60 * 60_000;
@@ -50,7 +43,7 @@ const capWarnings = () =>
 
 describe('max_sends_per_hour_total: the spend guard', () => {
   test('past the cap nobody gets a code: the user is told to tell an admin, /metrics counts each refusal, the log warns once per hour', async () => {
-    h = await startBot({ env: { POLICY_MAX_SENDS_PER_HOUR_TOTAL: '2' } });
+    h = await bot({ env: { POLICY_MAX_SENDS_PER_HOUR_TOTAL: '2' } });
     await openCodeEntry(h, ADMIN);
     const bobsEntry = await openCodeEntry(h, bob);
     expect(h.bandwidth.sent).toHaveLength(2);
@@ -94,7 +87,7 @@ describe('max_sends_per_hour_total: the spend guard', () => {
 
 describe('max_sends_per_phone_per_hour: users who share one phone', () => {
   test("user_number makes one phone everyone's: past its cap the next user reads that codes to this phone are paused", async () => {
-    h = await startBot({
+    h = await bot({
       env: { NUMBERS_USER_NUMBER: '+14155550177', POLICY_MAX_SENDS_PER_PHONE_PER_HOUR: '1' },
     });
     await openCodeEntry(h, stranger); // not in [phones]: user_number's phone
@@ -114,7 +107,7 @@ describe('max_sends_per_phone_per_hour: users who share one phone', () => {
 
 describe('/admin link holds to allowed_regions', () => {
   test('a Jamaican number is refused with its region, and Bob keeps his phone', async () => {
-    h = await startBot();
+    h = await bot();
     await logIn(h, ADMIN);
     const opened = h.slack.callsOf('views.open').length;
     await h.requests.command('/admin', ADMIN, `link <@${bob}> +1 876 210 1234`);

@@ -1,6 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
+import { botsPerTest, type Harness, logIn, USERS } from '../helpers/harness.js';
 
 /**
  * Issue 18 §5: nobody can lock the team out. An admin cannot remove their own phone from Slack; a team
@@ -8,19 +7,12 @@ import { type Harness, logIn, removeTempDirs, startBot, USERS } from '../helpers
  */
 
 const { alice: ADMIN } = USERS;
+const bot = botsPerTest();
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-});
-afterAll(() => {
-  removeTempDirs();
-  nock.restore();
-});
 
 describe('an admin team that cannot step up', () => {
   test('start-up warns, naming the fix; the admin is told how to link their own phone from the host', async () => {
-    h = await startBot({ env: { PHONES_U0ALICE01: '' } });
+    h = await bot({ env: { PHONES_U0ALICE01: '' } });
     const [warning] = await h.bot.startupWarnings();
     expect(warning).toContain('[policy] admins: no admin has a phone (U0ALICE01)');
     expect(warning).toContain('npm run admin -- link U0ALICE01');
@@ -39,7 +31,7 @@ describe('an admin team that cannot step up', () => {
 
 describe('an admin cannot take away their own way in', () => {
   test('/admin unlink of oneself and /admin link of one\u2019s own phone are refused in plain words; nothing changes', async () => {
-    h = await startBot();
+    h = await bot();
     await logIn(h, ADMIN);
     await h.requests.command('/admin', ADMIN, `unlink <@${ADMIN}>`);
     await h.slack.waitFor(() => h!.slack.lastView().view.callback_id === 'code_entry', 'the step-up');

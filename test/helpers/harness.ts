@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
+import { afterAll, afterEach } from 'vitest';
 import { type Bot, type BotDeps, compose, loadActionKeys } from '../../src/compose.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -117,6 +118,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
   }
   const port = await bot.start(0);
   const requests = new SlackRequests(`http://127.0.0.1:${port}`, SECRETS.signingSecret);
+  let stopped: Promise<void> | undefined;
   return {
     clock,
     config,
@@ -127,16 +129,42 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
     logs,
     requests,
     dbFile,
-    async stop() {
-      await bot.stop();
-      await store.close();
-      nock.cleanAll();
+    stop() {
+      // Once: a test may stop a bot itself (to restart on its database) before the hooks stop the rest.
+      stopped ??= (async () => {
+        await bot.stop();
+        await store.close();
+        nock.cleanAll();
+      })();
+      return stopped;
     },
   };
 }
 
 export function removeTempDirs(): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a test file whose tests start bots of their own: returns `bot(options)`, which starts one, and
+ * registers the hooks that stop every bot a test started once it ends (newest first), and that clean up
+ * after the file.
+ */
+export function botsPerTest(): (options?: HarnessOptions) => Promise<Harness> {
+  let running: Harness[] = [];
+  afterEach(async () => {
+    for (const h of running.reverse()) await h.stop();
+    running = [];
+  });
+  afterAll(() => {
+    removeTempDirs();
+    nock.restore();
+  });
+  return async (options) => {
+    const h = await startBot(options);
+    running.push(h);
+    return h;
+  };
 }
 
 /** Drives /login up to the code-entry window; returns that window. */
