@@ -16,10 +16,9 @@ import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { FakeBandwidth } from '../helpers/fake-bandwidth.js';
-import { FakeSlack } from '../helpers/fake-slack.js';
-import { ACCOUNT_ID, SECRETS, testEnv, USERS } from '../helpers/harness.js';
+import { SECRETS, testEnv, USERS } from '../helpers/harness.js';
 import { cleanEnv, freePort, ROOT, sleep } from '../helpers/process.js';
+import { StandIns } from '../helpers/replicas.js';
 import { SlackRequests } from '../helpers/slack-client.js';
 
 /**
@@ -429,13 +428,7 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
   });
 
   test('the CMD, configured by the environment alone: /healthz 200, the HEALTHCHECK passes, a signed command is answered, state lands in the volume; SIGTERM: exit 0, and the HEALTHCHECK then fails', async () => {
-    const slack = new FakeSlack();
-    const bandwidth = new FakeBandwidth(
-      { now: () => Date.now() },
-      { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } },
-    );
-    const slackHttp = await slack.listen();
-    const bandwidthHttp = await bandwidth.listen();
+    const standIns = await StandIns.start();
     try {
       const port = await freePort();
       // The container's environment: the image's ENV, then what an operator passes (-e / env_file).
@@ -443,8 +436,8 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
         ...cleanEnv(),
         ...runtimeEnv(),
         ...testEnv('basic'),
-        SLACK_API_URL: `${slackHttp.origin}/api/`,
-        BANDWIDTH_MFA_BASE_URL: `${bandwidthHttp.origin}/api/v1`,
+        SLACK_API_URL: `${standIns.slackOrigin}/api/`,
+        BANDWIDTH_MFA_BASE_URL: `${standIns.bandwidthOrigin}/api/v1`,
         SLACK_PORT: String(port),
       };
       const [file, ...args] = execForm(stepsOf(RUNTIME, 'CMD').at(-1) ?? '')!;
@@ -466,7 +459,7 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
       // With nothing listening, the health check reports unhealthy.
       expect(await runHealthcheck(app, env)).not.toBe(0);
     } finally {
-      await Promise.all([slackHttp.close(), bandwidthHttp.close()]);
+      await standIns.close();
     }
   }, 60_000);
 
@@ -530,21 +523,15 @@ describe("the systemd unit's install steps, in a clean copy of the checkout (no 
     const text = read('deploy/phonegate.service');
     const [node, ...args] = (/^ExecStart=(.+)$/m.exec(text)?.[1] ?? '').split(' ');
     expect(node).toBe('/usr/bin/node');
-    const slack = new FakeSlack();
-    const bandwidth = new FakeBandwidth(
-      { now: () => Date.now() },
-      { accountId: ACCOUNT_ID, auth: { kind: 'basic', username: SECRETS.apiUser, password: SECRETS.apiPassword } },
-    );
-    const slackHttp = await slack.listen();
-    const bandwidthHttp = await bandwidth.listen();
+    const standIns = await StandIns.start();
     try {
       const port = await freePort();
       const env = {
         ...cleanEnv(),
         NODE_ENV: /^Environment=NODE_ENV=(\S+)$/m.exec(text)?.[1] ?? '',
         ...testEnv('basic'),
-        SLACK_API_URL: `${slackHttp.origin}/api/`,
-        BANDWIDTH_MFA_BASE_URL: `${bandwidthHttp.origin}/api/v1`,
+        SLACK_API_URL: `${standIns.slackOrigin}/api/`,
+        BANDWIDTH_MFA_BASE_URL: `${standIns.bandwidthOrigin}/api/v1`,
         SLACK_PORT: String(port),
       };
       // This machine's node stands in for /usr/bin/node; the arguments are the unit's.
@@ -561,7 +548,7 @@ describe("the systemd unit's install steps, in a clean copy of the checkout (no 
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     } finally {
-      await Promise.all([slackHttp.close(), bandwidthHttp.close()]);
+      await standIns.close();
     }
   }, 60_000);
 });
