@@ -143,19 +143,29 @@ export class Approvals {
     return { request, end, approvals: await this.approvalsOf(request) };
   }
 
+  /** Whether `userId` may approve or deny this request now: it is open, not theirs, and they are an approver (P4). */
+  async mayDecide<Action>(
+    id: string,
+    userId: string,
+    authority: Authority,
+  ): Promise<{ ok: true; request: ApprovalRequest<Action> } | ApprovalRefusal> {
+    const open = await this.openRequest<Action>(id);
+    if (!open.ok) return open;
+    if (userId === open.request.requesterId) return { ok: false, reason: 'own_request' };
+    if (!authority.isApprover(userId)) return { ok: false, reason: 'not_approver' };
+    return open;
+  }
+
   /** Whether `approverId` may be sent a code for this request now: checked before any code is sent. */
   async mayApprove<Action>(
     id: string,
     approverId: string,
     authority: Authority,
   ): Promise<{ ok: true; request: ApprovalRequest<Action> } | ApprovalRefusal> {
-    const open = await this.openRequest<Action>(id);
-    if (!open.ok) return open;
-    const { request } = open;
-    if (approverId === request.requesterId) return { ok: false, reason: 'own_request' };
-    if (!authority.isApprover(approverId)) return { ok: false, reason: 'not_approver' };
+    const may = await this.mayDecide<Action>(id, approverId, authority);
+    if (!may.ok) return may;
     if (await this.deps.store.get<Approval>(keys.by(id, approverId))) return { ok: false, reason: 'already_approved' };
-    return { ok: true, request };
+    return may;
   }
 
   /**
@@ -171,11 +181,9 @@ export class Approvals {
   ): Promise<
     { ok: true; request: ApprovalRequest<Action>; approvals: Approval[]; end?: ApprovalEnd } | ApprovalRefusal
   > {
-    const open = await this.openRequest<Action>(id);
-    if (!open.ok) return open;
-    const { request } = open;
-    if (approverId === request.requesterId) return { ok: false, reason: 'own_request' };
-    if (!authority.isApprover(approverId)) return { ok: false, reason: 'not_approver' };
+    const may = await this.mayDecide<Action>(id, approverId, authority);
+    if (!may.ok) return may;
+    const { request } = may;
     const approval: Approval = {
       sub: approverId,
       approvedAt: this.deps.clock.now(),
@@ -208,11 +216,9 @@ export class Approvals {
     note: string | undefined,
     authority: Authority,
   ): Promise<{ ok: true; request: ApprovalRequest<Action>; end: ApprovalEnd } | ApprovalRefusal> {
-    const open = await this.openRequest<Action>(id);
-    if (!open.ok) return open;
-    const { request } = open;
-    if (userId === request.requesterId) return { ok: false, reason: 'own_request' };
-    if (!authority.isApprover(userId)) return { ok: false, reason: 'not_approver' };
+    const may = await this.mayDecide<Action>(id, userId, authority);
+    if (!may.ok) return may;
+    const { request } = may;
     const end: ApprovalEnd = { state: 'denied', at: this.deps.clock.now(), by: userId, ...(note ? { note } : {}) };
     const settled = await this.settle(request, end);
     return settled.ok ? { ok: true, request, end: settled.end } : settled;

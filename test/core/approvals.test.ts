@@ -36,6 +36,13 @@ describe('approvals (core)', () => {
     expect(request.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await f.approvals.mayApprove(request.id, REQUESTER, anyone)).toEqual({ ok: false, reason: 'own_request' });
     expect(await f.approvals.mayApprove(request.id, U2, anyone)).toEqual({ ok: false, reason: 'not_approver' });
+    // The same rules hold where it acts, not only before a code is sent.
+    expect(await f.approvals.approve(request.id, U2, proof(1), anyone)).toEqual({ ok: false, reason: 'not_approver' });
+    expect(await f.approvals.deny(request.id, U2, undefined, anyone)).toEqual({ ok: false, reason: 'not_approver' });
+    expect(await f.approvals.approve(request.id, REQUESTER, proof(1), anyone)).toEqual({
+      ok: false,
+      reason: 'own_request',
+    });
     const first = await f.approvals.approve(request.id, A, proof(1), anyone);
     expect(first).toMatchObject({ ok: true, approvals: [expect.objectContaining({ sub: A })] });
     expect(first.ok && first.end).toBeUndefined();

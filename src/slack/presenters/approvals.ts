@@ -1,6 +1,6 @@
 import type { types, webApi } from '@slack/bolt';
 import type { DeclaredCommand } from '../../config.js';
-import type { ApprovalEnd, ApprovalRefusal, ApprovalRequest, Authority, Proof, Settled } from '../../core/approvals.js';
+import type { ApprovalEnd, ApprovalRequest, Authority, Proof, Settled } from '../../core/approvals.js';
 import type { RequestState } from '../../core/requests.js';
 import type { Services } from '../../services.js';
 import type { ApprovalAction, Places } from '../approval-state.js';
@@ -215,28 +215,16 @@ export async function denyClicked(
   id: string,
   triggerId: string,
 ): Promise<void> {
-  const found = await s.approvals.read<ApprovalAction>(id);
-  const refusal = found
-    ? denyRefusal(s, found.request, found.end, userId)
+  const request = (await s.approvals.read<ApprovalAction>(id))?.request;
+  const may = request
+    ? await s.approvals.mayDecide<ApprovalAction>(id, userId, authorityFor(s, request))
     : ({ ok: false, reason: 'no_request' } as const);
-  if (refusal) {
-    await tellOnTrigger(s, client, triggerId, 'Deny', approvalRefused(refusal, 'deny', found?.request));
+  if (!may.ok) {
+    await tellOnTrigger(s, client, triggerId, 'Deny', approvalRefused(may, 'deny', request));
     return;
   }
-  const { requesterId, action } = found!.request;
+  const { requesterId, action } = may.request;
   await client.views.open({ trigger_id: triggerId, view: denyModal(id, { requesterId, shows: action.shows }) });
-}
-
-function denyRefusal(
-  s: Deps,
-  request: Request,
-  end: ApprovalEnd | undefined,
-  userId: string,
-): ApprovalRefusal | undefined {
-  if (end) return { ok: false, reason: 'closed', end };
-  if (userId === request.requesterId) return { ok: false, reason: 'own_request' };
-  if (!authorityFor(s, request).isApprover(userId)) return { ok: false, reason: 'not_approver' };
-  return undefined;
 }
 
 /** The deny form was sent: the request ends, naming who denied it. Returns the sentence the form shows. */
