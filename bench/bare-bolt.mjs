@@ -4,7 +4,7 @@
 //
 // With BENCH_READ, it first makes the one read the real app's gate makes, through the same driver
 // and with the same request, and acks only then: "bare + read", the cost of the store call alone.
-//   sqlite:<file>  keyv's getMany statement on node-sqlite3, kept prepared as the app keeps it
+//   sqlite:<file>  the gate's statement on better-sqlite3, kept prepared as the app keeps it
 //   redis:<url>    keyv's getMany on Redis: MGET of the five keys
 import bolt from '@slack/bolt';
 
@@ -46,20 +46,11 @@ function gateKeys(userId) {
 async function storeRead(spec) {
   if (!spec) return undefined;
   if (spec.startsWith('sqlite:')) {
-    const { default: sqlite3 } = await import('sqlite3');
-    const db = new sqlite3.Database(spec.slice('sqlite:'.length));
-    await new Promise((resolve, reject) =>
-      db.run('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )', (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
-    const statement = db.prepare('SELECT * FROM keyv WHERE key IN (SELECT value FROM json_each(?))');
-    return (userId) =>
-      new Promise((resolve, reject) =>
-        statement.all([JSON.stringify(gateKeys(userId).map((k) => `state:${k}`))], (e, rows) =>
-          e ? reject(e) : resolve(rows),
-        ),
-      );
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(spec.slice('sqlite:'.length));
+    db.exec('CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(255) PRIMARY KEY, value TEXT )');
+    const statement = db.prepare('SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))');
+    return async (userId) => statement.all([JSON.stringify(gateKeys(userId).map((k) => `state:${k}`))]);
   }
   if (spec.startsWith('redis:')) {
     const { createClient } = await import('@redis/client');

@@ -10,7 +10,7 @@
 // cloned only for as many clones as fill AUDIT_MAX_EVENTS (and one more, so the first purge trims a few).
 
 import { createClient } from '@redis/client';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -59,15 +59,11 @@ function shape(key, userId) {
 
 // ---------------------------------------------------------------------------------------------- SQLite
 
-function open(file) {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(db)));
-  });
-}
-const all = (db, sql, ...params) =>
-  new Promise((resolve, reject) => db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows))));
-const exec = (db, sql) => new Promise((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
-const close = (db) => new Promise((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+// The app's own driver (better-sqlite3); sync calls, wrapped so that the seed reads as before.
+const open = async (file) => new Database(file);
+const all = async (db, sql, ...params) => db.prepare(sql).all(params);
+const exec = async (db, sql) => db.exec(sql);
+const close = async (db) => db.close();
 const quote = (text) => `'${String(text).replaceAll("'", "''")}'`;
 
 /** The schema of the app's SQLite file and the rows of `userId`. */

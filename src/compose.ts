@@ -28,6 +28,7 @@ import { SlackNotifier } from './slack/notifier.js';
 import { PendingCommands } from './slack/pending-commands.js';
 import { sweepApprovals } from './slack/presenters/approvals.js';
 import { jwksRoute } from './slack/receiver.js';
+import type { RequestLoad } from './slack/request-load.js';
 import type { Store } from './store/index.js';
 
 /**
@@ -50,6 +51,8 @@ export interface BotDeps extends Pick<SlackAppDeps, 'socketRetry' | 'onSocketLos
   drainMs?: number | undefined;
   /** Slash commands added in code, each behind its gate (README, "Adding a gated command in code"). */
   commands?: AddedCommands | undefined;
+  /** Told when each request begins to be handled (main.ts: the SQLite store joins reads under load). */
+  load?: RequestLoad | undefined;
 }
 
 /**
@@ -195,7 +198,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
   };
 
   // First, so it spans each request whole; then, before any listener, a request seen before runs nothing (invariant 9).
-  const inFlight = new InFlight();
+  const inFlight = new InFlight(deps.load);
   slack.app.use(inFlight.middleware);
   slack.app.use(onlyOnce(services, counters));
   registerListeners(slack.app, services, deps.commands);

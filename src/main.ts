@@ -3,6 +3,7 @@ import { compose, loadActionKeys } from './compose.js';
 import { type Config, ConfigError, loadConfig, startupNotes } from './config.js';
 import { systemClock } from './core/ports.js';
 import { createLogger } from './logger.js';
+import { RequestLoad } from './slack/request-load.js';
 import { startFailure } from './slack/socket-mode.js';
 import { UnsafeStoreError } from './store/errors.js';
 import { openStore, sqliteFileWarnings } from './store/index.js';
@@ -39,7 +40,12 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   for (const note of startupNotes(config)) logger.warn(note);
   const clock = systemClock;
-  const storeOptions = { allowEviction: config.store.allowEviction, warn: (message: string) => logger.warn(message) };
+  const load = new RequestLoad();
+  const storeOptions = {
+    allowEviction: config.store.allowEviction,
+    warn: (message: string) => logger.warn(message),
+    busy: load.busy,
+  };
   const store = await openStore(config.store.url, clock, storeOptions).catch((error: unknown) => {
     const kind = config.store.url.split('://')[0];
     // A store that answers but is unsafe to run on says why and what to change, in one line.
@@ -54,6 +60,7 @@ async function main(): Promise<void> {
     clock,
     logger,
     signingKeys,
+    load,
     onSocketLost: (error) => {
       logger.fatal(`${error.message}; exiting`);
       process.exit(1);

@@ -10,13 +10,13 @@ import { KeyReads } from './key-reads.js';
 import { KeyvStore, type ListKeys, upperBound } from './keyv-store.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { StatementQueue } from './statement-queue.js';
-import type { Store } from './types.js';
+import type { Store, StoreOptions } from './types.js';
 
 type Query = (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 /**
  * How long a statement waits for another process's write lock before failing with SQLITE_BUSY. Short:
- * the wait holds a thread and the statement queue, and a healthy writer holds the lock for milliseconds.
+ * the wait holds the statement queue, and a healthy writer holds the lock for milliseconds.
  */
 export const SQLITE_BUSY_TIMEOUT_MS = 200;
 
@@ -27,7 +27,7 @@ const startWithin = (deadlineMs: number) => deadlineMs - SQLITE_BUSY_TIMEOUT_MS 
  * Embedded SQLite (the default): keyv's table for state, plus a `counters` table for the atomic
  * primitives. One SQL statement is atomic, also across processes on the same host.
  */
-export async function openSqliteStore(url: string, clock: Clock): Promise<Store> {
+export async function openSqliteStore(url: string, clock: Clock, options: StoreOptions = {}): Promise<Store> {
   const file = sqliteFile(url);
   let connection: SqliteConnection;
   try {
@@ -36,7 +36,7 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
   } catch (error) {
     throw toStoreError('write', error);
   }
-  // Every statement, keyv's included, runs on our connection (statements kept prepared), one at a time.
+  // Every statement, keyv's included, runs on our connection (statements kept prepared, run on the main thread), one at a time.
   const queue = new StatementQueue();
   const direct: Query = (sql, ...params) => connection.query(sql, ...params);
   const query: Query = (sql, ...params) => queue.run(() => direct(sql, ...params), startWithin(STORE_DEADLINE_MS));
@@ -59,6 +59,7 @@ export async function openSqliteStore(url: string, clock: Clock): Promise<Store>
         JSON.stringify(keys),
       ) as Promise<Array<{ key: string; value: string }>>,
     startWithin(STORE_DEADLINE_MS),
+    options.busy,
   );
   adapter.get = (async (key: string) => (await reads.read([key]))[0]) as typeof adapter.get;
   adapter.getMany = ((keys: string[]) => reads.read(keys)) as typeof adapter.getMany;

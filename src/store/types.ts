@@ -17,4 +17,9 @@ export interface StoreOptions {
   allowEviction?: boolean | undefined;
   /** Where a store says what deserves an operator's look (main.ts: the log); default: a process warning. */
   warn?: ((message: string) => void) | undefined;
+  /**
+   * SQLite: true while requests come together (RequestLoad). A read then lets the event loop's turn
+   * end before it runs, so that the reads of the other requests of that turn join it (one statement).
+   */
+  busy?: (() => boolean) | undefined;
 }

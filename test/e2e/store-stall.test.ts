@@ -1,5 +1,5 @@
+import Database from 'better-sqlite3';
 import nock from 'nock';
-import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { unavailable } from '../../src/slack/views/text.js';
 import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } from '../helpers/harness.js';
@@ -11,7 +11,7 @@ import { type Harness, logIn, openCodeEntry, removeTempDirs, startBot, USERS } f
  */
 
 let h: Harness;
-let locker: sqlite3.Database | undefined;
+let locker: Database.Database | undefined;
 afterEach(async () => {
   if (locker) await close(locker);
   locker = undefined;
@@ -22,16 +22,16 @@ afterAll(() => {
   nock.restore();
 });
 
-function open(file: string): Promise<sqlite3.Database> {
-  return new Promise((resolve, reject) => {
-    const db: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(db)));
-  });
+// The locker is better-sqlite3, the bot's own driver: two copies of SQLite in one process can drop each other's file locks.
+async function open(file: string): Promise<Database.Database> {
+  return new Database(file, { timeout: 0 });
 }
-function exec(db: sqlite3.Database, sql: string): Promise<void> {
-  return new Promise((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+async function exec(db: Database.Database, sql: string): Promise<void> {
+  db.exec(sql);
 }
-function close(db: sqlite3.Database): Promise<void> {
-  return new Promise((resolve) => db.close(() => resolve()));
+async function close(db: Database.Database): Promise<void> {
+  if (db.inTransaction) db.exec('ROLLBACK');
+  db.close();
 }
 
 async function get(h: Harness, path: string): Promise<{ status: number; ms: number }> {

@@ -6,6 +6,7 @@ import { afterAll, afterEach } from 'vitest';
 import { type Bot, type BotDeps, compose, loadActionKeys } from '../../src/compose.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { RequestLoad } from '../../src/slack/request-load.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { TestClock } from './clock.js';
 import { type BandwidthAuth, FakeBandwidth } from './fake-bandwidth.js';
@@ -60,6 +61,8 @@ export interface HarnessOptions {
   drainMs?: number;
   /** Slash commands added in code, passed to compose() as main.ts would. */
   commands?: BotDeps['commands'];
+  /** Told of each request; the store joins reads while requests arrive together, as main.ts wires it. */
+  load?: RequestLoad;
 }
 
 export interface Harness {
@@ -90,7 +93,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
     dirs.push(dir);
     dbFile = join(dir, 'state.sqlite');
   }
-  const store = await openStore(`sqlite://${dbFile}`, clock);
+  const store = await openStore(`sqlite://${dbFile}`, clock, { busy: options.load?.busy });
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
   const bandwidthAuth: BandwidthAuth =
@@ -110,6 +113,7 @@ export async function startBot(options: HarnessOptions = {}): Promise<Harness> {
       signingKeys: await loadActionKeys(config),
       commands: options.commands,
       drainMs: options.drainMs,
+      load: options.load,
     });
   } catch (error) {
     await store.close();
@@ -174,16 +178,19 @@ export async function openCodeEntry(
   delivery: 'sms' | 'voice' = 'sms',
 ): Promise<{ id: string; view: any }> {
   const before = h.bandwidth.sent.length;
+  // Only views shown after this /login count: an earlier user's window must never be taken for this one.
+  const viewsBefore = h.slack.views().length;
+  const newViews = () => h.slack.views().slice(viewsBefore);
   const ack = await h.requests.command('/login', userId);
   if (ack.status !== 200) throw new Error(`/login answered ${ack.status}`);
-  await h.slack.waitFor((calls) => calls.some((c) => c.method === 'views.open'), 'views.open');
+  await h.slack.waitFor(() => newViews().length > 0, 'views.open');
   let shown = h.slack.lastView();
   if (shown.view.callback_id === 'delivery_choice') {
     const chosen = await h.requests.chooseDelivery(userId, shown, delivery);
     if (chosen.json?.response_action !== 'update') throw new Error(`delivery choice answered ${chosen.text}`);
   }
   await h.slack.waitFor(
-    () => h.slack.lastView().view.callback_id === 'code_entry' || h.bandwidth.sent.length > before + 5,
+    () => newViews().some((v) => v.view.callback_id === 'code_entry') || h.bandwidth.sent.length > before + 5,
     'the code-entry window',
   );
   shown = h.slack.lastView();

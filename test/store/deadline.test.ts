@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { guardStore, PING_DEADLINE_MS, STORE_DEADLINE_MS } from '../../src/store/errors.js';
@@ -134,25 +134,22 @@ describe('StatementQueue', () => {
   });
 });
 
-/** A second, real connection to the same file, holding the write lock the way another process would. */
+/**
+ * A second, real connection to the same file, holding the write lock the way another process would
+ * (better-sqlite3, the store's own driver: two copies of SQLite in one process can drop each other's file locks).
+ */
 class WriteLock {
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(private readonly db: Database.Database) {}
 
   static async take(file: string): Promise<WriteLock> {
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
-    });
-    await new Promise<void>((resolve, reject) =>
-      db.exec('BEGIN IMMEDIATE', (error) => (error ? reject(error) : resolve())),
-    );
+    const db = new Database(file, { timeout: 0 });
+    db.exec('BEGIN IMMEDIATE');
     return new WriteLock(db);
   }
 
   async release(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.db.exec('ROLLBACK', (error) => (error ? reject(error) : resolve())),
-    );
-    await new Promise<void>((resolve) => this.db.close(() => resolve()));
+    this.db.exec('ROLLBACK');
+    this.db.close();
   }
 }
 
@@ -204,8 +201,8 @@ describe('SQLite while another process holds the write lock', () => {
       expect(error).toBeInstanceOf(StoreError);
       expect(ms).toBeLessThan(STORE_DEADLINE_MS + 250);
     }
-    // Without the queue, each waiting statement holds SQLite's connection mutex, which the main thread needs to
-    // finalize the others: the loop then stops for a busy timeout at a time (seconds in all).
+    // Statements run on the main thread: one that waited inside SQLite's busy handler would stop the loop for
+    // its busy timeout, one after another (seconds in all); they wait on timers instead.
     expect(delay.max / 1e6).toBeLessThan(150);
 
     await lock!.release();

@@ -12,11 +12,12 @@ import { StatementQueue } from '../../src/store/statement-queue.js';
 import { TestClock } from '../helpers/clock.js';
 
 /**
- * Reads by key that wait for the SQLite connection together run as one statement, and each still sees
- * exactly the writes queued before it.
+ * Reads by key that wait for the SQLite connection, or are asked for in the same turn of the event loop,
+ * run as one statement, and each still sees exactly the writes queued before it.
  */
 
-const settle = () => new Promise((resolve) => setImmediate(resolve)); // lets queued promise callbacks run
+/** Lets queued promise callbacks run, and a statement whose turn came start (it waits for the end of the loop's turn). */
+const settle = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /** A select the test answers by hand, from `rows`, recording the keys of each call. */
 function heldSelect(rows: Record<string, string>) {
@@ -29,10 +30,7 @@ function heldSelect(rows: Record<string, string>) {
     );
   };
   const releaseAll = async () => {
-    while (releases.length > 0) {
-      releases.shift()!();
-      await settle();
-    }
+    for (await settle(); releases.length > 0; await settle()) releases.shift()!();
   };
   return { select, calls, releaseAll };
 }
@@ -85,6 +83,31 @@ describe('KeyReads', () => {
     expect(await before).toEqual(['old']);
     expect(await after).toEqual(['new']);
     expect(calls).toEqual([['k'], ['k']]);
+  });
+
+  /** Two requests handled one after the other in one turn of the loop, as two sockets' data would be. */
+  function readsInOneTurn(reads: KeyReads): Promise<Array<Array<string | undefined>>> {
+    const first = new Promise<Array<string | undefined>>((r) => setImmediate(() => r(reads.read(['a']))));
+    const second = new Promise<Array<string | undefined>>((r) => setImmediate(() => r(reads.read(['b']))));
+    return Promise.all([first, second]);
+  }
+
+  test('while requests come together, reads asked for later in the same turn of the event loop join a statement whose turn has come', async () => {
+    const { select, calls, releaseAll } = heldSelect({ a: '1', b: '2' });
+    const reads = new KeyReads(new StatementQueue(), select, 1000, () => true);
+    const asked = readsInOneTurn(reads);
+    await releaseAll();
+    expect(await asked).toEqual([['1'], ['2']]);
+    expect(calls).toEqual([['a', 'b']]);
+  });
+
+  test('with one request at a time, a read runs when its turn comes, without waiting for the loop', async () => {
+    const { select, calls, releaseAll } = heldSelect({ a: '1', b: '2' });
+    const reads = new KeyReads(new StatementQueue(), select, 1000, () => false);
+    const asked = readsInOneTurn(reads);
+    await releaseAll();
+    expect(await asked).toEqual([['1'], ['2']]);
+    expect(calls).toEqual([['a'], ['b']]);
   });
 
   test('a statement dropped for its deadline fails every read in it, and the next read runs anew', async () => {

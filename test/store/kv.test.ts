@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { StoreError } from '../../src/core/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -27,17 +27,13 @@ const run = `pg-kv-${randomUUID()}`; // every key this file creates contains thi
 const dir = mkdtempSync(join(tmpdir(), 'phonegate-kv-'));
 const newDbFile = () => join(dir, `${randomUUID()}.sqlite`);
 
-/** Runs one query on the database file through a separate sqlite3 connection (not the store's). */
+/** Runs one query on the database file through a separate connection (not the store's). */
 async function rawQuery<T>(file: string, sql: string): Promise<T[]> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
-  });
+  const db = new Database(file);
   try {
-    return await new Promise<T[]>((resolve, reject) =>
-      db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
-    );
+    return db.prepare(sql).all() as T[];
   } finally {
-    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+    db.close();
   }
 }
 

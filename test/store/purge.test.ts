@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type AuditRecord, AuditTrail, TRIM_BATCH } from '../../src/core/audit.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -82,23 +82,19 @@ describe.each(backends)('the audit trail by key range on $name', (backend) => {
   });
 });
 
-/** Runs statements on the database file through a separate sqlite3 connection (not the store's). */
-async function withRawDb<T>(file: string, use: (db: sqlite3.Database) => Promise<T>): Promise<T> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
-  });
+/** Runs statements on the database file through a separate connection (not the store's). */
+async function withRawDb<T>(file: string, use: (db: Database.Database) => Promise<T>): Promise<T> {
+  const db = new Database(file);
   try {
     return await use(db);
   } finally {
-    await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
+    db.close();
   }
 }
-const run = (db: sqlite3.Database, sql: string, params: unknown[] = []) =>
-  new Promise<void>((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
-const all = <T>(db: sqlite3.Database, sql: string, params: unknown[] = []) =>
-  new Promise<T[]>((resolve, reject) =>
-    db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as T[]))),
-  );
+const run = async (db: Database.Database, sql: string, params: unknown[] = []) => {
+  db.prepare(sql).run(params);
+};
+const all = async <T>(db: Database.Database, sql: string, params: unknown[] = []) => db.prepare(sql).all(params) as T[];
 
 describe('the SQLite purge at 20,000 rows', () => {
   let file: string;

@@ -1,4 +1,5 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { RequestLoad } from '../request-load.js';
 
 /**
  * Requests being handled, from the first middleware to the end of every listener (including work
@@ -9,6 +10,9 @@ export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
 
+  /** `load` is told when each request begins. */
+  constructor(private readonly load?: RequestLoad) {}
+
   get size(): number {
     return this.count;
   }
@@ -16,6 +20,7 @@ export class InFlight {
   /** Global middleware: the first one registered, so it spans the whole request. */
   readonly middleware: Middleware<AnyMiddlewareArgs> = async ({ next }) => {
     this.count += 1;
+    this.load?.started();
     try {
       await next();
     } finally {
