@@ -3,7 +3,7 @@
 # test/process/production-install.test.ts runs what this file runs (no Docker needed): keep them in step.
 ARG NODE_VERSION=20
 
-# 1. Compile src/ to dist/. Install scripts are skipped: tsc needs the type packages, not sqlite3's binary.
+# 1. Compile src/ to dist/. Install scripts are skipped: tsc needs the type packages, not SQLite's binaries.
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -12,7 +12,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -b
 
-# 2. Production dependencies only. sqlite3 is built from source when no prebuilt binary fits, hence the tools.
+# 2. Production dependencies only. better-sqlite3 and sqlite3 are built from source when no prebuilt binary fits, hence the tools.
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
