@@ -24,7 +24,7 @@ import { SlackRequests } from '../helpers/slack-client.js';
 /**
  * The container, without Docker: the files the Dockerfile, compose.yaml and the systemd unit hold are
  * read as Docker and systemd read them, and what the image runs is run in a clean folder: the
- * Dockerfile's own production install (`npm ci --omit=dev`, which builds sqlite3 from source where no
+ * Dockerfile's own production install (`npm ci --omit=dev`, which builds SQLite's drivers from source where no
  * prebuilt binary fits: 1.5 minutes on an idle 2-core machine, done once), the compiled dist/, then the image's CMD
  * and HEALTHCHECK exactly as the Dockerfile writes them.
  */
@@ -338,7 +338,7 @@ function shellInstall(command: string, cwd: string): Promise<number> {
 }
 
 /**
- * The two production installs (the image's `npm ci --omit=dev` and the unit's steps) each compile sqlite3:
+ * The two production installs (the image's `npm ci --omit=dev` and the unit's steps) each compile better-sqlite3 and sqlite3:
  * minutes apiece. The first describe starts both at once, so they overlap instead of queueing.
  */
 let unitInstall: { dir: string; done: Promise<number> } | undefined;
@@ -378,7 +378,7 @@ describe('what the image runs, in a clean folder (no Docker)', () => {
     // Stage "deps": the Dockerfile's own install command, on package.json and the lock file alone.
     for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, file), join(app, file));
     const install = stepsOf(dependencyStage(), 'RUN').find((r) => /\bnpm ci\b/.test(r))!;
-    // A generous bound: 1.5 minutes on an idle 2-core machine, over 6 on a busy one (the sqlite3 compile).
+    // A generous bound: 1.5 minutes on an idle 2-core machine, over 6 on a busy one (the SQLite compiles).
     installMs = await shellInstall(install, app);
     console.log(`production install (${install}): ${Math.round(installMs / 1000)} s`);
 
