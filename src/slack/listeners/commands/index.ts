@@ -1,4 +1,3 @@
-import type { App } from '@slack/bolt';
 import type { Services } from '../../../services.js';
 import { adminsOnly, gate } from '../../middleware/gate.js';
 import { ephemeral } from '../../reply.js';
@@ -17,17 +16,16 @@ export type CommandSteps = Parameters<typeof chain>;
 /**
  * Commands added in code, by name, built from the services (README, "Adding a gated command in code"):
  *   (s) => ({ '/deploy': [gate('login', s), deploy(s)] })
- * They join the router below; a separate `app.command` would never be reached, as the router answers
- * every command it does not know.
+ * They join the router below; a separate `app.command` would never be reached: every request is
+ * routed before Bolt's listeners (listeners/index.ts), and the router answers every command it does not know.
  */
 export type AddedCommands = (s: Services) => Record<string, CommandSteps>;
 
 /**
- * Every slash command under one registration, routed by name: Bolt runs the matchers of every
- * registered listener on every request, so one listener costs less than one per command (see
- * actions/index.ts). Each command keeps its own chain of middleware, run as Bolt would run it.
+ * Every slash command, routed by name. Each command keeps its own chain of middleware, run as Bolt
+ * would run it.
  */
-export function registerCommands(app: App, s: Services, added?: AddedCommands): void {
+export function routeCommands(s: Services, added?: AddedCommands): (args: CommandArgs) => Promise<void> {
   const commands = new Map<string, (args: CommandArgs) => Promise<void>>([
     ['/login', login(s)],
     ['/logout', logout(s)],
@@ -40,9 +38,9 @@ export function registerCommands(app: App, s: Services, added?: AddedCommands): 
     if (commands.has(name)) throw new Error(`${name} is built in or declared in config.ini: add it under another name`);
     commands.set(name, chain(...steps));
   }
-  app.command(/.*/, async (args) => {
+  return async (args) => {
     const command = commands.get(args.command.command);
     if (command) await command(args);
     else await args.ack(ephemeral(notSetUp(args.command.command)));
-  });
+  };
 }

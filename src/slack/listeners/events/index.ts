@@ -1,7 +1,13 @@
-import type { App } from '@slack/bolt';
 import type { Services } from '../../../services.js';
+import type { HomeOpenedArgs } from '../args.js';
 import { appHomeOpened } from './app-home-opened.js';
 
-export function registerEvents(app: App, s: Services): void {
-  app.event('app_home_opened', appHomeOpened(s));
+/** The events the app subscribes to (manifest.yml): only app_home_opened; any other is left alone (false). */
+export function routeEvents(s: Services): (args: HomeOpenedArgs) => Promise<boolean> {
+  const homeOpened = appHomeOpened(s);
+  return async (args) => {
+    if (args.event.type !== 'app_home_opened') return false;
+    await homeOpened(args);
+    return true;
+  };
 }

@@ -1,4 +1,3 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { Services } from '../../../services.js';
 import { CALLBACK } from '../../ids.js';
 import type { SubmitArgs } from '../args.js';
@@ -7,8 +6,8 @@ import { codeEntered } from './code-entry.js';
 import { deliveryChosen } from './delivery-choice.js';
 import { deliveryPreferenceSaved } from './delivery-preference.js';
 
-/** Every modal submission, by callback_id, under one registration (see actions/index.ts for why). */
-export function registerViews(app: App, s: Services): void {
+/** Every modal submission, by callback_id; one the app did not open is left alone (false). */
+export function routeSubmissions(s: Services): (args: SubmitArgs) => Promise<boolean> {
   const submissions: Record<string, (args: SubmitArgs) => Promise<void>> = {
     [CALLBACK.deliveryChoice]: deliveryChosen(s),
     [CALLBACK.codeEntry]: codeEntered(s),
@@ -17,8 +16,10 @@ export function registerViews(app: App, s: Services): void {
     [CALLBACK.approvalDeny]: denyNoteSubmitted(s),
     [CALLBACK.breakGlass]: breakGlassReasonSubmitted(s),
   };
-  const callbackIds = new RegExp(`^(?:${Object.keys(submissions).join('|')})$`); // ids are [a-z_]: nothing to escape
-  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: callbackIds }, (args) =>
-    submissions[args.view.callback_id]!(args),
-  );
+  return async (args) => {
+    const submitted = Object.hasOwn(submissions, args.view.callback_id) && submissions[args.view.callback_id];
+    if (!submitted) return false;
+    await submitted(args);
+    return true;
+  };
 }

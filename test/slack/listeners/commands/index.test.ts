@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { registerCommands } from '../../../../src/slack/listeners/commands/index.js';
+import { routeCommands } from '../../../../src/slack/listeners/commands/index.js';
+import { registerListeners } from '../../../../src/slack/listeners/index.js';
 import { notSetUp } from '../../../../src/slack/views/declared-text.js';
 import { type Core, FakeBolt, realCore } from '../../../helpers/bolt-args.js';
 import { USERS } from '../../../helpers/harness.js';
@@ -13,26 +14,26 @@ afterEach(() => core.close());
 
 type Listener = (args: unknown) => Promise<void>;
 
-/** What registerCommands hands Bolt: one command listener, for every name. */
-function registered(): Array<{ name: unknown; listeners: Listener[] }> {
-  const calls: Array<{ name: unknown; listeners: Listener[] }> = [];
-  const app = { command: (name: unknown, ...listeners: never[]) => calls.push({ name, listeners }) };
-  registerCommands(app as unknown as App, core.s);
-  return calls;
-}
+/** The command router, as the app's one global middleware calls it. */
+const commandListener = (): Listener => routeCommands(core.s) as Listener;
 
-/** The one command listener registered. */
-const commandListener = (): Listener => registered()[0]!.listeners[0]!;
-
-describe('registerCommands', () => {
-  // Bolt runs every registered listener's matchers on every request: one registration for all commands.
-  test('registers one listener, for every command name', () => {
-    const calls = registered();
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.name).toEqual(/.*/);
-    expect(calls[0]!.listeners).toHaveLength(1);
+describe('registerListeners', () => {
+  // Bolt runs every listener's chain on every request: the app registers no listener, one router.
+  test('registers one global middleware and no Bolt listener', () => {
+    const calls: string[] = [];
+    const record =
+      (method: string) =>
+      (..._args: unknown[]) =>
+        calls.push(method);
+    const app = Object.fromEntries(
+      ['use', 'command', 'view', 'action', 'event', 'shortcut', 'options'].map((m) => [m, record(m)]),
+    );
+    registerListeners(app as unknown as App, core.s);
+    expect(calls).toEqual(['use']);
   });
+});
 
+describe('routeCommands', () => {
   test('routes by name, each command behind its own chain: /whoami without a login meets the gate', async () => {
     const listener = commandListener();
     const slack = new FakeBolt();
