@@ -13,8 +13,8 @@ export function gatedUser(context: Context): UserState | undefined {
 }
 
 /**
- * Listener middleware for a command that needs a live `scope`:
- *   app.command('/whoami', gate('login', services), whoami(services));
+ * Middleware for a command that needs a live `scope`, in front of it (listeners/commands/index.ts):
+ *   ['/whoami', chain(gate('login', s), whoami(s))]
  * One store read, which also brings what the command shows about the user (phone, delivery, scopes):
  * it goes on to the command as `context.user` (see gatedUser), so the command reads nothing again.
  * On refusal the reply goes in the acknowledgement itself and the command never runs; if the store
