@@ -204,6 +204,8 @@ describe('SQLite while another process holds the write lock', () => {
     // Statements run on the main thread: one that waited inside SQLite's busy handler would stop the loop for
     // its busy timeout, one after another (seconds in all); they wait on timers instead.
     expect(delay.max / 1e6).toBeLessThan(150);
+    // A loop blocked from start to end records no delay at all: the monitor's timer must have run throughout.
+    expect(delay.count).toBeGreaterThan(20);
 
     await lock!.release();
     lock = undefined;
