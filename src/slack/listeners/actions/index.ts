@@ -5,8 +5,8 @@ import { approvalButton } from './approval-buttons.js';
 import { homeChangeDelivery, homeLogin, homeLogout } from './home-buttons.js';
 import { resendCode, switchDelivery } from './resend-code.js';
 
-/** Every button, by action_id; one the app did not draw is left alone (false). */
-export function routeButtons(s: Services): (args: ButtonArgs) => Promise<boolean> {
+/** Every button, by action_id; one the app did not draw is left alone. */
+export function routeButtons(s: Services): (args: ButtonArgs) => Promise<void> {
   const buttons: Record<string, (args: ButtonArgs) => Promise<void>> = {
     [ACTION.resendCode]: resendCode(s),
     [ACTION.switchDelivery]: switchDelivery(s),
@@ -20,8 +20,6 @@ export function routeButtons(s: Services): (args: ButtonArgs) => Promise<boolean
   };
   return async (args) => {
     const clicked = Object.hasOwn(buttons, args.action.action_id) && buttons[args.action.action_id];
-    if (!clicked) return false;
-    await clicked(args);
-    return true;
+    if (clicked) await clicked(args);
   };
 }

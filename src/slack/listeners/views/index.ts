@@ -6,8 +6,8 @@ import { codeEntered } from './code-entry.js';
 import { deliveryChosen } from './delivery-choice.js';
 import { deliveryPreferenceSaved } from './delivery-preference.js';
 
-/** Every modal submission, by callback_id; one the app did not open is left alone (false). */
-export function routeSubmissions(s: Services): (args: SubmitArgs) => Promise<boolean> {
+/** Every modal submission, by callback_id; one the app did not open is left alone. */
+export function routeSubmissions(s: Services): (args: SubmitArgs) => Promise<void> {
   const submissions: Record<string, (args: SubmitArgs) => Promise<void>> = {
     [CALLBACK.deliveryChoice]: deliveryChosen(s),
     [CALLBACK.codeEntry]: codeEntered(s),
@@ -18,8 +18,6 @@ export function routeSubmissions(s: Services): (args: SubmitArgs) => Promise<boo
   };
   return async (args) => {
     const submitted = Object.hasOwn(submissions, args.view.callback_id) && submissions[args.view.callback_id];
-    if (!submitted) return false;
-    await submitted(args);
-    return true;
+    if (submitted) await submitted(args);
   };
 }
