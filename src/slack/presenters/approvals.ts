@@ -135,21 +135,15 @@ export async function approveClicked(
   id: string,
   triggerId: string,
 ): Promise<void> {
-  const request = (await s.approvals.read<ApprovalAction>(id))?.request;
-  const may = request
-    ? await s.approvals.mayApprove<ApprovalAction>(id, userId, authorityFor(s, request))
-    : ({ ok: false, reason: 'no_request' } as const);
-  if (!may.ok) {
-    await tellOnTrigger(s, client, triggerId, 'Approve', approvalRefused(may, 'approve', request));
-    return;
-  }
+  const request = await mayClick(s, client, userId, id, triggerId, 'approve');
+  if (!request) return;
   const opened = await s.requests.open(userId, 'approval', id);
   if (!opened.ok) {
     await tellOnTrigger(s, client, triggerId, 'Approve', explain(s, opened, userId));
     return;
   }
   const confirms: Confirms = {
-    shows: `This code approves <@${may.request.requesterId}>'s request to run ${may.request.action.shows}.`,
+    shows: `This code approves <@${request.requesterId}>'s request to run ${request.action.shows}.`,
   };
   await openRequestWindow(s, client, triggerId, userId, opened.request, confirms);
 }
@@ -207,6 +201,36 @@ export async function approvalCodeVerified(
   };
 }
 
+/**
+ * The request if `userId` may approve (no approval of theirs yet) or deny it now, as the core decides;
+ * otherwise the reason is shown on the click's trigger and nothing is returned.
+ */
+async function mayClick(
+  s: Deps,
+  client: Client,
+  userId: string,
+  id: string,
+  triggerId: string,
+  step: 'approve' | 'deny',
+): Promise<Request | undefined> {
+  const request = (await s.approvals.read<ApprovalAction>(id))?.request;
+  const authority = request && authorityFor(s, request);
+  const may = !authority
+    ? ({ ok: false, reason: 'no_request' } as const)
+    : step === 'approve'
+      ? await s.approvals.mayApprove<ApprovalAction>(id, userId, authority)
+      : await s.approvals.mayDecide<ApprovalAction>(id, userId, authority);
+  if (may.ok) return may.request;
+  await tellOnTrigger(
+    s,
+    client,
+    triggerId,
+    step === 'approve' ? 'Approve' : 'Deny',
+    approvalRefused(may, step, request),
+  );
+  return undefined;
+}
+
 /** Deny: a small form for an optional note; no code is needed. */
 export async function denyClicked(
   s: Deps,
@@ -215,15 +239,9 @@ export async function denyClicked(
   id: string,
   triggerId: string,
 ): Promise<void> {
-  const request = (await s.approvals.read<ApprovalAction>(id))?.request;
-  const may = request
-    ? await s.approvals.mayDecide<ApprovalAction>(id, userId, authorityFor(s, request))
-    : ({ ok: false, reason: 'no_request' } as const);
-  if (!may.ok) {
-    await tellOnTrigger(s, client, triggerId, 'Deny', approvalRefused(may, 'deny', request));
-    return;
-  }
-  const { requesterId, action } = may.request;
+  const request = await mayClick(s, client, userId, id, triggerId, 'deny');
+  if (!request) return;
+  const { requesterId, action } = request;
   await client.views.open({ trigger_id: triggerId, view: denyModal(id, { requesterId, shows: action.shows }) });
 }
 
