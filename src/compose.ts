@@ -132,7 +132,11 @@ export interface Bot {
    */
   stop(): Promise<void>;
   /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
-  purge(): Promise<{ expired: number; trimmed: number }>;
+  /**
+   * `longestStatementMs` (SQLite only): the longest statement while it ran, the purge's or a request's,
+   * which held the event loop that long.
+   */
+  purge(): Promise<{ expired: number; trimmed: number; longestStatementMs?: number }>;
   /** Lines for the start-up log about the stored state (an admin team that cannot step up). */
   startupWarnings(): Promise<string[]>;
   /** Ends approval requests that are due (expired, or their requester's session ended) and tells people; how many. */
@@ -228,9 +232,11 @@ export function compose(config: Config, deps: BotDeps): Bot {
     async purge() {
       // In turn: on Redis the expiry pass also drops index entries of expired keys, which the trim counts.
       await publishedKeys?.publish(); // keeps this replica's keys listed while it runs
+      store.takeLongestStatementMs?.(); // from here on
       const expired = await store.purgeExpired();
       const trimmed = await trail.trim();
-      return { expired, trimmed };
+      const longestStatementMs = store.takeLongestStatementMs?.();
+      return longestStatementMs === undefined ? { expired, trimmed } : { expired, trimmed, longestStatementMs };
     },
   };
 }

@@ -69,7 +69,18 @@ async function main(): Promise<void> {
 
   const purge = () =>
     bot.purge().then(
-      ({ expired, trimmed }) => expired + trimmed > 0 && logger.info({ expired, trimmed }, 'purged old state'),
+      ({ expired, trimmed, longestStatementMs }) =>
+        expired + trimmed > 0 &&
+        logger.info(
+          {
+            expired,
+            trimmed,
+            ...(longestStatementMs === undefined
+              ? {}
+              : { longestStatementMs: Math.round(longestStatementMs * 10) / 10 }),
+          },
+          'purged old state',
+        ),
       (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
     );
   const purgeTimer = setInterval(purge, PURGE_EVERY_MS).unref();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 
@@ -22,17 +23,34 @@ const BUSY_WAITS_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
  * on a lock. Each run steps to the end, so a read leaves no transaction open (WAL checkpoints are not
  * held back). Statements are not run concurrently here: the caller queues them (see StatementQueue),
  * so one that waits for a lock keeps its turn.
+ *
+ * Since a statement holds the event loop while it runs, the connection keeps the longest run (see
+ * takeLongestMs): the purge reports it, the one stall of its own it can cause.
  */
 export class SqliteConnection {
   private readonly prepared = new Map<string, Database.Statement>();
+  private longestMs = 0;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly busyTimeoutMs: number,
+    private readonly now: () => number,
   ) {}
 
-  static async open(file: string, busyTimeoutMs: number): Promise<SqliteConnection> {
-    return new SqliteConnection(new Database(file, { timeout: 0 }), busyTimeoutMs);
+  /** `now`: the clock runs are timed by (milliseconds; tests only). */
+  static async open(
+    file: string,
+    busyTimeoutMs: number,
+    now: () => number = () => performance.now(),
+  ): Promise<SqliteConnection> {
+    return new SqliteConnection(new Database(file, { timeout: 0 }), busyTimeoutMs, now);
+  }
+
+  /** The longest single run of a statement (each try counted alone) since the last call, in ms; 0 if none. */
+  takeLongestMs(): number {
+    const longest = this.longestMs;
+    this.longestMs = 0;
+    return longest;
   }
 
   /** Runs `sql` and returns its rows (none for a statement that returns no data). Parameters spread, or as one array. */
@@ -58,10 +76,13 @@ export class SqliteConnection {
   /** `step` now, or, while another connection holds a lock it needs, again after each of the busy waits. */
   private async whenFree<T>(step: () => T): Promise<T> {
     for (let tries = 0, waited = 0; ; tries++) {
+      const startedAt = this.now();
       try {
         return step();
       } catch (error) {
         if (!isBusy(error) || waited >= this.busyTimeoutMs) throw error;
+      } finally {
+        this.longestMs = Math.max(this.longestMs, this.now() - startedAt);
       }
       const wait = Math.min(BUSY_WAITS_MS[Math.min(tries, BUSY_WAITS_MS.length - 1)]!, this.busyTimeoutMs - waited);
       await sleep(wait);

@@ -134,6 +134,7 @@ export async function openSqliteStore(url: string, clock: Clock, options: StoreO
       }
       return deleted;
     },
+    takeLongestStatementMs: () => connection.takeLongestMs(),
     async close() {
       await connection.close();
     },

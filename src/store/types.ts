@@ -8,6 +8,11 @@ export interface Store {
   ping(): Promise<void>;
   /** Deletes rows whose time is up, for backends that never expire them themselves. Returns how many. */
   purgeExpired(): Promise<number>;
+  /**
+   * SQLite: the longest statement since the last call, in ms, 0 if none; reset by the call. Statements
+   * run on the main thread, so this is how long one held the event loop. Absent on other backends.
+   */
+  takeLongestStatementMs?(): number;
   close(): Promise<void>;
 }
 

@@ -115,6 +115,47 @@ describe('SqliteConnection', () => {
     expect(await connection.query('SELECT value FROM t WHERE key = ?', 'k')).toEqual([{ value: 'v' }]);
   });
 
+  test('takeLongestMs: the longest single run since the last call, then 0; each try against a lock counted alone', async () => {
+    // A clock that moves only while a statement runs: by 3, 9, then 1 ms in turn.
+    let t = 0;
+    const steps = [3, 9, 1];
+    let calls = 0;
+    const timed = await SqliteConnection.open(file, 50, () => {
+      calls += 1;
+      if (calls % 2 === 0) t += steps[(calls / 2 - 1) % steps.length]!;
+      return t;
+    });
+    try {
+      expect(timed.takeLongestMs()).toBe(0);
+      for (const key of ['a', 'b', 'c']) await timed.run('INSERT INTO t VALUES (?, ?)', key, 'v');
+      expect(timed.takeLongestMs()).toBe(9);
+      expect(timed.takeLongestMs()).toBe(0);
+      await expect(timed.query('SELECT nonsense FROM t')).rejects.toThrow(); // a failed run is timed too
+      expect(timed.takeLongestMs()).toBe(3);
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 15);
+      calls = 0;
+      await timed.run('INSERT INTO t VALUES (?, ?)', 'd', 'v'); // its tries take 3, 9, 1, 3 … ms each
+      expect(calls).toBeGreaterThanOrEqual(6); // at least two busy tries and the run
+      expect(timed.takeLongestMs()).toBe(9); // the longest try, not their sum
+    } finally {
+      await timed.close();
+    }
+  });
+
+  test('takeLongestMs measures the statement itself on the real clock', async () => {
+    connection.takeLongestMs();
+    const started = performance.now();
+    await connection.query(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT count(*) AS c FROM n',
+    );
+    const outside = performance.now() - started;
+    const longest = connection.takeLongestMs();
+    expect(longest).toBeGreaterThan(0);
+    expect(longest).toBeLessThanOrEqual(outside); // within the call, and it is the call's bulk:
+    expect(longest).toBeGreaterThan(outside / 2);
+  });
+
   test('past the cap of kept statements, each is prepared for its one run and not kept', async () => {
     for (let i = 0; i < 70; i++) expect(await connection.query(`SELECT ${i} AS n`)).toEqual([{ n: i }]);
     const prepare = vi.spyOn(Database.prototype, 'prepare');
