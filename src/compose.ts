@@ -131,8 +131,8 @@ export interface Bot {
    * in flight finish (at most drainMs(config)), their work after the ack included.
    */
   stop(): Promise<void>;
-  /** Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds. */
   /**
+   * Deletes what has run out: expired rows (backends that keep them) and audit events past their bounds.
    * `longestStatementMs` (SQLite only): the longest statement while it ran, the purge's or a request's,
    * which held the event loop that long.
    */

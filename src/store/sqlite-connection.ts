@@ -25,7 +25,7 @@ const BUSY_WAITS_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
  * so one that waits for a lock keeps its turn.
  *
  * Since a statement holds the event loop while it runs, the connection keeps the longest run (see
- * takeLongestMs): the purge reports it, the one stall of its own it can cause.
+ * takeLongestMs), which the purge reports: how long SQLite held the event loop at most.
  */
 export class SqliteConnection {
   private readonly prepared = new Map<string, Database.Statement>();
