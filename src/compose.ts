@@ -235,8 +235,7 @@ export function compose(config: Config, deps: BotDeps): Bot {
       store.takeLongestStatementMs?.(); // from here on
       const expired = await store.purgeExpired();
       const trimmed = await trail.trim();
-      const longestStatementMs = store.takeLongestStatementMs?.();
-      return longestStatementMs === undefined ? { expired, trimmed } : { expired, trimmed, longestStatementMs };
+      return { expired, trimmed, longestStatementMs: store.takeLongestStatementMs?.() };
     },
   };
 }

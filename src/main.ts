@@ -72,13 +72,8 @@ async function main(): Promise<void> {
       ({ expired, trimmed, longestStatementMs }) =>
         expired + trimmed > 0 &&
         logger.info(
-          {
-            expired,
-            trimmed,
-            ...(longestStatementMs === undefined
-              ? {}
-              : { longestStatementMs: Math.round(longestStatementMs * 10) / 10 }),
-          },
+          // Absent (undefined, which pino leaves out) where the store has no such measure.
+          { expired, trimmed, longestStatementMs: longestStatementMs && Math.round(longestStatementMs * 10) / 10 },
           'purged old state',
         ),
       (error: unknown) => logger.warn({ err: error }, 'purging old state failed'),
